@@ -1,0 +1,111 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+/**
+ * Every setting the processes read, validated once at boot. Each property is an
+ * environment variable of the same name; the initialiser is its default.
+ */
+export class AppConfig {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsInt() @Min(1) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/reelrank';
+
+  @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Comma-separated host:port list; when set, Redis is used in cluster mode. */
+  @IsOptional() @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'REDIS_CLUSTER_NODES must be host:port[,host:port...]' })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Prefix for every Redis key and BullMQ queue: lets several deployments or test runs share one Redis. */
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'REDIS_PREFIX must be 1-32 chars of a-z, 0-9, _ or -' })
+  REDIS_PREFIX = 'rr';
+
+  @IsString() @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
+  JWT_SECRET = 'reelrank-dev-secret-change-me';
+
+  /** PEM-encoded public key (RS256/ES256); when set, client tokens are verified with it instead of JWT_SECRET. */
+  @IsOptional() @IsString()
+  JWT_PUBLIC_KEY?: string;
+
+  @IsOptional() @Matches(/^https?:\/\//, { message: 'JWT_JWKS_URL must be an http(s) URL' })
+  JWT_JWKS_URL?: string;
+
+  @IsString() @MinLength(8, { message: 'ADMIN_API_KEY must be at least 8 characters' })
+  ADMIN_API_KEY = 'reelrank-admin-dev-key';
+
+  @Transform(toBool) @IsBoolean()
+  DEMO_MODE = false;
+
+  @IsInt() @Min(4) @Max(512)
+  EMBEDDING_DIM = 32;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsInt() @Min(1) @Max(10_000)
+  EVENTS_MAX_BATCH = 500;
+
+  @IsInt() @Min(1) @Max(64)
+  WORKER_CONCURRENCY = 8;
+
+  @IsNumber() @Min(1) @Max(1000)
+  FEED_BUDGET_MS = 50;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+const NUMERIC_KEYS = new Set(
+  Object.entries(new AppConfig())
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k]) => k),
+);
+
+/** Reads the environment into an AppConfig, or throws naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(new AppConfig()).concat(['REDIS_CLUSTER_NODES', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'])) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  }
+  const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new ConfigValidationError(
+      errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+    );
+  }
+  return config;
+}

@@ -1,0 +1,20 @@
+import { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { ENTITIES } from './entities';
+import { InitialSchema1764000000000 } from '../../migrations/1764000000000-InitialSchema';
+
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+/** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */
+export function dataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: config.DATABASE_URL,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+    extra: { max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 5000 },
+  };
+}

@@ -1,0 +1,7 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+
+/** The DataSource the TypeORM CLI uses (`npm run migrate`). */
+export default new DataSource(dataSourceOptions(loadConfig()));

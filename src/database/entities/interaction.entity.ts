@@ -1,0 +1,49 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export const EVENT_TYPES = [
+  'impression',
+  'view',
+  'like',
+  'unlike',
+  'share',
+  'comment',
+  'skip',
+  'complete',
+  'follow',
+  'unfollow',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Append-only log of user actions: the source of truth for training and replay. */
+@Entity('interactions')
+@Index('uq_interactions_event', ['eventId'], { unique: true })
+@Index('idx_interactions_user_time', ['userId', 'occurredAt'])
+@Index('idx_interactions_time', ['occurredAt'])
+export class InteractionEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column('text', { name: 'event_id' })
+  eventId: string;
+
+  @Column('text', { name: 'user_id' })
+  userId: string;
+
+  @Column('text', { name: 'video_id' })
+  videoId: string;
+
+  @Column('text')
+  type: EventType;
+
+  @Column('integer', { name: 'watch_ms', nullable: true })
+  watchMs: number | null;
+
+  @Column('text', { name: 'request_id', nullable: true })
+  requestId: string | null;
+
+  @Column('timestamptz', { name: 'occurred_at' })
+  occurredAt: Date;
+
+  @Column('timestamptz', { name: 'received_at', default: () => 'now()' })
+  receivedAt: Date;
+}

@@ -1,0 +1,33 @@
+import { Cluster, Redis, RedisOptions } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+export type AnyRedis = Redis | Cluster;
+
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+/** A new client for the configured Redis: a single node, or a cluster when REDIS_CLUSTER_NODES is set. */
+export function createRedisClient(
+  config: Pick<AppConfig, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>,
+  overrides: RedisOptions = {},
+): AnyRedis {
+  const base = { ...redisOptionsFromUrl(config.REDIS_URL), ...overrides };
+  if (config.REDIS_CLUSTER_NODES) {
+    const nodes = config.REDIS_CLUSTER_NODES.split(',').map((hp) => {
+      const [host, port] = hp.split(':');
+      return { host, port: Number(port) };
+    });
+    const { host: _host, port: _port, ...shared } = base;
+    return new Cluster(nodes, { redisOptions: shared });
+  }
+  return new Redis(base);
+}

@@ -1,0 +1,71 @@
+/**
+ * Every Redis key the system uses, in one place. Keys that must be touched together
+ * share a hash tag ({...}) so they live in one Redis Cluster slot: all of a user's
+ * keys in {u:<id>}, all of a video's in {v:<id>}, global structures in their own tag.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** BullMQ queue prefix: one tag so each queue's keys share a slot, as BullMQ requires on a cluster. */
+  get bullPrefix(): string {
+    return `{${this.prefix}:bull}`;
+  }
+
+  userFeatures(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:feat`;
+  }
+
+  userEmbedding(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:emb`;
+  }
+
+  /** Videos the user watched or was served; bounded, with time scores. */
+  userSeen(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:seen`;
+  }
+
+  /** Event ids accepted for this user (ingest dedupe window). */
+  userAcceptedEvents(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:accepted`;
+  }
+
+  /** Event ids whose effect on this user's state has been applied (exactly-once effect). */
+  userAppliedEvents(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:applied`;
+  }
+
+  userServed(userId: string, sessionId: string): string {
+    return `${this.prefix}:u:{${userId}}:served:${sessionId}`;
+  }
+
+  videoStats(videoId: string): string {
+    return `${this.prefix}:v:{${videoId}}:stats`;
+  }
+
+  videoEmbedding(videoId: string): string {
+    return `${this.prefix}:v:{${videoId}}:emb`;
+  }
+
+  videoAppliedEvents(videoId: string): string {
+    return `${this.prefix}:v:{${videoId}}:applied`;
+  }
+
+  trending(window: '1h' | '24h'): string {
+    return `${this.prefix}:{trending}:${window}`;
+  }
+
+  /** Pub/sub channel announcing model activations to every api instance. */
+  get modelChannel(): string {
+    return `${this.prefix}:models:activated`;
+  }
+
+  /** Pub/sub channel announcing catalog changes (upserts, takedowns). */
+  get catalogChannel(): string {
+    return `${this.prefix}:catalog:changed`;
+  }
+
+  /** Marker of the last time each part of the state was rebuilt or updated. */
+  get freshness(): string {
+    return `${this.prefix}:{meta}:freshness`;
+  }
+}
