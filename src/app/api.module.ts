@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { HealthModule } from '../health/health.module';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
-  imports: [CoreModule, HealthModule],
+  imports: [CoreModule, AuthModule, HealthModule],
 })
 export class ApiModule {}

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { AnyRedis, createRedisClient } from './redis-connection';
 import { REDIS } from './redis.constants';
 import { RedisKeys } from './redis-keys';
+import { PubSubService } from './pubsub.service';
 
 @Global()
 @Module({
@@ -13,8 +14,9 @@ import { RedisKeys } from './redis-keys';
       useFactory: (config: AppConfig) => createRedisClient(config, { maxRetriesPerRequest: 2, enableOfflineQueue: true }),
     },
     { provide: RedisKeys, inject: [AppConfig], useFactory: (config: AppConfig) => new RedisKeys(config.REDIS_PREFIX) },
+    PubSubService,
   ],
-  exports: [REDIS, RedisKeys],
+  exports: [REDIS, RedisKeys, PubSubService],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: AnyRedis) {}

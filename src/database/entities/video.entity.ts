@@ -27,6 +27,13 @@ export class VideoEntity {
   @Column('real', { array: true, nullable: true })
   embedding: number[] | null;
 
+  /** Embedding learned from co-engagement by the training loop, used when `embedding` is null. */
+  @Column('real', { name: 'learned_embedding', array: true, nullable: true })
+  learnedEmbedding: number[] | null;
+
+  @Column('text', { name: 'learned_embedding_version', nullable: true })
+  learnedEmbeddingVersion: string | null;
+
   @Column('text', { default: 'active' })
   status: VideoStatus;
 

@@ -1,0 +1,88 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CatalogVideo } from '../features/catalog-video';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
+import { CatalogRepository } from './catalog.repository';
+
+/** Message on the catalog channel: changed ids, or `all` after bulk changes (e.g. new learned embeddings). */
+export interface CatalogChange {
+  ids?: string[];
+  all?: boolean;
+}
+
+type Listener = (changed: CatalogVideo[] | 'all') => void;
+
+/**
+ * The catalog held in memory by every process that needs it on a hot path (feed
+ * candidates and features, event processing). Loaded at boot, kept current through
+ * the catalog pub/sub channel that admin writes and training publish on.
+ */
+@Injectable()
+export class CatalogSnapshotService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(CatalogSnapshotService.name);
+  private videos = new Map<string, CatalogVideo>();
+  private readonly listeners: Listener[] = [];
+  private loaded = false;
+
+  constructor(
+    private readonly repository: CatalogRepository,
+    private readonly pubsub: PubSubService,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.pubsub.subscribe(this.keys.catalogChannel, (msg) => this.onChange(JSON.parse(msg) as CatalogChange));
+    await this.reloadAll();
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  get size(): number {
+    return this.videos.size;
+  }
+
+  get(id: string): CatalogVideo | undefined {
+    return this.videos.get(id);
+  }
+
+  values(): IterableIterator<CatalogVideo> {
+    return this.videos.values();
+  }
+
+  /** Called with the changed videos (or 'all') after every refresh. */
+  onRefresh(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  async reloadAll(): Promise<void> {
+    const started = Date.now();
+    const next = new Map<string, CatalogVideo>();
+    for await (const page of this.repository.pages()) for (const v of page) next.set(v.id, v);
+    this.videos = next;
+    this.loaded = true;
+    this.logger.log(`catalog loaded: ${next.size} videos in ${Date.now() - started} ms`);
+    this.notify('all');
+  }
+
+  async reloadIds(ids: string[]): Promise<void> {
+    const found = await this.repository.findByIds(ids);
+    for (const v of found) this.videos.set(v.id, v);
+    this.notify(found);
+  }
+
+  /** Tells every process (this one included) that these videos changed. */
+  async publishChange(change: CatalogChange): Promise<void> {
+    await this.pubsub.publish(this.keys.catalogChannel, JSON.stringify(change));
+  }
+
+  private async onChange(change: CatalogChange): Promise<void> {
+    if (change.all) await this.reloadAll();
+    else if (change.ids?.length) await this.reloadIds(change.ids);
+  }
+
+  private notify(changed: CatalogVideo[] | 'all'): void {
+    for (const l of this.listeners) l(changed);
+  }
+}

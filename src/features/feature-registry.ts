@@ -1,0 +1,151 @@
+import { CatalogVideo } from './catalog-video';
+import { decayedAt, USER_TIME_CONSTANTS, UserState } from './user-state';
+import { smoothedRate, VideoStats } from './video-stats';
+
+/** What a feature may look at: the user's online state, the candidate and its online stats. */
+export interface FeatureContext {
+  user: UserState;
+  video: CatalogVideo;
+  stats: VideoStats;
+  /** Epoch ms of the request (or of the impression, offline). */
+  now: number;
+  /** Computed once per user and request (see `userContext`). */
+  userHasEmbedding: boolean;
+  categoryAffinityTotal: number;
+  follows: ReadonlySet<string>;
+}
+
+export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'categoryAffinityTotal' | 'follows'>;
+
+export function userContext(user: UserState, now: number): UserContext {
+  let total = 0;
+  for (const v of Object.values(user.categoryAffinity)) if (v > 0) total += v;
+  return {
+    user,
+    now,
+    userHasEmbedding: user.embedding.some((x) => x !== 0),
+    categoryAffinityTotal: total,
+    follows: new Set(user.follows),
+  };
+}
+
+/**
+ * One model input. To add a feature: append a definition here, retrain, and ship
+ * the model with a feature spec that names it. Models whose spec does not list it
+ * keep working unchanged.
+ */
+export interface FeatureDefinition {
+  name: string;
+  description: string;
+  compute(ctx: FeatureContext): number;
+}
+
+const { HOUR, DAY } = USER_TIME_CONSTANTS;
+const log1p = Math.log1p;
+
+function userRate(u: UserState, type: 'like' | 'skip' | 'complete' | 'share', prior: number): number {
+  return smoothedRate(u.counts[type], u.counts.view + u.counts.skip, prior, 10);
+}
+
+function cosine(user: number[], video: Float32Array | null): number {
+  if (!video || video.length !== user.length) return 0;
+  let s = 0;
+  for (let i = 0; i < user.length; i++) s += user[i] * video[i];
+  return s;
+}
+
+export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
+  { name: 'user_views_log', description: 'log(1 + lifetime views)', compute: (c) => log1p(c.user.counts.view) },
+  { name: 'user_likes_log', description: 'log(1 + lifetime likes)', compute: (c) => log1p(c.user.counts.like) },
+  { name: 'user_like_rate', description: 'smoothed likes per watched video', compute: (c) => userRate(c.user, 'like', 0.1) },
+  { name: 'user_skip_rate', description: 'smoothed skips per watched video', compute: (c) => userRate(c.user, 'skip', 0.4) },
+  { name: 'user_complete_rate', description: 'smoothed completions per watched video', compute: (c) => userRate(c.user, 'complete', 0.3) },
+  {
+    name: 'user_watch_ratio',
+    description: 'watched time / duration of watched videos',
+    compute: (c) => (c.user.watchedDurationMs > 0 ? c.user.watchMs / c.user.watchedDurationMs : 0.5),
+  },
+  {
+    name: 'user_activity_1h',
+    description: 'log(1 + events in the last hour, decayed)',
+    compute: (c) => log1p(decayedAt(c.user.recent1h.view + c.user.recent1h.skip, c.user.lastEventAt, c.now, HOUR)),
+  },
+  {
+    name: 'user_skips_1h',
+    description: 'share of skips among recent (1h) watches',
+    compute: (c) => {
+      const r = c.user.recent1h;
+      return (r.skip + 0.5) / (r.skip + r.view + 1);
+    },
+  },
+  {
+    name: 'user_hours_since_last',
+    description: 'log(1 + hours since the last event)',
+    compute: (c) => (c.user.lastEventAt === 0 ? log1p(24 * 30) : log1p(Math.max(0, c.now - c.user.lastEventAt) / HOUR)),
+  },
+  { name: 'video_impressions_log', description: 'log(1 + impressions)', compute: (c) => log1p(Math.max(0, c.stats.impressions)) },
+  {
+    name: 'video_like_rate',
+    description: 'smoothed likes per watch',
+    compute: (c) => smoothedRate(c.stats.likes, c.stats.views + c.stats.skips, 0.1),
+  },
+  {
+    name: 'video_complete_rate',
+    description: 'smoothed completions per watch',
+    compute: (c) => smoothedRate(c.stats.completes, c.stats.views + c.stats.skips, 0.3),
+  },
+  {
+    name: 'video_skip_rate',
+    description: 'smoothed skips per watch',
+    compute: (c) => smoothedRate(c.stats.skips, c.stats.views + c.stats.skips, 0.4),
+  },
+  {
+    name: 'video_share_rate',
+    description: 'smoothed shares per watch',
+    compute: (c) => smoothedRate(c.stats.shares, c.stats.views + c.stats.skips, 0.02),
+  },
+  {
+    name: 'video_watch_ratio',
+    description: 'mean watched share of the video',
+    compute: (c) => {
+      const watches = c.stats.views + c.stats.skips;
+      return watches > 0 ? Math.min(3, c.stats.watchMs / watches / Math.max(1, c.video.durationMs)) : 0.5;
+    },
+  },
+  {
+    name: 'video_age_hours_log',
+    description: 'log(1 + hours since upload)',
+    compute: (c) => log1p(Math.max(0, c.now - c.video.createdAt) / HOUR),
+  },
+  { name: 'video_duration_log', description: 'log(1 + duration in seconds)', compute: (c) => log1p(c.video.durationMs / 1000) },
+  { name: 'video_has_embedding', description: '1 if the video has an embedding', compute: (c) => (c.video.embedding ? 1 : 0) },
+  {
+    name: 'user_video_cosine',
+    description: 'cosine of user taste and video embedding (0 if either is missing)',
+    compute: (c) => (c.userHasEmbedding ? cosine(c.user.embedding, c.video.embedding) : 0),
+  },
+  {
+    name: 'user_category_affinity',
+    description: "user's decayed affinity for the video's category",
+    compute: (c) => decayedAt(c.user.categoryAffinity[c.video.category] ?? 0, c.user.lastEventAt, c.now, DAY),
+  },
+  {
+    name: 'user_category_share',
+    description: "the video's category's share of the user's positive affinity",
+    compute: (c) => (c.categoryAffinityTotal > 0 ? Math.max(0, c.user.categoryAffinity[c.video.category] ?? 0) / c.categoryAffinityTotal : 0),
+  },
+  {
+    name: 'user_creator_affinity',
+    description: "user's decayed affinity for the video's creator",
+    compute: (c) => decayedAt(c.user.creatorAffinity[c.video.creatorId] ?? 0, c.user.lastEventAt, c.now, DAY),
+  },
+  { name: 'user_follows_creator', description: '1 if the user follows the creator', compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0) },
+];
+
+const BY_NAME = new Map(FEATURE_REGISTRY.map((f) => [f.name, f]));
+
+export function featureByName(name: string): FeatureDefinition | undefined {
+  return BY_NAME.get(name);
+}
+
+export const DEFAULT_FEATURE_NAMES: readonly string[] = FEATURE_REGISTRY.map((f) => f.name);

@@ -1,0 +1,74 @@
+import { CatalogVideo } from './catalog-video';
+import { FeatureContext, featureByName, FeatureDefinition, UserContext } from './feature-registry';
+import { VideoStats } from './video-stats';
+
+/**
+ * Shipped with every model (model_versions.feature_spec): which registry features
+ * feed the model, in column order, and what its outputs mean. A model from any tool
+ * (PyTorch, this repo's trainer, ...) is served by writing this JSON next to it.
+ */
+export interface FeatureSpec {
+  /** ONNX input name; a float32 tensor [N, features.length]. */
+  input: string;
+  /** ONNX output name; a float32 tensor [N, heads.length] of probabilities. */
+  output: string;
+  features: string[];
+  /** Objective per output column, e.g. like, complete, share, skip. */
+  heads: string[];
+}
+
+export class FeatureSpecError extends Error {}
+
+/** Checks a spec against the registry; throws naming what is wrong. */
+export function validateFeatureSpec(spec: unknown): FeatureSpec {
+  const s = spec as Partial<FeatureSpec> | null;
+  const problems: string[] = [];
+  if (!s || typeof s !== 'object') throw new FeatureSpecError('feature spec must be an object');
+  if (typeof s.input !== 'string' || !s.input) problems.push('input must be a non-empty string');
+  if (typeof s.output !== 'string' || !s.output) problems.push('output must be a non-empty string');
+  if (!Array.isArray(s.features) || s.features.length === 0) problems.push('features must be a non-empty array');
+  else {
+    const unknown = s.features.filter((f) => typeof f !== 'string' || !featureByName(f));
+    if (unknown.length) problems.push(`unknown features: ${unknown.join(', ')}`);
+  }
+  if (!Array.isArray(s.heads) || s.heads.length === 0 || s.heads.some((h) => typeof h !== 'string')) {
+    problems.push('heads must be a non-empty array of strings');
+  }
+  if (problems.length) throw new FeatureSpecError(`invalid feature spec: ${problems.join('; ')}`);
+  return s as FeatureSpec;
+}
+
+/** Resolves a validated spec's feature names to their definitions once, for fast row building. */
+export function resolveFeatures(spec: FeatureSpec): FeatureDefinition[] {
+  return spec.features.map((name) => {
+    const def = featureByName(name);
+    if (!def) throw new FeatureSpecError(`unknown feature: ${name}`);
+    return def;
+  });
+}
+
+/**
+ * Builds the row-major float32 input matrix for one user and many candidates:
+ * row i is `videos[i]` with `stats[i]`. Used by serving and by offline training alike.
+ */
+export function buildFeatureMatrix(
+  features: FeatureDefinition[],
+  user: UserContext,
+  videos: CatalogVideo[],
+  stats: VideoStats[],
+  out?: Float32Array,
+): Float32Array {
+  const width = features.length;
+  const matrix = out && out.length >= videos.length * width ? out : new Float32Array(videos.length * width);
+  const ctx = { ...user } as FeatureContext;
+  for (let i = 0; i < videos.length; i++) {
+    ctx.video = videos[i];
+    ctx.stats = stats[i];
+    const base = i * width;
+    for (let j = 0; j < width; j++) {
+      const v = features[j].compute(ctx);
+      matrix[base + j] = Number.isFinite(v) ? v : 0;
+    }
+  }
+  return matrix;
+}

@@ -1,0 +1,87 @@
+import { CatalogVideo } from './catalog-video';
+import { DEFAULT_FEATURE_NAMES, userContext } from './feature-registry';
+import { buildFeatureMatrix, resolveFeatures, validateFeatureSpec } from './feature-spec';
+import { applyUserEvent, decodeUserState, emptyUserState, encodeUserState, FeatureEvent } from './user-state';
+import { applyVideoStatDelta, decodeVideoStats, emptyVideoStats, encodeVideoStats, videoStatDelta } from './video-stats';
+
+const video = (id: string, category: string, embedding: number[] | null): CatalogVideo => ({
+  id,
+  creatorId: `c-${category}`,
+  title: id,
+  category,
+  tags: [],
+  durationMs: 20_000,
+  createdAt: 0,
+  embedding: embedding ? Float32Array.from(embedding) : null,
+  active: true,
+});
+
+const event = (type: FeatureEvent['type'], at: number, watchMs: number | null = null): FeatureEvent => ({
+  eventId: `${type}-${at}`,
+  userId: 'u1',
+  videoId: 'v',
+  type,
+  watchMs,
+  occurredAt: at,
+});
+
+describe('user state', () => {
+  const liked = video('v1', 'dance', [1, 0, 0, 0]);
+  const skipped = video('v2', 'cooking', [0, 1, 0, 0]);
+
+  it('moves the embedding toward liked videos and away from skipped ones', () => {
+    const s = emptyUserState(4);
+    applyUserEvent(s, event('like', 1000), liked);
+    expect(s.embedding[0]).toBeCloseTo(1);
+    applyUserEvent(s, event('skip', 2000, 1000), skipped);
+    expect(s.embedding[1]).toBeLessThan(0);
+    expect(s.categoryAffinity.dance).toBeGreaterThan(0);
+    expect(s.categoryAffinity.cooking).toBeLessThan(0);
+    expect(s.counts.like).toBe(1);
+    expect(s.counts.skip).toBe(1);
+  });
+
+  it('decays windowed counters with time', () => {
+    const s = emptyUserState(4);
+    const t0 = Date.UTC(2026, 10, 1);
+    applyUserEvent(s, event('view', t0, 10_000), liked);
+    applyUserEvent(s, event('view', t0 + 3_600_000, 10_000), liked);
+    expect(s.recent1h.view).toBeCloseTo(1 + Math.exp(-1));
+    expect(s.recent24h.view).toBeCloseTo(1 + Math.exp(-1 / 24));
+    expect(s.counts.view).toBe(2);
+  });
+
+  it('round-trips through its encoding and is the same whether applied live or replayed', () => {
+    const events = [event('view', 10, 5000), event('like', 20), event('follow', 30), event('skip', 40, 100)];
+    let live = emptyUserState(4);
+    for (const e of events) live = applyUserEvent(decodeUserState(encodeUserState(live), 4), e, liked);
+    const replayed = events.reduce((s, e) => applyUserEvent(s, e, liked), emptyUserState(4));
+    expect(decodeUserState(encodeUserState(live), 4)).toEqual(replayed);
+    expect(replayed.follows).toEqual(['c-dance']);
+  });
+});
+
+describe('video stats', () => {
+  it('packs counters into a fixed binary layout', () => {
+    const stats = applyVideoStatDelta(emptyVideoStats(), videoStatDelta('view', 1234));
+    applyVideoStatDelta(stats, videoStatDelta('like', null));
+    const decoded = decodeVideoStats(encodeVideoStats(stats));
+    expect(decoded).toMatchObject({ views: 1, likes: 1, watchMs: 1234, skips: 0 });
+    expect(decodeVideoStats(encodeVideoStats(stats).subarray(0, 16))).toMatchObject({ impressions: 0, views: 1, likes: 0 });
+  });
+});
+
+describe('feature spec', () => {
+  it('rejects specs naming unknown features', () => {
+    expect(() => validateFeatureSpec({ input: 'x', output: 'y', features: ['nope'], heads: ['like'] })).toThrow(/unknown features: nope/);
+  });
+
+  it('builds one row per candidate in spec order', () => {
+    const spec = validateFeatureSpec({ input: 'features', output: 'scores', features: ['user_video_cosine', 'video_has_embedding'], heads: ['like'] });
+    const user = emptyUserState(4);
+    applyUserEvent(user, event('like', 1), video('v1', 'dance', [1, 0, 0, 0]));
+    const m = buildFeatureMatrix(resolveFeatures(spec), userContext(user, 2), [video('a', 'dance', [1, 0, 0, 0]), video('b', 'x', null)], [emptyVideoStats(), emptyVideoStats()]);
+    expect(Array.from(m)).toEqual([1, 1, 0, 0]);
+    expect(DEFAULT_FEATURE_NAMES.length).toBeGreaterThan(15);
+  });
+});

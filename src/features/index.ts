@@ -1,0 +1,5 @@
+export * from './catalog-video';
+export * from './user-state';
+export * from './video-stats';
+export * from './feature-registry';
+export * from './feature-spec';

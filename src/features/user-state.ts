@@ -1,0 +1,190 @@
+import { EventType, EVENT_TYPES } from '../database/entities/interaction.entity';
+import { CatalogVideo } from './catalog-video';
+
+/** One event as the feature pipeline sees it. */
+export interface FeatureEvent {
+  eventId: string;
+  userId: string;
+  videoId: string;
+  type: EventType;
+  watchMs: number | null;
+  /** Epoch milliseconds. */
+  occurredAt: number;
+}
+
+export type EventCounts = Record<EventType, number>;
+
+/**
+ * Everything the system knows online about one user. Pure data: the same
+ * `applyUserEvent` builds it in the worker (live), in the replay command and in
+ * training (point-in-time features), so the three can never disagree.
+ */
+export interface UserState {
+  /** Incremented on every write; the worker's compare-and-set uses it. */
+  version: number;
+  /** Epoch ms of the latest applied event (0 for a new user). */
+  lastEventAt: number;
+  counts: EventCounts;
+  /** Exponentially decayed counts per type, time constants 1 hour and 24 hours, as of `lastEventAt`. */
+  recent1h: EventCounts;
+  recent24h: EventCounts;
+  /** Sum of watchMs and of the watched videos' durations, for watch-time ratios. */
+  watchMs: number;
+  watchedDurationMs: number;
+  /** Decayed (24h) affinity per category and per creator; positive means liked. */
+  categoryAffinity: Record<string, number>;
+  creatorAffinity: Record<string, number>;
+  follows: string[];
+  /** Unit-length taste vector (all zeros until the first positive signal). */
+  embedding: number[];
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+export const MAX_CREATOR_AFFINITIES = 64;
+export const MAX_FOLLOWS = 1000;
+
+/** How much each action says about taste. Skip is a negative signal. */
+export const EVENT_WEIGHTS: Record<EventType, number> = {
+  impression: 0,
+  view: 0.5,
+  like: 3,
+  unlike: -3,
+  share: 4,
+  comment: 2,
+  skip: -1,
+  complete: 2,
+  follow: 3,
+  unfollow: -3,
+};
+
+/** Step sizes for moving the user embedding toward (or away from) a video's embedding. */
+export const EMBEDDING_STEP: Record<EventType, number> = {
+  impression: 0,
+  view: 0.05,
+  like: 0.3,
+  unlike: -0.2,
+  share: 0.35,
+  comment: 0.15,
+  skip: -0.1,
+  complete: 0.2,
+  follow: 0.2,
+  unfollow: 0,
+};
+
+function zeroCounts(): EventCounts {
+  return Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as EventCounts;
+}
+
+export function emptyUserState(dim: number): UserState {
+  return {
+    version: 0,
+    lastEventAt: 0,
+    counts: zeroCounts(),
+    recent1h: zeroCounts(),
+    recent24h: zeroCounts(),
+    watchMs: 0,
+    watchedDurationMs: 0,
+    categoryAffinity: {},
+    creatorAffinity: {},
+    follows: [],
+    embedding: new Array(dim).fill(0),
+  };
+}
+
+function decayCounts(counts: EventCounts, factor: number): void {
+  for (const t of EVENT_TYPES) counts[t] *= factor;
+}
+
+function decayMap(map: Record<string, number>, factor: number): void {
+  for (const k of Object.keys(map)) {
+    const v = map[k] * factor;
+    if (Math.abs(v) < 1e-3) delete map[k];
+    else map[k] = v;
+  }
+}
+
+/** Keeps the creators with the strongest affinity so the state stays bounded. */
+function capMap(map: Record<string, number>, max: number): void {
+  const keys = Object.keys(map);
+  if (keys.length <= max) return;
+  keys.sort((a, b) => Math.abs(map[b]) - Math.abs(map[a]));
+  for (const k of keys.slice(max)) delete map[k];
+}
+
+function moveEmbedding(user: number[], video: ArrayLike<number>, step: number): void {
+  let norm = 0;
+  for (let i = 0; i < user.length; i++) {
+    user[i] = step > 0 ? user[i] + step * (video[i] - user[i]) : user[i] + step * video[i];
+    norm += user[i] * user[i];
+  }
+  norm = Math.sqrt(norm);
+  if (norm < 1e-9) return;
+  for (let i = 0; i < user.length; i++) user[i] /= norm;
+}
+
+/**
+ * Applies one event to a user's state, in place. Events are expected in time order
+ * per user; a late event is applied without rewinding the decay clock.
+ * `video` is null when the video is unknown to the catalog (counts still move).
+ */
+export function applyUserEvent(state: UserState, event: FeatureEvent, video: CatalogVideo | null): UserState {
+  const t = Math.max(event.occurredAt, state.lastEventAt);
+  const elapsed = state.lastEventAt === 0 ? 0 : t - state.lastEventAt;
+  if (elapsed > 0) {
+    decayCounts(state.recent1h, Math.exp(-elapsed / HOUR));
+    const dayFactor = Math.exp(-elapsed / DAY);
+    decayCounts(state.recent24h, dayFactor);
+    decayMap(state.categoryAffinity, dayFactor);
+    decayMap(state.creatorAffinity, dayFactor);
+  }
+  state.lastEventAt = t;
+  state.counts[event.type] += 1;
+  state.recent1h[event.type] += 1;
+  state.recent24h[event.type] += 1;
+
+  if ((event.type === 'view' || event.type === 'skip') && event.watchMs != null && video) {
+    state.watchMs += Math.min(event.watchMs, video.durationMs * 3);
+    state.watchedDurationMs += video.durationMs;
+  }
+  if (!video) return state;
+
+  let weight = EVENT_WEIGHTS[event.type];
+  if (event.type === 'view' && event.watchMs != null) weight *= Math.min(1, event.watchMs / Math.max(1, video.durationMs));
+  if (weight !== 0) {
+    state.categoryAffinity[video.category] = (state.categoryAffinity[video.category] ?? 0) + weight;
+    state.creatorAffinity[video.creatorId] = (state.creatorAffinity[video.creatorId] ?? 0) + weight;
+    capMap(state.creatorAffinity, MAX_CREATOR_AFFINITIES);
+  }
+  if (event.type === 'follow' && !state.follows.includes(video.creatorId)) {
+    state.follows.push(video.creatorId);
+    if (state.follows.length > MAX_FOLLOWS) state.follows.shift();
+  } else if (event.type === 'unfollow') {
+    state.follows = state.follows.filter((c) => c !== video.creatorId);
+  }
+
+  const step = EMBEDDING_STEP[event.type];
+  if (step !== 0 && video.embedding && video.embedding.length === state.embedding.length) {
+    moveEmbedding(state.embedding, video.embedding, step);
+  }
+  return state;
+}
+
+/** Decay-adjusted view of a counter at time `now` without mutating the state. */
+export function decayedAt(value: number, lastEventAt: number, now: number, timeConstantMs: number): number {
+  if (lastEventAt === 0 || now <= lastEventAt) return value;
+  return value * Math.exp(-(now - lastEventAt) / timeConstantMs);
+}
+
+export const USER_TIME_CONSTANTS = { HOUR, DAY };
+
+export function encodeUserState(state: UserState): string {
+  return JSON.stringify(state);
+}
+
+export function decodeUserState(raw: string | null | undefined, dim: number): UserState {
+  if (!raw) return emptyUserState(dim);
+  const parsed = JSON.parse(raw) as UserState;
+  if (!Array.isArray(parsed.embedding) || parsed.embedding.length !== dim) parsed.embedding = new Array(dim).fill(0);
+  return parsed;
+}

@@ -1,0 +1,72 @@
+import { EventType } from '../database/entities/interaction.entity';
+
+/**
+ * Online counters of one video, stored in Redis as a packed little-endian float64
+ * blob so the feed can fetch hundreds with one MGET (see DESIGN.md). The field order
+ * is the wire format: append new fields at the end, never reorder.
+ */
+export const VIDEO_STAT_FIELDS = [
+  'impressions',
+  'views',
+  'likes',
+  'shares',
+  'comments',
+  'completes',
+  'skips',
+  'watchMs',
+  'follows',
+] as const;
+export type VideoStatField = (typeof VIDEO_STAT_FIELDS)[number];
+export type VideoStats = Record<VideoStatField, number>;
+
+export const VIDEO_STATS_BYTES = VIDEO_STAT_FIELDS.length * 8;
+
+/** Which counter each event type increments (unlike/unfollow decrement). */
+export const VIDEO_STAT_DELTAS: Record<EventType, Partial<VideoStats>> = {
+  impression: { impressions: 1 },
+  view: { views: 1 },
+  like: { likes: 1 },
+  unlike: { likes: -1 },
+  share: { shares: 1 },
+  comment: { comments: 1 },
+  skip: { skips: 1 },
+  complete: { completes: 1 },
+  follow: { follows: 1 },
+  unfollow: { follows: -1 },
+};
+
+export function emptyVideoStats(): VideoStats {
+  return Object.fromEntries(VIDEO_STAT_FIELDS.map((f) => [f, 0])) as VideoStats;
+}
+
+/** The delta vector (in wire order) one event adds to its video's stats. */
+export function videoStatDelta(type: EventType, watchMs: number | null): number[] {
+  const delta = VIDEO_STAT_DELTAS[type];
+  return VIDEO_STAT_FIELDS.map((f) => (f === 'watchMs' ? (type === 'view' || type === 'skip' ? (watchMs ?? 0) : 0) : (delta[f] ?? 0)));
+}
+
+export function applyVideoStatDelta(stats: VideoStats, delta: number[]): VideoStats {
+  VIDEO_STAT_FIELDS.forEach((f, i) => (stats[f] += delta[i]));
+  return stats;
+}
+
+export function encodeVideoStats(stats: VideoStats): Buffer {
+  const buf = Buffer.alloc(VIDEO_STATS_BYTES);
+  VIDEO_STAT_FIELDS.forEach((f, i) => buf.writeDoubleLE(stats[f], i * 8));
+  return buf;
+}
+
+/** Decodes a blob; shorter blobs (written before a field was added) read missing fields as 0. */
+export function decodeVideoStats(buf: Buffer | null | undefined): VideoStats {
+  const stats = emptyVideoStats();
+  if (!buf) return stats;
+  VIDEO_STAT_FIELDS.forEach((f, i) => {
+    if ((i + 1) * 8 <= buf.length) stats[f] = buf.readDoubleLE(i * 8);
+  });
+  return stats;
+}
+
+/** Beta-smoothed rate: behaves for videos with few impressions. */
+export function smoothedRate(hits: number, trials: number, prior: number, strength = 20): number {
+  return (hits + prior * strength) / (Math.max(0, trials) + strength);
+}
