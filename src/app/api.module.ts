@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { HealthModule } from '../health/health.module';
+import { MetricsController } from '../metrics/metrics.controller';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
   imports: [CoreModule, AuthModule, HealthModule],
+  controllers: [MetricsController],
 })
 export class ApiModule {}
