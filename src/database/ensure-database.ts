@@ -32,7 +32,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-/** Drops the database named in `url` if it exists (tests and `db:create --recreate`). */
+/** Drops the database named in `url` if it exists, closing its connections. */
 export async function dropDatabase(url: string): Promise<void> {
   const { database, maintenanceUrl } = splitDatabaseUrl(url);
   const client = new Client({ connectionString: maintenanceUrl, connectionTimeoutMillis: 5000 });

@@ -1,5 +1,3 @@
-// Must precede onnxruntime-node: see jest-ort-realm.ts.
-import './jest-ort-realm';
 import { onnx } from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlp } from './mlp';

@@ -1,0 +1,26 @@
+/**
+ * Where the integration and e2e tests run. TEST_DATABASE_URL picks the database so
+ * several people (or CI) can test side by side; each run gets its own Redis prefix.
+ */
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/reelrank_test';
+
+export function testDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+}
+
+/** Points the app config (DATABASE_URL, REDIS_PREFIX, ...) at the test stores. Runs once per test run, in global setup. */
+export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
+  env.NODE_ENV = 'test';
+  env.DATABASE_URL = testDatabaseUrl();
+  env.REDIS_PREFIX = `rrtest-${process.pid}`;
+  env.LOG_LEVEL = env.LOG_LEVEL || 'warn';
+}
+
+/** The Redis prefix of the current test run (set by global setup). */
+export function testRedisPrefix(): string {
+  const prefix = process.env.REDIS_PREFIX;
+  if (!prefix?.startsWith('rrtest-')) {
+    throw new Error('REDIS_PREFIX is not a test prefix: run integration and e2e tests through jest.config.js');
+  }
+  return prefix;
+}
