@@ -79,6 +79,10 @@ export class AppConfig {
   @IsInt() @Min(60) @Max(30 * 86_400)
   EVENTS_DEDUPE_TTL_SECONDS = 86_400;
 
+  /** Jobs of the events queue a worker process runs at once (they mostly wait on Redis and Postgres). */
+  @IsInt() @Min(1) @Max(512)
+  EVENTS_CONCURRENCY = 32;
+
   /** Events per queue job: a request's accepted events are split into jobs of at most this many. */
   @IsInt() @Min(1) @Max(500)
   EVENTS_JOB_SIZE = 100;
