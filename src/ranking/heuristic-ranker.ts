@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { FeatureDefinition } from '../features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../features/feature-spec';
 import { Float32Pool } from './float32-pool';
@@ -47,6 +48,7 @@ export class HeuristicRanker implements Ranker {
   }
 
   rank(request: RankRequest): Promise<RankResult> {
+    const started = performance.now();
     const n = request.videos.length;
     const width = this.features.length;
     const matrix = this.matrices.acquire(n * width);
@@ -62,6 +64,7 @@ export class HeuristicRanker implements Ranker {
       features: matrix,
       width,
       version: this.version,
+      computeMs: performance.now() - started,
       release: () => {
         this.matrices.release(matrix);
         this.scoreBuffers.release(scores);

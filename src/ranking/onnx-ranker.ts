@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { FeatureDefinition } from '../features/feature-registry';
 import { buildFeatureMatrix, FeatureSpec, resolveFeatures } from '../features/feature-spec';
@@ -94,10 +95,15 @@ export class OnnxRanker implements Ranker {
     const matrix = this.matrices.acquire(n * this.width);
     const scores = this.scoreBuffers.acquire(n);
     this.inflight++;
+    let computeMs: number;
     try {
+      const started = performance.now();
       buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix);
-      const probs = await this.run(matrix, n);
+      computeMs = performance.now() - started;
+      const { probs, inferenceMs } = await this.run(matrix, n);
+      const blendStarted = performance.now();
       blendHeads(probs, n, this.headWeights, scores);
+      computeMs += inferenceMs + performance.now() - blendStarted;
     } catch (err) {
       this.matrices.release(matrix);
       this.scoreBuffers.release(scores);
@@ -111,6 +117,7 @@ export class OnnxRanker implements Ranker {
       features: matrix,
       width: this.width,
       version: this.version,
+      computeMs,
       release: () => {
         this.matrices.release(matrix);
         this.scoreBuffers.release(scores);
@@ -124,20 +131,27 @@ export class OnnxRanker implements Ranker {
     if (this.inflight === 0) void this.dispose();
   }
 
-  private async run(matrix: Float32Array, rows: number): Promise<Float32Array> {
+  /**
+   * onnxruntime-node runs the session on a setImmediate; one queued just before it
+   * marks when it starts, so `inferenceMs` excludes time spent waiting behind other work.
+   */
+  private async run(matrix: Float32Array, rows: number): Promise<{ probs: Float32Array; inferenceMs: number }> {
     const input = new Tensor('float32', matrix.subarray(0, rows * this.width), [rows, this.width]);
+    let startedAt = performance.now();
+    setImmediate(() => (startedAt = performance.now()));
     const output = (await this.session.run({ [this.spec.input]: input }, [this.spec.output]))[this.spec.output];
+    const inferenceMs = performance.now() - startedAt;
     if (output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== this.heads) {
       throw new Error(`model returned ${output.type} [${output.dims.join(', ')}], spec expects float32 [${rows}, ${this.heads}]`);
     }
-    return output.data as Float32Array;
+    return { probs: output.data as Float32Array, inferenceMs };
   }
 
   private async warm(rows: number): Promise<void> {
     const matrix = this.matrices.acquire(rows * this.width);
     try {
       matrix.fill(0.5);
-      const probs = await this.run(matrix, rows);
+      const { probs } = await this.run(matrix, rows);
       for (let i = 0; i < rows * this.heads; i++) {
         if (!Number.isFinite(probs[i])) throw new ModelRejectedError('warmup', 'warm-up produced non-finite scores');
       }
