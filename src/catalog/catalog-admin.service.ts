@@ -2,6 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { VideoEntity } from '../database/entities/video.entity';
 import { AdminVideoDto, TakedownResponseDto, UpsertVideosResponseDto } from './admin-videos.dto';
 import { CatalogSnapshotService } from './catalog-snapshot.service';
 
@@ -63,11 +64,13 @@ export class CatalogAdminService {
   }
 
   async takeDown(id: string): Promise<TakedownResponseDto> {
-    const rows: { id: string }[] = await this.db.query(
-      `UPDATE videos SET status = 'taken_down', updated_at = now() WHERE id = $1 RETURNING id`,
-      [id],
-    );
-    if (rows.length === 0) throw new NotFoundException(`video ${id} not found`);
+    const { affected } = await this.db
+      .createQueryBuilder()
+      .update(VideoEntity)
+      .set({ status: 'taken_down', updatedAt: () => 'now()' })
+      .where('id = :id', { id })
+      .execute();
+    if (!affected) throw new NotFoundException(`video ${id} not found`);
     await this.catalog.publishChange({ ids: [id] });
     return { id, status: 'taken_down' };
   }

@@ -121,6 +121,9 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
 
   private async write(rows: ImpressionRow[]): Promise<void> {
     const client = await this.pool.connect();
+    // A connection dying between statements must fail this batch, not crash the process.
+    const onError = (err: Error) => this.logger.warn(`impression connection lost: ${err.message}`);
+    client.on('error', onError);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -139,6 +142,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
