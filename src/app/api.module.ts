@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { HealthModule } from '../health/health.module';
 import { MetricsController } from '../metrics/metrics.controller';
+import { ModelsAdminModule } from '../training/models-admin.module';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
-  imports: [CoreModule, AuthModule, HealthModule],
+  imports: [CoreModule, AuthModule, HealthModule, ModelsAdminModule],
   controllers: [MetricsController],
 })
 export class ApiModule {}
