@@ -98,8 +98,9 @@ export class AppConfig {
   @IsNumber() @Min(0.05) @Max(0.5)
   TRAIN_HOLDOUT_FRACTION = 0.2;
 
-  @IsInt() @Min(1) @Max(200)
-  TRAIN_EPOCHS = 6;
+  /** Most passes over the training rows; training stops earlier when validation loss stops improving. */
+  @IsInt() @Min(1) @Max(500)
+  TRAIN_EPOCHS = 30;
 
   /** Hidden layer sizes of the ranker MLP, comma-separated. */
   @Matches(/^\d{1,4}(,\d{1,4}){0,4}$/, { message: 'TRAIN_HIDDEN_LAYERS must be sizes like 64,32' })

@@ -1,6 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { CatalogModule } from '../catalog/catalog.module';
 import { ModelsModule } from '../models/models.module';
 import { QueueName } from '../queue/queue.types';
 import { TrainingLogRepository } from './data/training-log.repository';
@@ -10,7 +9,7 @@ import { TrainingService } from './training.service';
 
 /** The model loop's providers: dataset, embeddings, trainer, registry access and the training queue producer. */
 @Module({
-  imports: [ModelsModule, CatalogModule, BullModule.registerQueue({ name: QueueName.Training })],
+  imports: [ModelsModule, BullModule.registerQueue({ name: QueueName.Training })],
   providers: [TrainingLogRepository, LearnedEmbeddingRepository, TrainingService, TrainingQueueService],
   exports: [ModelsModule, TrainingService, TrainingQueueService],
 })

@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { CatalogChange } from '../catalog/catalog-snapshot.service';
 import { DEFAULT_FEATURE_NAMES } from '../features/feature-registry';
 import { FeatureSpec, resolveFeatures, validateFeatureSpec } from '../features/feature-spec';
 import { ModelRegistryService, newModelVersionId } from '../models/model-registry.service';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
 import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
 import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './data/point-in-time-dataset';
 import { TrainingLogRepository } from './data/training-log.repository';
@@ -22,6 +24,7 @@ import {
 } from './evaluation/offline-evaluation';
 import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
+import { logLoss } from './model/metrics';
 import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 
@@ -70,8 +73,8 @@ const PARITY_ROWS = 2000;
 const PARITY_TOLERANCE = 1e-5;
 const BASELINE_SAMPLE = 20_000;
 const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
-const MIN_STEPS = 1000;
-const MAX_EPOCHS = 100;
+const VALIDATION_FRACTION = 0.1;
+const PATIENCE = 3;
 const HOUR = 3_600_000;
 
 /**
@@ -92,7 +95,8 @@ export class TrainingService {
     private readonly embeddings: LearnedEmbeddingRepository,
     private readonly versions: ModelVersionRepository,
     private readonly registry: ModelRegistryService,
-    private readonly catalog: CatalogSnapshotService,
+    private readonly pubsub: PubSubService,
+    private readonly keys: RedisKeys,
   ) {
     this.headWeights = parseHeadWeights(config.RANKING_HEAD_WEIGHTS);
   }
@@ -194,17 +198,8 @@ export class TrainingService {
 
     await stage('training', { rows: dataset.trainRows });
     const width = spec.features.length;
-    const trainX = dataset.x.subarray(0, dataset.trainRows * width);
-    const norm = fitStandardizer(trainX, dataset.trainRows, width);
     const hidden = this.config.TRAIN_HIDDEN_LAYERS.split(',').map(Number);
-    const weights = initMlp(width, hidden, [...LABEL_HEADS], MLP.seed);
-    // Small windows get more passes: at least MIN_STEPS minibatches whatever the row count.
-    const epochs = options.epochs ?? Math.min(MAX_EPOCHS, Math.max(this.config.TRAIN_EPOCHS, Math.ceil((MIN_STEPS * MLP.batchSize) / dataset.trainRows)));
-    const losses = await trainMlpAsync(
-      weights,
-      { x: trainX, y: dataset.y.subarray(0, dataset.trainRows * LABEL_HEADS.length), rows: dataset.trainRows },
-      { epochs, batchSize: MLP.batchSize, learningRate: MLP.learningRate, l2: MLP.l2, seed: MLP.seed, norm },
-    );
+    const { weights, norm, fit: trainingFit } = await this.trainRanker(dataset, width, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
     lap('train');
 
     await stage('exporting');
@@ -227,16 +222,17 @@ export class TrainingService {
         new Map([...finalFit.learned].map(([i, vec]) => [log.catalog.videos[i].id, vec])),
         modelId,
       );
-      if (written > 0) await this.catalog.publishChange({ all: true });
+      // The catalog channel every process's CatalogSnapshotService listens on (the same
+      // message as its publishChange), so the ANN index and the worker reload the vectors.
+      if (written > 0) await this.pubsub.publish(this.keys.catalogChannel, JSON.stringify({ all: true } satisfies CatalogChange));
     }
     lap('embeddingsWrite');
 
     const trainingInfo = {
       trainer: 'reelrank-mlp',
       hidden,
-      epochs,
       ...MLP,
-      losses,
+      ...trainingFit,
       window: {
         from: new Date(windowFrom).toISOString(),
         to: new Date(head).toISOString(),
@@ -267,6 +263,49 @@ export class TrainingService {
         `${report.ranking.previous ? ` vs active ${fmt(report.ranking.previous.ndcg)}` : ''}; ${decision}`,
     );
     return { modelId, promoted: promote, decision, metrics: report, timingsMs: timings };
+  }
+
+  /**
+   * Minibatch Adam on the older 90% of the training rows, keeping the weights of the
+   * epoch with the lowest loss on the newest 10% (early stopping after PATIENCE epochs
+   * without improvement), so small windows train long enough and rare heads do not overfit.
+   */
+  private async trainRanker(dataset: Dataset, width: number, hidden: number[], maxEpochs: number) {
+    const heads = LABEL_HEADS.length;
+    const fitRows = Math.max(1, Math.floor(dataset.trainRows * (1 - VALIDATION_FRACTION)));
+    const valRows = dataset.trainRows - fitRows;
+    const x = dataset.x.subarray(0, fitRows * width);
+    const y = dataset.y.subarray(0, fitRows * heads);
+    const valX = dataset.x.subarray(fitRows * width, dataset.trainRows * width);
+    const valY = dataset.y.subarray(fitRows * heads, dataset.trainRows * heads);
+    const norm = fitStandardizer(x, fitRows, width);
+    const weights = initMlp(width, hidden, [...LABEL_HEADS], MLP.seed);
+    let best = { loss: Infinity, epoch: -1, layers: weights.layers.map((l) => ({ ...l, weights: l.weights.slice(), bias: l.bias.slice() })) };
+    const validationLosses: number[] = [];
+    const losses = await trainMlpAsync(
+      weights,
+      { x, y, rows: fitRows },
+      {
+        epochs: maxEpochs,
+        batchSize: MLP.batchSize,
+        learningRate: MLP.learningRate,
+        l2: MLP.l2,
+        seed: MLP.seed,
+        norm,
+        onEpoch: (epoch) => {
+          const p = predict(weights, valX, valRows, norm);
+          const loss = logLoss(p, valY) * heads;
+          validationLosses.push(loss);
+          if (loss < best.loss) {
+            best = { loss, epoch, layers: weights.layers.map((l) => ({ ...l, weights: l.weights.slice(), bias: l.bias.slice() })) };
+          } else if (epoch - best.epoch >= PATIENCE) {
+            return 'stop';
+          }
+        },
+      },
+    );
+    weights.layers = best.layers;
+    return { weights, norm, fit: { fitRows, validationRows: valRows, epochs: losses.length, bestEpoch: best.epoch + 1, losses, validationLosses } };
   }
 
   private tryParseSpec(model: ModelVersionWithArtifact): FeatureSpec | null {

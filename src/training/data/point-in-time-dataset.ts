@@ -31,7 +31,11 @@ export interface DatasetOptions {
   embeddingDim: number;
   /** At most this many users get a ranking query; 0 disables ranking evaluation. */
   rankingUsers: number;
-  /** Random catalog videos ranked alongside each query user's held-out impressions. */
+  /**
+   * Videos ranked alongside each query user's own held-out impressions: drawn from what
+   * was served to other users in the held-out period (so, like real feed candidates,
+   * they skew popular, and a model cannot win just by telling served from never-served).
+   */
   rankingNegatives: number;
   seed: number;
   yielder?: EventLoopYielder;
@@ -40,7 +44,7 @@ export interface DatasetOptions {
 /**
  * One user's held-out ranking problem, snapshotted at their first held-out impression:
  * the videos they were then served (relevant if they liked, completed or shared them)
- * plus random catalog videos, with features as of that moment.
+ * plus videos served to others in the same period, with features as of that moment.
  */
 export interface RankingQuery {
   user: number;
@@ -219,7 +223,7 @@ function planQueries(log: TrainingLog, firstHeld: number, opts: DatasetOptions):
     [users[i], users[j]] = [users[j], users[i]];
   }
   const plans = new Map<number, QueryPlan>();
-  const nVideos = catalog.videos.length;
+  const served = imp.video.subarray(firstHeld, imp.length);
   for (const u of users.slice(0, opts.rankingUsers)) {
     const own = byUser.get(u)!;
     const userRng = createRng(opts.seed ^ Math.imul(u + 1, 0x9e3779b1));
@@ -229,7 +233,7 @@ function planQueries(log: TrainingLog, firstHeld: number, opts: DatasetOptions):
       negatives: (at) => {
         const picked = new Set<number>();
         for (let attempt = 0; picked.size < opts.rankingNegatives && attempt < opts.rankingNegatives * 20; attempt++) {
-          const v = Math.floor(userRng() * nVideos);
+          const v = served[Math.floor(userRng() * served.length)];
           const video = catalog.videos[v];
           if (video.active && video.createdAt <= at && !own.has(v)) picked.add(v);
         }

@@ -42,7 +42,8 @@ export interface TrainOptions {
   seed: number;
   /** Applied to each row on the fly, so callers can pass raw features. */
   norm?: Standardizer;
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** Called after each epoch; returning 'stop' ends training early (e.g. when validation loss stops improving). */
+  onEpoch?: (epoch: number, loss: number) => void | 'stop';
 }
 
 const BETA1 = 0.9;
@@ -353,7 +354,7 @@ function* trainMlpSteps(w: MlpWeights, data: TrainData, opts: TrainOptions): Gen
     }
     const loss = epochLoss / rows;
     losses.push(loss);
-    opts.onEpoch?.(epoch, loss);
+    if (opts.onEpoch?.(epoch, loss) === 'stop') break;
   }
   return losses;
 }
