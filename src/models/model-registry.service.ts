@@ -108,10 +108,8 @@ export class ModelRegistryService {
   /** Makes `id` the shadow model: scored alongside the active one, never served. */
   async shadow(id: string): Promise<ModelVersionSummary> {
     const updated = await this.repository.setShadow(id);
-    if (!updated) {
-      await this.get(id);
-      throw new ConflictException(`model ${id} is active; the active model cannot also be the shadow`);
-    }
+    if (updated === 'missing') throw new NotFoundException(`model ${id} not found`);
+    if (updated === 'active') throw new ConflictException(`model ${id} is active; the active model cannot also be the shadow`);
     await this.announce(id);
     return updated;
   }

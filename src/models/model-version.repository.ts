@@ -142,17 +142,19 @@ export class ModelVersionRepository {
     return rows.length ? toSummary(rows[0]) : null;
   }
 
-  /** Makes `id` the one shadow version (a previous shadow goes back to candidate). */
-  async setShadow(id: string): Promise<ModelVersionSummary | null> {
+  /**
+   * Makes `id` the one shadow version (a previous shadow goes back to candidate).
+   * Changes nothing and answers 'missing' or 'active' when `id` cannot be the shadow.
+   */
+  async setShadow(id: string): Promise<ModelVersionSummary | 'missing' | 'active'> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ACTIVATION_LOCK]);
+      const [target]: { status: ModelStatus }[] = await tx.query('SELECT status FROM model_versions WHERE id = $1 FOR UPDATE', [id]);
+      if (!target) return 'missing';
+      if (target.status === 'active') return 'active';
       await tx.query(`UPDATE model_versions SET status = 'candidate' WHERE status = 'shadow' AND id <> $1`, [id]);
-      // TypeORM answers an UPDATE with [rows, affected].
-      const [, affected]: [unknown[], number] = await tx.query(
-        `UPDATE model_versions SET status = 'shadow' WHERE id = $1 AND status <> 'active'`,
-        [id],
-      );
-      return affected > 0 ? this.findIn(tx, id) : null;
+      await tx.query(`UPDATE model_versions SET status = 'shadow' WHERE id = $1`, [id]);
+      return (await this.findIn(tx, id))!;
     });
   }
 

@@ -4,7 +4,9 @@ import { IsBoolean, IsJSON, IsOptional, IsString, MaxLength } from 'class-valida
 
 /** Text fields of the multipart upload; the ONNX file itself is the `artifact` file field. */
 export class RegisterModelDto {
+  /** Read from the file part by the upload interceptor; listed so the form field passes whitelisting. */
   @ApiProperty({ type: 'string', format: 'binary', description: 'The ONNX model file' })
+  @IsOptional()
   artifact?: unknown;
 
   @ApiProperty({
