@@ -75,13 +75,20 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(64)
   WORKER_CONCURRENCY = 8;
 
-  /** How long accepted event ids are remembered for dedupe (and per-video applied markers kept). */
+  /** How long accepted event ids are remembered for dedupe. */
   @IsInt() @Min(60) @Max(30 * 86_400)
-  EVENTS_DEDUPE_TTL_SECONDS = 86_400;
+  EVENTS_DEDUPE_TTL_SECONDS = 21_600;
 
   /** Jobs of the events queue a worker process runs at once (they mostly wait on Redis and Postgres). */
   @IsInt() @Min(1) @Max(512)
   EVENTS_CONCURRENCY = 32;
+
+  /**
+   * How long a job's applied marker is kept with its videos: covers automatic retries and
+   * crash recovery; later dead-letter replays rely on the progress the job recorded.
+   */
+  @IsInt() @Min(60) @Max(7 * 86_400)
+  EVENTS_APPLIED_MARKER_TTL_SECONDS = 3600;
 
   /** Events per queue job: a request's accepted events are split into jobs of at most this many. */
   @IsInt() @Min(1) @Max(500)

@@ -51,6 +51,7 @@ export class RedisKeys {
     return `${this.prefix}:v:{${videoId}}:emb`;
   }
 
+  /** Markers of the jobs whose effect on this video (and, on a single node, the job's other videos) is applied. */
   videoAppliedEvents(videoId: string): string {
     return `${this.prefix}:v:{${videoId}}:applied`;
   }
