@@ -1,4 +1,5 @@
 import { AnyRedis } from '../redis/redis-connection';
+import { withDeadline } from './deadline';
 
 export class RedisUnavailableError extends Error {
   readonly reason = 'redis_unavailable';
@@ -15,14 +16,5 @@ export class RedisTimeoutError extends Error {
  */
 export function guardRedis<T>(redis: AnyRedis, budgetMs: number, op: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') return Promise.reject(new RedisUnavailableError(`redis is ${redis.status}`));
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(`redis did not answer within ${budgetMs} ms`)), budgetMs);
-  });
-  const work = op();
-  return Promise.race([work, deadline]).finally(() => {
-    clearTimeout(timer);
-    // The abandoned command may still fail later; that is already accounted for.
-    work.catch(() => undefined);
-  });
+  return withDeadline(op(), budgetMs, () => new RedisTimeoutError(`redis did not answer within ${budgetMs} ms`));
 }
