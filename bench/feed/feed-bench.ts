@@ -78,6 +78,11 @@ async function metricsText(): Promise<string> {
 }
 
 async function startApi(): Promise<ChildProcess> {
+  const taken = await fetch(`${BASE}/health/live`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`something already listens on port ${PORT}: stop it or set BENCH_PORT`);
   const child = spawn('node', [join(ROOT, 'dist/src/main.js')], {
     env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, PORT: String(PORT), NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],

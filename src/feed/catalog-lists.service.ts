@@ -8,7 +8,7 @@ import { parseHeadWeights } from '../ranking/head-weights';
 import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis } from './redis-guard';
+import { guardRedis, mgetBuffers } from './redis-guard';
 import { topK } from './top-k';
 
 export const FRESH_MAX = 2000;
@@ -126,7 +126,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     const impressions = new Map<string, number>();
     for (let start = 0; start < videos.length; start += STATS_CHUNK) {
       const chunk = videos.slice(start, start + STATS_CHUNK);
-      const blobs = await guardRedis(this.redis, 5000, () => this.redis.mgetBuffer(...chunk.map((v) => this.keys.videoStats(v.id))));
+      const blobs = await guardRedis(this.redis, 5000, () => mgetBuffers(this.redis, chunk.map((v) => this.keys.videoStats(v.id))));
       blobs.forEach((blob, i) => {
         if (!blob) return;
         const stats = decodeVideoStats(blob);

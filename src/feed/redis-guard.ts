@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { AnyRedis } from '../redis/redis-connection';
 import { withDeadline } from './deadline';
 
@@ -17,4 +18,13 @@ export class RedisTimeoutError extends Error {
 export function guardRedis<T>(redis: AnyRedis, budgetMs: number, op: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') return Promise.reject(new RedisUnavailableError(`redis is ${redis.status}`));
   return withDeadline(op(), budgetMs, () => new RedisTimeoutError(`redis did not answer within ${budgetMs} ms`));
+}
+
+/**
+ * GET of many keys as Buffers in one round trip: MGET on a single node; on a cluster,
+ * where keys of different videos live in different slots, pipelined GETs instead.
+ */
+export function mgetBuffers(redis: AnyRedis, keys: string[]): Promise<(Buffer | null)[]> {
+  if (redis instanceof Cluster) return Promise.all(keys.map((k) => redis.getBuffer(k)));
+  return redis.mgetBuffer(...keys);
 }
