@@ -14,7 +14,9 @@ import { RankRequest, RankResult } from './ranker';
 
 export type RankFallbackReason = 'no_model' | 'model_slow' | 'model_error';
 
-/** How long the heuristic stands in after an inference slower than MODEL_SLOW_MS. */
+/** Consecutive scorings slower than MODEL_SLOW_MS that open the breaker (one GC pause or preemption does not). */
+const BREAKER_STRIKES = 3;
+/** How long the heuristic then stands in before the model is tried again. */
 const BREAKER_COOLDOWN_MS = 5000;
 
 /**
@@ -33,6 +35,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
   private model: OnnxRanker | null = null;
   private rejected: string | null = null;
   private breakerUntil = 0;
+  private slowStrikes = 0;
   private loading: Promise<void> = Promise.resolve();
   private poller: NodeJS.Timeout | null = null;
   private readonly loads: Counter<'result' | 'reason'>;
@@ -107,10 +110,12 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       const result = await model.rank(request);
       this.inference.labels('model').observe(result.computeMs / 1000);
-      if (result.computeMs > this.config.MODEL_SLOW_MS) {
+      this.slowStrikes = result.computeMs > this.config.MODEL_SLOW_MS ? this.slowStrikes + 1 : 0;
+      if (this.slowStrikes >= BREAKER_STRIKES) {
+        this.slowStrikes = 0;
         this.breakerUntil = performance.now() + BREAKER_COOLDOWN_MS;
         this.logger.warn(
-          `scoring took ${result.computeMs.toFixed(1)} ms (> MODEL_SLOW_MS ${this.config.MODEL_SLOW_MS}): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
+          `scoring took over MODEL_SLOW_MS (${this.config.MODEL_SLOW_MS} ms) ${BREAKER_STRIKES} times in a row (last ${result.computeMs.toFixed(1)} ms): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
         );
       }
       return { result, fallback: null };
@@ -173,6 +178,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     const previous = this.model;
     this.model = next;
     this.breakerUntil = 0;
+    this.slowStrikes = 0;
     this.active.reset();
     this.active.labels(this.version).set(1);
     previous?.retire();
