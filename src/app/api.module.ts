@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { EventsApiModule } from '../events/events-api.module';
 import { HealthModule } from '../health/health.module';
 import { MetricsController } from '../metrics/metrics.controller';
 import { ModelsAdminModule } from '../training/models-admin.module';
@@ -7,7 +8,7 @@ import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
-  imports: [CoreModule, AuthModule, HealthModule, ModelsAdminModule],
+  imports: [CoreModule, AuthModule, HealthModule, EventsApiModule, ModelsAdminModule],
   controllers: [MetricsController],
 })
 export class ApiModule {}
