@@ -1,9 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { WorkerModule } from '../../src/app/worker.module';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { RETRAIN_SCHEDULER_ID } from '../../src/training/training-jobs';
 import { TrainingQueueService } from '../../src/training/training-queue.service';
@@ -12,6 +10,7 @@ import { seedTestWorld } from '../factories/seeded-world.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createTestRedis } from '../support/redis';
 import { createTestApp } from '../support/test-app';
+import { createTestWorker } from '../support/test-worker';
 
 const ADMIN = { 'x-api-key': process.env.ADMIN_API_KEY ?? 'reelrank-admin-dev-key' };
 
@@ -176,7 +175,7 @@ describe('training jobs on the worker', () => {
     process.env.RETRAIN_EVERY = '45m';
     process.env.RETRAIN_WINDOW_HOURS = '200';
     app = await createTestApp();
-    worker = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
+    worker = await createTestWorker();
   }, 60_000);
 
   afterAll(async () => {
@@ -207,12 +206,9 @@ describe('training jobs on the worker', () => {
   }, 90_000);
 
   it('removes the schedule when RETRAIN_EVERY is off', async () => {
+    await worker.close();
     process.env.RETRAIN_EVERY = 'off';
-    const other = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
-    try {
-      expect(await other.get(TrainingQueueService).scheduler()).toBeUndefined();
-    } finally {
-      await other.close();
-    }
+    worker = await createTestWorker();
+    expect(await worker.get(TrainingQueueService).scheduler()).toBeUndefined();
   });
 });
