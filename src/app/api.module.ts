@@ -1,12 +1,22 @@
-import { Module } from '@nestjs/common';
+import { Module, ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { DemoTokenModule } from '../auth/demo-token.module';
+import { AppConfig } from '../config/app-config';
 import { HealthModule } from '../health/health.module';
+import { RateLimitModule } from '../limits/rate-limit.module';
+import { LoggingModule } from '../logging/logging.module';
 import { MetricsController } from '../metrics/metrics.controller';
+import { MonitoringApiModule } from '../monitoring/monitoring-api.module';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
-  imports: [CoreModule, AuthModule, HealthModule],
+  imports: [CoreModule, LoggingModule.forProcess('api'), RateLimitModule, AuthModule, HealthModule, MonitoringApiModule],
   controllers: [MetricsController],
 })
 export class ApiModule {}
+
+/** Modules the api registers only in some configurations (read when the app is created, not at import). */
+export function optionalApiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
+  return config.DEMO_MODE ? [DemoTokenModule] : [];
+}
