@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { depthLimitedJsonParser } from '../common/json-body-parser';
 import { AppConfig, loadConfig } from '../config/app-config';
+import { echoRequestIds, requestIdOptions } from '../logging/request-id';
 import { ApiModule, optionalApiModules } from './api.module';
 
 /** Fastify's trustProxy from TRUST_PROXY: true/false, or a list of addresses, CIDRs and proxy-addr names. */
@@ -19,14 +20,17 @@ export function trustProxyOption(value: string): boolean | string {
 /** Builds the api application (used by main.ts and by the e2e tests). */
 export async function createApiApp(options: { logger?: false } = {}): Promise<NestFastifyApplication> {
   const config: AppConfig = loadConfig();
+  const adapter = new FastifyAdapter({
+    ...requestIdOptions,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    // Requests arriving on a kept-alive connection while the server closes are still served (see ShutdownService).
+    return503OnClosing: false,
+  });
+  echoRequestIds(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
     { module: ApiModule, imports: optionalApiModules(config) },
-    new FastifyAdapter({
-      bodyLimit: config.BODY_LIMIT_BYTES,
-      trustProxy: trustProxyOption(config.TRUST_PROXY),
-      // Requests arriving on a kept-alive connection while the server closes are still served (see ShutdownService).
-      return503OnClosing: false,
-    }),
+    adapter,
     options.logger === false ? { logger: false } : { bufferLogs: true },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));

@@ -51,6 +51,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   toResponse(exception: unknown): { status: number; body: ErrorBody } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status === HttpStatus.PAYLOAD_TOO_LARGE) {
+        // Raised by the adapter for a body over the limit, with a message that does not say the limit.
+        return { status, body: { statusCode: status, error: reason(status), message: FASTIFY_MESSAGES.FST_ERR_CTP_BODY_TOO_LARGE(this.limits) } };
+      }
       const response = exception.getResponse();
       const body: ErrorBody =
         typeof response === 'string'

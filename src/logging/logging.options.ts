@@ -1,28 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { Options } from 'pino-http';
 import { AppConfig } from '../config/app-config';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 
 /** Probes and scrapes: answered without a log line each (they would drown the rest). */
 const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
 
 /**
  * One JSON line per log record (pino), bound to the request that caused it: every
- * record written while handling a request carries `req.id`, which is the caller's
- * `x-request-id` (when acceptable) or a new UUID, and is echoed in the response header.
+ * record written while handling a request carries `req.id`. The id is Fastify's
+ * request id (see `useRequestIds`): pino-http keeps an id the request already has.
  */
 export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName: 'api' | 'worker'): Params {
   const pinoHttp: Options<IncomingMessage, ServerResponse> = {
     name: processName,
     level: config.LOG_LEVEL,
-    genReqId: (req, res) => {
-      const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
-      res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
+    autoLogging: { ignore: (req) => QUIET_PATHS.test(originalUrl(req)) },
     serializers: {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
         id: req.id,
@@ -34,5 +29,11 @@ export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName:
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  return { pinoHttp };
+  // nestjs-pino's default route pattern (`{/*splat}`) matches nothing on this Nest/Fastify version.
+  return { pinoHttp, forRoutes: [{ path: '*path', method: RequestMethod.ALL }] };
+}
+
+/** Middleware sees the path relative to its mount point in `url`; the full one is `originalUrl`. */
+function originalUrl(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
 }

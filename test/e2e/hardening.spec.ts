@@ -106,9 +106,10 @@ describe('api hardening (demo mode, default limits)', () => {
       expectCleanError(await post('{"userId": 123456789012345678901234567890}'), 400, /userId/);
     });
 
-    it('415 for a content type the api does not parse', async () => {
-      expectCleanError(await post('userId=u1', 'text/plain'), 415);
+    it('415 for a content type the api does not parse, 400 for plain text where an object is expected', async () => {
       expectCleanError(await post('<x/>', 'application/xml'), 415);
+      expectCleanError(await post('', 'application/octet-stream'), 415);
+      expectCleanError(await post('userId=u1', 'text/plain'), 400);
     });
 
     it('400 (not 500) for a form-encoded body with hostile keys', async () => {
