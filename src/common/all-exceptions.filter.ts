@@ -42,7 +42,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = this.toResponse(exception);
-    if (status >= 500) {
+    if (exception instanceof HttpException) {
+      // Raised on purpose (e.g. readiness 503): worth a line, not a stack trace.
+      if (status >= 500) this.logger.warn(`${status} ${exception.message}`);
+    } else if (status >= 500) {
       this.logger.error((exception as Error)?.stack ?? String(exception));
     }
     void reply.status(status).type('application/json; charset=utf-8').send(body);

@@ -30,7 +30,8 @@ export class ChildApp {
       }
     });
     createInterface({ input: proc.stderr! }).on('line', (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': the output may still be in the pipes when the process exits.
+    this.exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   /** Resolves with the first log line matching, or rejects after `timeoutMs`. */
@@ -77,4 +78,17 @@ export async function startWorker(env: Record<string, string> = {}): Promise<Chi
   const app = startChild('worker', env);
   await app.waitForLog((l) => l.msg === 'processing queues', 60_000);
   return app;
+}
+
+/** A TCP port nothing listens on right now (for a child api). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
