@@ -10,7 +10,8 @@ async function bootstrap(): Promise<void> {
   exitOnConfigError(loadConfig);
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // process.exit after shutdown (not a re-raised signal) so pino flushes its buffered lines on 'exit'
+  app.enableShutdownHooks([], { useProcessExit: true });
   new NestLogger('Worker').log('processing queues');
 }
 

@@ -48,7 +48,8 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     }),
   );
   app.useGlobalFilters(new AllExceptionsFilter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }));
-  app.enableShutdownHooks();
+  // process.exit after shutdown (not a re-raised signal) so pino flushes its buffered lines on 'exit'
+  app.enableShutdownHooks([], { useProcessExit: true });
   const docs = new DocumentBuilder()
     .setTitle('Reelrank')
     .setDescription('Real-time short-video feed recommendations')
