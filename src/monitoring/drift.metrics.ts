@@ -59,8 +59,7 @@ export class DriftMetrics {
     this.psi.reset();
     for (const [name, value] of Object.entries(report.psi.features ?? {})) this.psi.set({ kind: 'feature', name }, value);
     for (const [name, value] of Object.entries(report.psi.scores ?? {})) this.psi.set({ kind: 'score', name }, value);
-    if (report.maxPsi === null) this.maxPsi.reset();
-    else this.maxPsi.set(report.maxPsi);
+    this.maxPsi.set(report.maxPsi ?? Number.NaN); // NaN: the last check had too little data
     this.alert.set(report.alert ? 1 : 0);
     this.sampleSize.set(report.sampleSize);
     this.checkedAt.set(report.computedAt.getTime() / 1000);
