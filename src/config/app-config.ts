@@ -75,8 +75,147 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(64)
   WORKER_CONCURRENCY = 8;
 
+  /** How long accepted event ids are remembered for dedupe (and per-video applied markers kept). */
+  @IsInt() @Min(60) @Max(30 * 86_400)
+  EVENTS_DEDUPE_TTL_SECONDS = 86_400;
+
+  /** Jobs of the events queue a worker process runs at once (they mostly wait on Redis and Postgres). */
+  @IsInt() @Min(1) @Max(512)
+  EVENTS_CONCURRENCY = 32;
+
+  /** Events per queue job: a request's accepted events are split into jobs of at most this many. */
+  @IsInt() @Min(1) @Max(500)
+  EVENTS_JOB_SIZE = 100;
+
+  /** Attempts per event/log job (exponential backoff from EVENTS_RETRY_DELAY_MS) before it becomes a dead letter. */
+  @IsInt() @Min(1) @Max(50)
+  EVENTS_JOB_ATTEMPTS = 8;
+
+  @IsInt() @Min(10) @Max(600_000)
+  EVENTS_RETRY_DELAY_MS = 250;
+
+  /** How far in the future a client's occurredAt may be (clock skew) before the event is rejected. */
+  @IsInt() @Min(0) @Max(86_400_000)
+  EVENTS_MAX_CLOCK_SKEW_MS = 300_000;
+
+  /** Videos remembered per user in the seen set. */
+  @IsInt() @Min(10) @Max(100_000)
+  USER_SEEN_MAX = 2000;
+
+  /** Videos kept in each trending sorted set. */
+  @IsInt() @Min(10) @Max(10_000_000)
+  TRENDING_MAX = 10_000;
+
+  /** How long a crashed worker's job stays locked before another worker takes it over (BullMQ lockDuration). */
+  @IsInt() @Min(500) @Max(600_000)
+  WORKER_LOCK_MS = 30_000;
+
+  /** Port of the worker's Prometheus /metrics endpoint; 0 disables it. */
+  @IsInt() @Min(0) @Max(65535)
+  WORKER_METRICS_PORT = 9464;
+
+  /** Time budget of the feed's candidate stage: a source that has not answered by then is dropped. */
   @IsNumber() @Min(1) @Max(1000)
   FEED_BUDGET_MS = 50;
+
+  /** Candidates ranked per feed request (after filters). */
+  @IsInt() @Min(10) @Max(5000)
+  FEED_CANDIDATES = 500;
+
+  /** Budget for each Redis read on the feed path; slower reads degrade to in-memory fallbacks. */
+  @IsNumber() @Min(1) @Max(1000)
+  FEED_REDIS_BUDGET_MS = 25;
+
+  /** How long a feed session (its served ids, for paging) is remembered. */
+  @IsInt() @Min(60) @Max(7 * 86_400)
+  FEED_SESSION_TTL_S = 3600;
+
+  /** Diversity: at most this many items of one creator per page. */
+  @IsInt() @Min(1) @Max(50)
+  FEED_MAX_PER_CREATOR = 2;
+
+  /** Share of each page reserved for exploration (new videos with few impressions). */
+  @IsNumber() @Min(0) @Max(0.5)
+  FEED_EXPLORATION_SHARE = 0.1;
+
+  /** A video stops being explored once it has this many impressions. */
+  @IsInt() @Min(1)
+  FEED_EXPLORATION_IMPRESSION_CAP = 500;
+
+  /** Blend of the model's heads into one score: head=weight pairs; unknown heads weigh 0, skip is negative. */
+  @Matches(/^\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*(,\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*)*$/, {
+    message: 'RANK_WEIGHTS must look like like=1,complete=0.7,share=1.5,skip=-1',
+  })
+  RANK_WEIGHTS = 'like=1,complete=0.7,share=1.5,skip=-1';
+
+  /** An inference slower than this opens the model's circuit breaker (heuristic ranking for a few seconds). */
+  @IsNumber() @Min(1) @Max(10_000)
+  MODEL_SLOW_MS = 50;
+
+  /** How often the api re-checks the active model in Postgres (in case a pub/sub message was missed). */
+  @IsInt() @Min(1000)
+  MODEL_POLL_MS = 30_000;
+
+  /** HNSW index over catalog embeddings: graph degree, build-time and query-time beam widths. */
+  @IsInt() @Min(4) @Max(64)
+  ANN_M = 16;
+
+  @IsInt() @Min(10) @Max(1000)
+  ANN_EF_CONSTRUCTION = 100;
+
+  @IsInt() @Min(10) @Max(1000)
+  ANN_EF_SEARCH = 100;
+
+  /** Impressions are written to Postgres in batches at least this often. */
+  @IsInt() @Min(10) @Max(60_000)
+  IMPRESSION_FLUSH_MS = 500;
+  /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
+  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
+  RETRAIN_EVERY = 'off';
+
+  /** Training window: impressions and engagement of the last N hours of the interaction log. */
+  @IsNumber() @Min(0.1) @Max(24 * 365)
+  RETRAIN_WINDOW_HOURS = 168;
+
+  /** User/video state is replayed from this many hours before the window (0 = the whole log). */
+  @IsNumber() @Min(0) @Max(24 * 3650)
+  TRAIN_STATE_LOOKBACK_HOURS = 0;
+
+  /** Engagement counts as the outcome of an impression if it follows it within this many minutes. */
+  @IsNumber() @Min(0.1) @Max(24 * 60)
+  TRAIN_LABEL_WINDOW_MINUTES = 30;
+
+  /** Share of the window's impressions (the most recent ones) held out for evaluation. */
+  @IsNumber() @Min(0.05) @Max(0.5)
+  TRAIN_HOLDOUT_FRACTION = 0.2;
+
+  /** Most passes over the training rows; training stops earlier when validation loss stops improving. */
+  @IsInt() @Min(1) @Max(500)
+  TRAIN_EPOCHS = 30;
+
+  /** Hidden layer sizes of the ranker MLP, comma-separated. */
+  @Matches(/^\d{1,4}(,\d{1,4}){0,4}$/, { message: 'TRAIN_HIDDEN_LAYERS must be sizes like 64,32' })
+  TRAIN_HIDDEN_LAYERS = '64,32';
+
+  /** Model inputs (feature registry names, comma-separated); empty = every registry feature. */
+  @IsString()
+  TRAIN_FEATURES = '';
+
+  /** Activate a newly trained model when it beats the active one on held-out NDCG@10 (or none is active). */
+  @Transform(toBool) @IsBoolean()
+  MODEL_AUTO_PROMOTE = true;
+
+  /** Minimum held-out NDCG@10 gain over the active model required for auto-promotion. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_PROMOTE_MIN_GAIN = 0;
+
+  /** Largest ONNX file accepted by POST /v1/admin/models. */
+  @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  MODEL_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** How ranking heads blend into one score (head:weight, comma-separated; skip is a negative). */
+  @Matches(/^[a-z_]+:-?\d+(\.\d+)?(,[a-z_]+:-?\d+(\.\d+)?)*$/, { message: 'RANKING_HEAD_WEIGHTS must look like like:1,skip:-1' })
+  RANKING_HEAD_WEIGHTS = 'like:1,complete:1,share:2,skip:-1';
 
   /** Largest request body accepted (bytes); larger bodies get 413. */
   @IsInt() @Min(1024) @Max(64 * 1024 * 1024)

@@ -3,11 +3,13 @@ import { AppConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-InitialSchema';
 import { LearnedVideoEmbeddings1764000000001 } from '../../migrations/1764000000001-LearnedVideoEmbeddings';
+import { InteractionUserSequence1764000100000 } from '../../migrations/1764000100000-InteractionUserSequence';
 import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   LearnedVideoEmbeddings1764000000001,
+  InteractionUserSequence1764000100000,
   DriftReportStatus1764000400000,
 ];
 

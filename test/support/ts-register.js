@@ -1,19 +1,17 @@
 'use strict';
-
 /**
- * `node -r ./test/support/ts-register.js src/main.ts`: runs the TypeScript sources
- * in a child process (tests that signal or kill a real api/worker process) without
- * a build. Each file is transpiled alone with the project's compiler options, as
- * ts-jest does in isolated mode; type checking is the build's job.
+ * Lets a child `node` process run the TypeScript sources directly
+ * (`node -r ./test/support/ts-register.js src/worker.ts`), for tests that need a real
+ * separate process (e.g. one killed with SIGKILL). Transpile only, no type check.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
 
-const configPath = path.join(__dirname, '..', '..', 'tsconfig.json');
-const { config } = ts.readConfigFile(configPath, ts.sys.readFile);
-const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.dirname(configPath));
-const compilerOptions = { ...options, module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: true, incremental: false };
+const root = path.resolve(__dirname, '../..');
+const configFile = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
+const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
+const compilerOptions = { ...options, sourceMap: false, inlineSourceMap: true, incremental: false, noEmit: false };
 
 require.extensions['.ts'] = (module, filename) => {
   const source = fs.readFileSync(filename, 'utf8');

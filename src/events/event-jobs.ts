@@ -1,0 +1,47 @@
+import { EventType } from '../database/entities/interaction.entity';
+import { FeatureEvent } from '../features/user-state';
+
+/** Job name on QueueName.Events. */
+export const APPLY_EVENTS_JOB = 'apply';
+
+/** One accepted event as it travels through the queue (times are epoch ms). */
+export interface QueuedEvent {
+  eventId: string;
+  videoId: string;
+  type: EventType;
+  watchMs: number | null;
+  requestId: string | null;
+  occurredAt: number;
+  /** When the api accepted it: the start of the freshness clock. */
+  receivedAt: number;
+}
+
+/** Data of an `apply` job: a small batch of one user's events, in time order. */
+export interface ApplyEventsJob {
+  userId: string;
+  /** Identifies the batch in logs; stable across retries and dead-letter replays. */
+  chunkId: string;
+  events: QueuedEvent[];
+}
+
+/** One interactions row: the event plus its position in the user's applied order. */
+export interface LoggedEvent extends QueuedEvent {
+  userId: string;
+  userSeq: number;
+}
+
+/**
+ * Progress an `apply` job records when its online effects are done but the log write
+ * failed: a retry or dead-letter replay then only writes the log, with these seqs.
+ */
+export interface AppliedProgress {
+  seqs: number[];
+}
+
+export function isAppliedProgress(progress: unknown): progress is AppliedProgress {
+  return typeof progress === 'object' && progress !== null && Array.isArray((progress as AppliedProgress).seqs);
+}
+
+export function toFeatureEvent(userId: string, e: QueuedEvent): FeatureEvent {
+  return { eventId: e.eventId, userId, videoId: e.videoId, type: e.type, watchMs: e.watchMs, occurredAt: e.occurredAt };
+}

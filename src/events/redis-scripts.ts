@@ -1,0 +1,131 @@
+/**
+ * Lua scripts of the event pipeline. Each touches the keys of one hash tag only (one
+ * user or one video), so they run unchanged on Redis Cluster.
+ */
+
+/**
+ * Ingest dedupe. KEYS[1] = the user's accepted-ids ZSET (score = acceptance time).
+ * ARGV: now, windowMs, eventId... Returns 1 per id accepted now, 0 per id already seen
+ * (earlier, or earlier in this same call).
+ */
+export const MARK_ACCEPTED_LUA = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local out = {}
+for i = 3, #ARGV do
+  out[#out + 1] = redis.call('ZADD', KEYS[1], 'NX', now, ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], window)
+return out
+`;
+
+/**
+ * Compare-and-set of a user's state. KEYS: state, applied ZSET (member = eventId,
+ * score = user seq), seen ZSET, meta hash. ARGV: expected state ('' = absent), new
+ * state, appliedMax, seenMax, acceptedAt, appliedAt, nApplied, then nApplied pairs
+ * (seq, eventId), then pairs (time, videoId) for the seen set. Writes nothing and
+ * returns 0 if the state changed since it was read; else writes everything at once.
+ */
+export const COMMIT_USER_LUA = `
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+local n = tonumber(ARGV[7])
+local first = 8
+if n > 0 then
+  redis.call('ZADD', KEYS[2], unpack(ARGV, first, first + 2 * n - 1))
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
+end
+first = first + 2 * n
+if first <= #ARGV then
+  redis.call('ZADD', KEYS[3], 'GT', unpack(ARGV, first, #ARGV))
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[4]) + 1))
+end
+redis.call('HSET', KEYS[4], 'acceptedAt', ARGV[5], 'appliedAt', ARGV[6])
+return 1
+`;
+
+/**
+ * Applies events to videos exactly once. KEYS: per video its stats blob, applied-markers
+ * ZSET (member = marker of user and event, score = time applied) and trend blob. ARGV:
+ * now, windowMs, then per video: event count, then per event: marker, trend1h
+ * ('' = none), trend24h, count of delta pairs, then (field index, delta) pairs.
+ * Counters are float64 little-endian (see src/features/video-stats.ts); fields past
+ * the known ones (written by a newer version) are kept as they are. Trend scores are
+ * combined in log space (see trending.ts). Returns per video its trend blob (or nil).
+ *
+ * One call can carry many videos on a single Redis node; on a cluster each call carries
+ * the videos of one slot.
+ */
+export const APPLY_VIDEOS_LUA = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local known = tonumber(ARGV[3])
+local function logaddexp(a, b)
+  if a > b then return a + math.log(1 + math.exp(b - a)) end
+  return b + math.log(1 + math.exp(a - b))
+end
+local out = {}
+local a = 4
+for v = 1, #KEYS / 3 do
+  local kStats, kMarkers, kTrend = KEYS[3 * v - 2], KEYS[3 * v - 1], KEYS[3 * v]
+  redis.call('ZREMRANGEBYSCORE', kMarkers, '-inf', now - window)
+  local stats = nil
+  local n = 0
+  local raw = nil
+  local trend = nil
+  local trendChanged = false
+  local events = tonumber(ARGV[a])
+  a = a + 1
+  for e = 1, events do
+    local marker, t1, t24, pairs = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+    local first = a + 4
+    a = first + 2 * pairs
+    if redis.call('ZADD', kMarkers, 'NX', now, marker) == 1 then
+      if not stats then
+        stats = {}
+        raw = redis.call('GET', kStats) or ''
+        n = math.floor(#raw / 8)
+        for f = 1, n do stats[f] = struct.unpack('<d', raw, (f - 1) * 8 + 1) end
+        while n < known do
+          n = n + 1
+          stats[n] = 0
+        end
+      end
+      for p = first, first + 2 * pairs - 1, 2 do
+        local f = tonumber(ARGV[p])
+        stats[f] = stats[f] + tonumber(ARGV[p + 1])
+      end
+      if t1 ~= '' then
+        if trend == nil then
+          local tr = redis.call('GET', kTrend)
+          if tr and #tr >= 16 then
+            local x, next = struct.unpack('<d', tr, 1)
+            trend = { x, (struct.unpack('<d', tr, next)) }
+          end
+        end
+        local i1, i24 = tonumber(t1), tonumber(t24)
+        if trend == nil then trend = { i1, i24 } else trend = { logaddexp(trend[1], i1), logaddexp(trend[2], i24) } end
+        trendChanged = true
+      end
+    end
+  end
+  redis.call('PEXPIRE', kMarkers, window)
+  if stats then
+    local parts = {}
+    for f = 1, n do parts[f] = struct.pack('<d', stats[f]) end
+    local tail = ''
+    if #raw > n * 8 then tail = string.sub(raw, n * 8 + 1) end
+    redis.call('SET', kStats, table.concat(parts) .. tail)
+  end
+  if trendChanged then
+    local blob = struct.pack('<dd', trend[1], trend[2])
+    redis.call('SET', kTrend, blob)
+    out[v] = blob
+  else
+    out[v] = redis.call('GET', kTrend)
+  end
+end
+return out
+`;
