@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { depthLimitedJsonParser } from '../common/json-body-parser';
+import { rejectNulInUrls } from '../common/nul-guard';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { echoRequestIds, requestIdOptions } from '../logging/request-id';
 import { ApiModule, optionalApiModules } from './api.module';
@@ -28,6 +29,7 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     return503OnClosing: false,
   });
   echoRequestIds(adapter.getInstance());
+  rejectNulInUrls(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
     { module: ApiModule, imports: optionalApiModules(config) },
     adapter,

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jsonHasNul } from './nul-guard';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -36,7 +37,7 @@ type Done = (err: Error | null, body?: unknown) => void;
 /**
  * The `application/json` body parser for `app.useBodyParser`: Fastify's own parser
  * (secure-json-parse: bodies with `__proto__` or `constructor.prototype` keys are
- * rejected) behind a nesting-depth limit.
+ * rejected) behind a nesting-depth limit and a refusal of NUL characters in strings.
  */
 export function depthLimitedJsonParser(fastify: FastifyInstance, maxDepth: number) {
   const parse = fastify.getDefaultJsonParser('error', 'error');
@@ -45,6 +46,11 @@ export function depthLimitedJsonParser(fastify: FastifyInstance, maxDepth: numbe
       done(new BadRequestException(`JSON body nests deeper than ${maxDepth} levels`));
       return;
     }
-    parse(req, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    if (jsonHasNul(text)) {
+      done(new BadRequestException('strings in the body must not contain NUL (\\u0000) characters'));
+      return;
+    }
+    parse(req, text, done);
   };
 }

@@ -98,6 +98,12 @@ describe('api hardening (demo mode, default limits)', () => {
       expectCleanError(await post(JSON.stringify({ userId: '[[[[[[[[[[[[[[[[[[[[' })), 400, /userId must be/);
     });
 
+    it('400 for NUL characters, which Postgres text cannot hold', async () => {
+      expectCleanError(await post('{"userId":"u\\u0000"}'), 400, /NUL/);
+      const res = await request(app.getHttpServer()).get('/v1/admin/drift?x=%00').set('x-api-key', 'reelrank-admin-dev-key');
+      expectCleanError(res, 400, /NUL/);
+    });
+
     it('400 for wrong JSON types, huge numbers and arrays at the top level', async () => {
       expectCleanError(await post('[1,2,3]'), 400);
       expectCleanError(await post('"u1"'), 400);

@@ -15,7 +15,7 @@ describe('rate limits', () => {
   const ip = () => `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 254) + 1}`;
 
   beforeAll(async () => {
-    restore = setEnv({ THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
+    restore = setEnv({ THROTTLE_ENABLED: 'true', THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
     app = await createTestApp();
     tokens = app.get(TokenVerifierService);
   });
@@ -74,21 +74,6 @@ describe('rate limits', () => {
       await request(app.getHttpServer()).get('/v1/admin/drift').set('x-forwarded-for', client).set('x-api-key', `guess-${i}xxxxxxxxx`).expect(401);
     }
     await request(app.getHttpServer()).get('/v1/admin/drift').set('x-forwarded-for', client).set('x-api-key', ADMIN_KEY).expect(429);
-  });
-});
-
-describe('rate limits when Redis is unreachable', () => {
-  it('let requests through (limits are advisory, the api keeps serving)', async () => {
-    const restore = setEnv({ THROTTLE_IP_LIMIT: '2', REDIS_URL: 'redis://127.0.0.1:1' });
-    const app = await createTestApp();
-    try {
-      for (let i = 0; i < 5; i++) {
-        await request(app.getHttpServer()).get('/v1/admin/drift').set('x-api-key', ADMIN_KEY).expect(200);
-      }
-    } finally {
-      await app.close();
-      restore();
-    }
   });
 });
 
