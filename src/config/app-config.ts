@@ -223,6 +223,62 @@ export class AppConfig {
   /** How ranking heads blend into one score (head:weight, comma-separated; skip is a negative). */
   @Matches(/^[a-z_]+:-?\d+(\.\d+)?(,[a-z_]+:-?\d+(\.\d+)?)*$/, { message: 'RANKING_HEAD_WEIGHTS must look like like:1,skip:-1' })
   RANKING_HEAD_WEIGHTS = 'like:1,complete:1,share:2,skip:-1';
+
+  /** Largest request body accepted (bytes); larger bodies get 413. */
+  @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Deepest nesting of objects/arrays accepted in a JSON body; deeper bodies get 400. */
+  @IsInt() @Min(2) @Max(1000)
+  JSON_MAX_DEPTH = 32;
+
+  /** Proxies whose X-Forwarded-For is believed (client IP for rate limits): addresses/CIDRs, loopback, uniquelocal, or true/false. */
+  @IsString()
+  TRUST_PROXY = 'loopback,linklocal,uniquelocal';
+
+  /** Rate limiting of the api (429 with Retry-After); off for benchmarks. */
+  @Transform(toBool) @IsBoolean()
+  THROTTLE_ENABLED = true;
+
+  /** Rate-limit window in seconds. */
+  @IsInt() @Min(1) @Max(86_400)
+  THROTTLE_WINDOW_S = 60;
+
+  /** Requests per window from one client IP (all users behind it together). */
+  @IsInt() @Min(1)
+  THROTTLE_IP_LIMIT = 6000;
+
+  /** Requests per window from one authenticated user (JWT subject). */
+  @IsInt() @Min(1)
+  THROTTLE_USER_LIMIT = 1200;
+
+  /** On SIGTERM, how long /health/ready answers 503 while still serving, so load balancers stop sending first. */
+  @IsInt() @Min(0) @Max(120_000)
+  SHUTDOWN_DRAIN_DELAY_MS = 0;
+
+  /** A shutdown that has not finished after this long exits the process anyway (code 1). */
+  @IsInt() @Min(1000) @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  /** Drift check interval on the monitoring queue: `off` or a duration such as 30s, 1m, 1h. */
+  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'DRIFT_CHECK_EVERY must be off or a duration like 30s, 1m, 1h' })
+  DRIFT_CHECK_EVERY = '1m';
+
+  /** Live distributions are taken from the impressions served in the last N minutes. */
+  @IsNumber() @Min(1) @Max(7 * 24 * 60)
+  DRIFT_WINDOW_MINUTES = 60;
+
+  /** A feature or score head whose PSI exceeds this raises a drift alert (0.1 moderate, 0.2+ significant). */
+  @IsNumber() @Min(0) @Max(100)
+  DRIFT_ALERT_PSI = 0.2;
+
+  /** Fewer live impressions than this in the window gives an `insufficient_data` report instead of PSI values. */
+  @IsInt() @Min(1)
+  DRIFT_MIN_SAMPLES = 200;
+
+  /** At most this many of the most recent impressions are used per check. */
+  @IsInt() @Min(100) @Max(1_000_000)
+  DRIFT_MAX_SAMPLES = 50_000;
 }
 
 export class ConfigValidationError extends Error {
