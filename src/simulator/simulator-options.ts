@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { parseSeedArgs } from '../../seed/seed-options';
+import { WorldSize } from '../../seed/world';
+
+export interface SimulatorOptions {
+  url: string;
+  rounds: number;
+  simUsers: number;
+  pageSize: number;
+  /** Retrain (and activate) after every this many rounds; 0 never retrains. */
+  trainEvery: number;
+  concurrency: number;
+  outDir: string;
+  simSeed: number;
+  /** Wait before training so the worker has written the interaction log. */
+  settleMs: number;
+  trainTimeoutMs: number;
+  /** The seeded world, rebuilt from the same flags `npm run seed` took. */
+  world: WorldSize;
+}
+
+const SEED_FLAGS = new Set(['users', 'videos', 'creators', 'history', 'coverage', 'seed', 'now', 'history-days']);
+
+export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags]
+  --url URL            api base URL (default http://127.0.0.1:$PORT)
+  --rounds N           feed requests per simulated user (default 24)
+  --sim-users N        how many of the seeded users to simulate (default 100)
+  --page-size N        feed page size, 10..50 (default 10)
+  --train-every N      retrain and activate a model after every N rounds; 0 = never (default 8)
+  --concurrency N      users acting at once (default 8)
+  --out DIR            where results go (default sim-results)
+  --sim-seed N         the simulator's own random seed (default 7)
+  --settle-ms N        wait before each retrain so the interaction log is written (default 3000)
+  --train-timeout-s N  give up waiting for a retrain after N s (default 900)
+  seed flags           --users --videos --creators --history --coverage --seed --now --history-days:
+                       the same values given to npm run seed (defaults match its defaults)`;
+
+/** Splits argv into the simulator's flags and the seed flags (passed to the seed's own parser). */
+export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDING_DIM: number }): SimulatorOptions {
+  const seedArgs: string[] = [];
+  const simArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)/.exec(argv[i])?.[1];
+    const target = name && SEED_FLAGS.has(name) ? seedArgs : simArgs;
+    target.push(argv[i]);
+    if (!argv[i].includes('=') && i + 1 < argv.length && !argv[i + 1].startsWith('--')) target.push(argv[++i]);
+  }
+  const { values } = parseArgs({
+    args: simArgs,
+    options: {
+      url: { type: 'string', default: `http://127.0.0.1:${env.PORT}` },
+      rounds: { type: 'string', default: '24' },
+      'sim-users': { type: 'string', default: '100' },
+      'page-size': { type: 'string', default: '10' },
+      'train-every': { type: 'string', default: '8' },
+      concurrency: { type: 'string', default: '8' },
+      out: { type: 'string', default: 'sim-results' },
+      'sim-seed': { type: 'string', default: '7' },
+      'settle-ms': { type: 'string', default: '3000' },
+      'train-timeout-s': { type: 'string', default: '900' },
+    },
+    strict: true,
+  });
+  const int = (name: keyof typeof values, min: number, max: number) => {
+    const raw = values[name];
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got ${raw}`);
+    return n;
+  };
+  if (!/^https?:\/\/[^/]+/.test(values.url!)) throw new Error(`--url must be an http(s) URL, got ${values.url}`);
+  return {
+    url: values.url!.replace(/\/+$/, ''),
+    rounds: int('rounds', 1, 10_000),
+    simUsers: int('sim-users', 1, 100_000),
+    pageSize: int('page-size', 10, 50),
+    trainEvery: int('train-every', 0, 10_000),
+    concurrency: int('concurrency', 1, 256),
+    outDir: values.out!,
+    simSeed: int('sim-seed', 0, 2 ** 31),
+    settleMs: int('settle-ms', 0, 600_000),
+    trainTimeoutMs: int('train-timeout-s', 1, 86_400) * 1000,
+    world: parseSeedArgs(seedArgs, env.EMBEDDING_DIM),
+  };
+}

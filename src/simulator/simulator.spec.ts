@@ -1,0 +1,176 @@
+import { Rng } from '../../seed/random';
+import { parseSeedArgs } from '../../seed/seed-options';
+import { buildWorld, SeedUser, SeedVideo } from '../../seed/world';
+import { ApiClient, ClientEvent, FeedPage, ModelVersionSummary } from './api-client';
+import { PopularityBaseline, RandomBaseline } from './baselines';
+import { renderChart } from './chart';
+import { EngagementOracle } from './engagement-oracle';
+import { ArmStats } from './round-stats';
+import { parseSimulatorArgs } from './simulator-options';
+import { eventsForReaction, Simulator, WorldMismatchError } from './simulator';
+
+const ENV = { PORT: 3999, EMBEDDING_DIM: 16 };
+const SMALL_WORLD = ['--users', '12', '--videos', '400', '--history', '10'];
+
+/** Stands in for the HTTP API: serves pages chosen by `pick`, records events and training calls. */
+class FakeApi {
+  events: ClientEvent[] = [];
+  models: ModelVersionSummary[] = [];
+  trainCalls = 0;
+  activated: string[] = [];
+  private served = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly videos: SeedVideo[],
+    private readonly pick: (userId: string, candidates: SeedVideo[]) => SeedVideo[],
+  ) {}
+
+  asClient(): ApiClient {
+    return {
+      feed: async (token: string, limit: number) => {
+        const served = this.served.get(token) ?? new Set<string>();
+        this.served.set(token, served);
+        const items = this.pick(token, this.videos.filter((v) => !served.has(v.id))).slice(0, limit);
+        items.forEach((v) => served.add(v.id));
+        const page: FeedPage = {
+          requestId: `r-${served.size}`,
+          items: items.map((v) => ({ videoId: v.id, creatorId: v.creatorId, category: 'x', title: v.title, durationMs: v.durationMs, score: 0, source: 'fake' })),
+          nextCursor: null,
+        };
+        return { page, latencyMs: 2 };
+      },
+      postEvents: async (_token: string, events: ClientEvent[]) => {
+        this.events.push(...events);
+        return { accepted: events.length, duplicates: 0 };
+      },
+      listModels: async () => this.models,
+      train: async () => {
+        this.trainCalls++;
+        this.models = [...this.models.map((m) => ({ ...m, status: 'retired' })), { id: `m${this.trainCalls}`, status: 'candidate' }];
+      },
+      activate: async (id: string) => {
+        this.activated.push(id);
+        this.models = this.models.map((m) => (m.id === id ? { ...m, status: 'active' } : m));
+      },
+      ready: async () => true,
+    } as unknown as ApiClient;
+  }
+}
+
+function options(extra: string[] = []) {
+  return parseSimulatorArgs(['--rounds', '4', '--sim-users', '12', '--settle-ms', '0', '--train-every', '0', ...SMALL_WORLD, ...extra], ENV);
+}
+
+describe(Simulator.name, () => {
+  const world = buildWorld(options().world);
+  const oracle = new EngagementOracle();
+  const byId = new Map(world.users.map((u) => [u.id, u]));
+
+  it('scores a feed that knows the hidden tastes far above the random and popularity baselines', async () => {
+    const oracleFeed = (userId: string, candidates: SeedVideo[]) =>
+      [...candidates].sort((a, b) => oracle.engageProbability(byId.get(userId)!, b) - oracle.engageProbability(byId.get(userId)!, a));
+    const api = new FakeApi(world.videos, oracleFeed);
+    const sim = new Simulator(options(), api.asClient(), () => undefined);
+    const result = await sim.run(await sim.users(async (id) => id));
+    expect(result.rounds).toHaveLength(4);
+    for (const r of result.rounds) {
+      expect(r.feed.pages).toBe(12);
+      expect(r.feed.hitRateAt10).toBeGreaterThan(r.random.hitRateAt10 + 0.3);
+      expect(r.feed.hitRateAt10).toBeGreaterThan(r.popularity.hitRateAt10 + 0.2);
+    }
+    const mean = (k: 'feed' | 'random') => result.rounds.reduce((s, r) => s + r[k].engagementRate, 0) / result.rounds.length;
+    expect(mean('feed')).toBeGreaterThan(mean('random') * 1.5);
+  });
+
+  it('scores a random feed like the random baseline, and posts an impression plus view or skip per item', async () => {
+    const rng = new Rng(3);
+    const api = new FakeApi(world.videos, (_u, c) => Array.from({ length: 10 }, () => c[rng.int(c.length)]));
+    const sim = new Simulator(options(), api.asClient(), () => undefined);
+    const result = await sim.run(await sim.users(async (id) => id));
+    const feed = result.rounds.reduce((s, r) => s + r.feed.hitRateAt10, 0) / 4;
+    const random = result.rounds.reduce((s, r) => s + r.random.hitRateAt10, 0) / 4;
+    expect(Math.abs(feed - random)).toBeLessThan(0.08);
+    const impressions = api.events.filter((e) => e.type === 'impression').length;
+    const watched = api.events.filter((e) => e.type === 'view' || e.type === 'skip').length;
+    expect(impressions).toBe(result.rounds.reduce((s, r) => s + r.feed.impressions, 0));
+    expect(watched).toBe(impressions);
+  });
+
+  it('retrains between phases and activates the new version', async () => {
+    const api = new FakeApi(world.videos, (_u, c) => c);
+    const log: string[] = [];
+    const sim = new Simulator(options(['--train-every', '2']), api.asClient(), (l) => log.push(l));
+    const result = await sim.run(await sim.users(async (id) => id));
+    expect(api.trainCalls).toBe(1);
+    expect(api.activated).toEqual(['m1']);
+    expect(result.retrains).toEqual([{ afterRound: 2, model: 'm1' }]);
+    expect(result.rounds.map((r) => r.model)).toEqual([null, null, 'm1', 'm1']);
+  });
+
+  it('stops with a clear error when the service was seeded with other flags', async () => {
+    const other = buildWorld(parseSeedArgs(['--users', '12', '--videos', '400', '--seed', '99'], 16));
+    const api = new FakeApi(other.videos, (_u, c) => c);
+    const sim = new Simulator(options(), api.asClient(), () => undefined);
+    await expect(sim.run(await sim.users(async (id) => id))).rejects.toThrow(WorldMismatchError);
+  });
+});
+
+describe('simulator pieces', () => {
+  const world = buildWorld(parseSeedArgs(SMALL_WORLD, 16));
+
+  it('sends the events a client would, in order', () => {
+    const events = eventsForReaction({ videoId: 'v1' }, { watchMs: 900, complete: true, like: true, share: false, skip: false }, 'req', 1000);
+    expect(events.map((e) => e.type)).toEqual(['impression', 'view', 'complete', 'like']);
+    expect(events[1]).toEqual(expect.objectContaining({ watchMs: 900, requestId: 'req', videoId: 'v1' }));
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(4);
+    const skipped = eventsForReaction({ videoId: 'v1' }, { watchMs: 100, complete: false, like: false, share: false, skip: true }, 'req', 1000);
+    expect(skipped.map((e) => e.type)).toEqual(['impression', 'skip']);
+  });
+
+  it('never repeats a seen video in baseline pages; popularity follows recorded engagement', () => {
+    const pop = new PopularityBaseline(world.videos);
+    pop.record(world.videos[5].id, 3);
+    pop.record(world.videos[9].id, 7);
+    expect(pop.page(() => false, 2).map((v) => v.id)).toEqual([world.videos[9].id, world.videos[5].id]);
+    expect(pop.page((id) => id === world.videos[9].id, 1).map((v) => v.id)).toEqual([world.videos[5].id]);
+    const page = new RandomBaseline(world.videos).page((id) => id !== world.videos[0].id && id !== world.videos[1].id, 5, new Rng(1));
+    expect(page.map((v) => v.id).sort()).toEqual([world.videos[0].id, world.videos[1].id]);
+  });
+
+  it('computes engagement per impression and HR@10 per page', () => {
+    const stats = new ArmStats();
+    const e = (like: boolean, complete: boolean) => ({ watchMs: 1, like, complete, share: false, skip: !like && !complete });
+    stats.addPage([true, false, true, false], [e(true, true), e(false, false), e(false, true), e(false, false)], 4);
+    stats.addPage([false, false], [e(false, false), e(false, false)], 8);
+    expect(stats.summary()).toEqual(
+      expect.objectContaining({ pages: 2, impressions: 6, engagementRate: 0.5, hitRateAt10: 0.25, latencyP50Ms: 6, errors: 0 }),
+    );
+  });
+
+  it('treats a user with no taste for a video as no hit', () => {
+    const user: SeedUser = { ...world.users[0], taste: world.videos[0].latent.map((x) => -x) };
+    expect(new EngagementOracle().isRelevant(user, world.videos[0])).toBe(false);
+  });
+
+  it('routes seed flags to the seed parser and rejects bad values', () => {
+    const o = parseSimulatorArgs(['--rounds', '3', '--users', '50', '--videos=600', '--url', 'http://h:1/'], ENV);
+    expect(o).toEqual(expect.objectContaining({ rounds: 3, url: 'http://h:1', pageSize: 10, trainEvery: 8 }));
+    expect(o.world).toEqual(expect.objectContaining({ users: 50, videos: 600, embeddingDim: 16, seed: 42 }));
+    expect(parseSimulatorArgs([], ENV).url).toBe('http://127.0.0.1:3999');
+    expect(() => parseSimulatorArgs(['--page-size', '5'], ENV)).toThrow(/page-size/);
+    expect(() => parseSimulatorArgs(['--bogus', '1'], ENV)).toThrow(/bogus/);
+  });
+
+  it('draws the three panels with a retrain marker', () => {
+    const arm = { pages: 1, impressions: 10, engagementRate: 0.2, hitRateAt10: 0.3, latencyP50Ms: 3, latencyP95Ms: 7, errors: 0 };
+    const rounds = [1, 2, 3].map((round) => ({ round, model: null, feed: arm, random: arm, popularity: arm }));
+    const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>' }], 'sub & title');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Engagement rate');
+    expect(svg).toContain('HR@10');
+    expect(svg).toContain('Feed latency');
+    expect(svg).toContain('retrain → mv_&lt;1&gt;');
+    expect(svg).toContain('sub &amp; title');
+    expect(svg.match(/<polyline/g)).toHaveLength(8);
+  });
+});

@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { buildHistory } from '../../seed/history';
+import { Rng } from '../../seed/random';
+import { buildWorld, Engagement, SeedUser, SeedVideo, simulateEngagement, World } from '../../seed/world';
+import { ApiClient, ClientEvent, FeedItem, ModelVersionSummary } from './api-client';
+import { BaselineRecommender, PopularityBaseline, RandomBaseline } from './baselines';
+import { RetrainMark, RoundResult } from './chart';
+import { EngagementOracle } from './engagement-oracle';
+import { ArmStats } from './round-stats';
+import { SimulatorOptions } from './simulator-options';
+
+export interface SimulatedUser {
+  user: SeedUser;
+  token: string;
+  rng: Rng;
+  /** What the user has watched: the seeded history and the feed's pages. */
+  seen: Set<string>;
+  /** Each baseline's own earlier pages for this user, so a baseline never repeats itself either. */
+  baselineSeen: Map<string, Set<string>>;
+}
+
+export interface SimulationResult {
+  rounds: RoundResult[];
+  retrains: RetrainMark[];
+  /** Feed items whose id the rebuilt world does not know (videos added after seeding). */
+  unknownVideos: number;
+}
+
+export class WorldMismatchError extends Error {}
+
+const MAX_EVENTS_PER_CALL = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+/** The events a client app would send for one reaction, in the order they happen. */
+export function eventsForReaction(item: { videoId: string }, e: Engagement, requestId: string, at: number): ClientEvent[] {
+  const mk = (type: string, offset: number, watchMs?: number): ClientEvent => ({
+    eventId: randomUUID(),
+    type,
+    videoId: item.videoId,
+    requestId,
+    occurredAt: new Date(at + offset).toISOString(),
+    ...(watchMs === undefined ? {} : { watchMs }),
+  });
+  const events = [mk('impression', 0), e.skip ? mk('skip', 1, e.watchMs) : mk('view', 1, e.watchMs)];
+  if (e.complete) events.push(mk('complete', 2, e.watchMs));
+  if (e.like) events.push(mk('like', 3));
+  if (e.share) events.push(mk('share', 4));
+  return events;
+}
+
+/**
+ * Simulated users with hidden tastes (the seeded world's) use the real feed over
+ * HTTP and react to it; random and popularity baselines are scored the same way
+ * on the side. Optionally retrains the model between phases.
+ */
+export class Simulator {
+  readonly world: World;
+  private readonly videos = new Map<string, SeedVideo>();
+  private readonly oracle = new EngagementOracle();
+  private readonly popularity: PopularityBaseline;
+  private readonly random: RandomBaseline;
+  private readonly historySeen = new Map<string, Set<string>>();
+  private unknownVideos = 0;
+
+  constructor(
+    private readonly options: SimulatorOptions,
+    private readonly client: ApiClient,
+    private readonly log: (line: string) => void,
+  ) {
+    this.world = buildWorld(options.world);
+    for (const v of this.world.videos) this.videos.set(v.id, v);
+    this.popularity = new PopularityBaseline(this.world.videos);
+    this.random = new RandomBaseline(this.world.videos);
+    for (const { impression, events } of buildHistory(this.world)) {
+      let seen = this.historySeen.get(impression.userId);
+      if (!seen) this.historySeen.set(impression.userId, (seen = new Set()));
+      seen.add(impression.videoId);
+      this.popularity.record(impression.videoId, events.filter((e) => e.type === 'like' || e.type === 'complete').length);
+    }
+  }
+
+  /** The first `simUsers` seeded users, each with its own random stream and the history it already saw. */
+  users(issueToken: (userId: string) => Promise<string>): Promise<SimulatedUser[]> {
+    const chosen = this.world.users.slice(0, this.options.simUsers);
+    return Promise.all(
+      chosen.map(async (user, i) => ({
+        user,
+        token: await issueToken(user.id),
+        rng: new Rng((this.options.simSeed * 7919 + i + 1) >>> 0),
+        seen: new Set(this.historySeen.get(user.id) ?? []),
+        baselineSeen: new Map(),
+      })),
+    );
+  }
+
+  async run(users: SimulatedUser[]): Promise<SimulationResult> {
+    const rounds: RoundResult[] = [];
+    const retrains: RetrainMark[] = [];
+    for (let round = 1; round <= this.options.rounds; round++) {
+      if (this.options.trainEvery > 0 && round > 1 && (round - 1) % this.options.trainEvery === 0) {
+        retrains.push({ afterRound: round - 1, model: await this.retrain() });
+      }
+      const model = await this.activeModelId();
+      const result = await this.runRound(round, model, users);
+      rounds.push(result);
+      this.log(formatRound(result));
+    }
+    return { rounds, retrains, unknownVideos: this.unknownVideos };
+  }
+
+  private async runRound(round: number, model: string | null, users: SimulatedUser[]): Promise<RoundResult> {
+    const feed = new ArmStats();
+    const random = new ArmStats();
+    const popularity = new ArmStats();
+    await forEachLimited(users, this.options.concurrency, async (u) => {
+      await this.servePage(u, feed);
+      this.scoreBaseline(u, this.popularity, popularity);
+      this.scoreBaseline(u, this.random, random);
+    });
+    return { round, model, feed: feed.summary(), random: random.summary(), popularity: popularity.summary() };
+  }
+
+  /** One feed request and the user's reactions to it, posted back as events. */
+  private async servePage(u: SimulatedUser, stats: ArmStats): Promise<void> {
+    let served;
+    try {
+      served = await this.client.feed(u.token, this.options.pageSize);
+    } catch (err) {
+      stats.addError();
+      this.log(`  feed error for ${u.user.id}: ${(err as Error).message}`);
+      return;
+    }
+    const { page, latencyMs } = served;
+    const relevant: boolean[] = [];
+    const reactions: Engagement[] = [];
+    const events: ClientEvent[] = [];
+    const at = Date.now() - 1000;
+    page.items.forEach((item, position) => {
+      const video = this.knownVideo(item);
+      if (!video) {
+        relevant.push(false);
+        reactions.push({ watchMs: 0, complete: false, like: false, share: false, skip: true });
+        return;
+      }
+      const e = simulateEngagement(u.user, video, u.rng);
+      relevant.push(this.oracle.isRelevant(u.user, video));
+      reactions.push(e);
+      events.push(...eventsForReaction(item, e, page.requestId, at + position * 10));
+      this.popularity.record(video.id, (e.like ? 1 : 0) + (e.complete ? 1 : 0));
+      u.seen.add(video.id);
+    });
+    stats.addPage(relevant, reactions, latencyMs);
+    try {
+      for (let i = 0; i < events.length; i += MAX_EVENTS_PER_CALL) {
+        await this.client.postEvents(u.token, events.slice(i, i + MAX_EVENTS_PER_CALL));
+      }
+    } catch (err) {
+      stats.addError();
+      this.log(`  events error for ${u.user.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** What the user would have done with the baseline's page instead (nothing is posted). */
+  private scoreBaseline(u: SimulatedUser, baseline: BaselineRecommender, stats: ArmStats): void {
+    let own = u.baselineSeen.get(baseline.name);
+    if (!own) u.baselineSeen.set(baseline.name, (own = new Set()));
+    const shown = own;
+    const page = baseline.page((id) => u.seen.has(id) || shown.has(id), this.options.pageSize, u.rng);
+    for (const v of page) shown.add(v.id);
+    stats.addPage(
+      page.map((v) => this.oracle.isRelevant(u.user, v)),
+      page.map((v) => simulateEngagement(u.user, v, u.rng)),
+    );
+  }
+
+  private knownVideo(item: FeedItem): SeedVideo | null {
+    const video = this.videos.get(item.videoId);
+    if (!video) {
+      this.unknownVideos++;
+      return null;
+    }
+    if (video.title !== item.title) {
+      throw new WorldMismatchError(
+        `video ${item.videoId} is "${item.title}" in the service but "${video.title}" in the rebuilt world: ` +
+          'pass the simulator the same --users/--videos/--creators/--seed flags the database was seeded with',
+      );
+    }
+    return video;
+  }
+
+  private async activeModelId(): Promise<string | null> {
+    return (await this.client.listModels()).find((m) => m.status === 'active')?.id ?? null;
+  }
+
+  /** Trains on the log so far and makes the new version active; returns its id. */
+  private async retrain(): Promise<string | null> {
+    await sleep(this.options.settleMs);
+    const before = new Set((await this.client.listModels()).map((m) => m.id));
+    const started = Date.now();
+    this.log('  retraining on the interaction log ...');
+    await this.client.train();
+    let created: ModelVersionSummary | undefined;
+    while (Date.now() - started < this.options.trainTimeoutMs) {
+      created = (await this.client.listModels()).find((m) => !before.has(m.id));
+      if (created) break;
+      await sleep(1000);
+    }
+    if (!created) {
+      this.log(`  no new model after ${Math.round(this.options.trainTimeoutMs / 1000)} s; carrying on with the current one`);
+      return null;
+    }
+    if (created.status !== 'active') await this.client.activate(created.id);
+    this.log(`  model ${created.id} trained and active in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return created.id;
+  }
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
+
+export function formatRound(r: RoundResult): string {
+  const lat = r.feed.latencyP50Ms === null ? 'n/a' : `${r.feed.latencyP50Ms.toFixed(1)}/${r.feed.latencyP95Ms!.toFixed(1)} ms`;
+  return (
+    `round ${String(r.round).padStart(3)} | feed eng ${pct(r.feed.engagementRate)} HR@10 ${pct(r.feed.hitRateAt10)} p50/p95 ${lat}` +
+    ` | popularity ${pct(r.popularity.engagementRate)} ${pct(r.popularity.hitRateAt10)}` +
+    ` | random ${pct(r.random.engagementRate)} ${pct(r.random.hitRateAt10)}` +
+    ` | model ${r.model ?? 'none'}${r.feed.errors ? ` | ${r.feed.errors} errors` : ''}`
+  );
+}
