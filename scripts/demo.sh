@@ -62,9 +62,11 @@ print_urls() {
   cat <<URLS
 
 Reelrank demo is running (Ctrl-C stops the api and the worker):
+  Demo page           ${BASE_URL}/demo/
   API docs (OpenAPI)  ${BASE_URL}/docs
   Readiness           ${BASE_URL}/health/ready
   Metrics             ${BASE_URL}/metrics
+  Simulator           in another terminal: PORT=${PORT} npm run simulate${SEED_ARGS[*]:+ -- ${SEED_ARGS[*]}}
 URLS
 }
 
