@@ -9,31 +9,10 @@ import { RedisKeys } from '../../src/redis/redis-keys';
 import { createUser } from '../factories/user.factory';
 import { createVideo } from '../factories/video.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
+import { createTestAppWithDemoMode } from '../support/demo-mode';
 import { createTestRedis } from '../support/redis';
 
-const DIM = Number(process.env.EMBEDDING_DIM ?? 32);
-
-/**
- * The api app built with DEMO_MODE as given: the demo module is chosen when the app
- * module is loaded, so each app gets its own module registry (use no provider classes
- * from this file's imports with `app.get`: they are other copies).
- */
-async function appWithDemoMode(value: string | undefined): Promise<NestFastifyApplication> {
-  const previous = process.env.DEMO_MODE;
-  if (value === undefined) delete process.env.DEMO_MODE;
-  else process.env.DEMO_MODE = value;
-  try {
-    let app: NestFastifyApplication | undefined;
-    await jest.isolateModulesAsync(async () => {
-      const { createTestApp } = await import('../support/test-app');
-      app = await createTestApp();
-    });
-    return app!;
-  } finally {
-    if (previous === undefined) delete process.env.DEMO_MODE;
-    else process.env.DEMO_MODE = previous;
-  }
-}
+const DIM = loadConfig().EMBEDDING_DIM;
 
 const unit = (axis: number, dim = DIM) => Array.from({ length: dim }, (_, i) => (i === axis ? 1 : 0));
 
@@ -55,7 +34,7 @@ describe('demo endpoints (DEMO_MODE=true)', () => {
       await createVideo(db, { id, category, title: `${category} ${id}`, embedding: unit(axis) });
     }
     await createVideo(db, { id: 'v_no_emb', category: 'tech', embedding: null });
-    app = await appWithDemoMode('true');
+    app = await createTestAppWithDemoMode('true');
     const verifier = new TokenVerifierService(loadConfig());
     token = (userId) => verifier.issue(userId);
   });
@@ -166,7 +145,7 @@ describe('demo endpoints (DEMO_MODE off)', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await appWithDemoMode(undefined);
+    app = await createTestAppWithDemoMode('false');
   });
 
   afterAll(async () => {
