@@ -279,19 +279,12 @@ function recordFeedLatency(ms) {
   spark.innerHTML = `<polyline points="${pts.join(' ')}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/>`;
 }
 
-/** The features endpoint returns the user state, possibly wrapped; accept both shapes. */
-function userStateOf(payload) {
-  if (payload && typeof payload === 'object') {
-    for (const key of ['state', 'features', 'user']) {
-      if (payload[key] && typeof payload[key] === 'object' && 'counts' in payload[key]) return payload[key];
-    }
-  }
-  return payload;
-}
-
+/** Renders GET /v1/me/features: counts, decayed affinities, freshness. */
 function renderFeatures(s) {
-  state.featuresVersion = s.version ?? null;
-  $('features-version').textContent = s.version != null ? `state v${s.version}` : '';
+  state.featuresVersion = s.eventsApplied;
+  $('features-version').textContent = `${s.eventsApplied} events applied`;
+  const lag = s.freshness && s.freshness.lagMs;
+  $('freshness').textContent = lag == null ? '–' : `${lag} ms`;
   const counts = $('counts');
   counts.replaceChildren();
   for (const type of COUNT_TYPES) {
@@ -377,18 +370,17 @@ async function refreshPanel() {
     api('GET', '/v1/demo/me/neighbours?k=6'),
     refreshStatus(),
   ]);
-  const s = userStateOf(features.data);
-  renderFeatures(s);
+  renderFeatures(features.data);
   renderNeighbours(neighbours.data);
-  return s;
+  return features.data;
 }
 
-/** After an action, polls until the worker has applied it (the state version moves), up to ~3 s. */
+/** After an action, polls until the worker has applied it (more events applied), up to ~3 s. */
 async function refreshPanelUntilChanged() {
   const before = state.featuresVersion;
   for (let i = 0; i < 15; i++) {
     const s = await refreshPanel();
-    if (!s || s.version == null || s.version !== before) return;
+    if (!s || s.eventsApplied !== before) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
