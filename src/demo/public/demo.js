@@ -276,6 +276,7 @@ function recordFeedLatency(ms) {
   const max = Math.max(...state.feedLatencies, 1);
   const n = state.feedLatencies.length;
   const pts = state.feedLatencies.map((v, i) => `${n === 1 ? 0 : (i / (n - 1)) * 200},${34 - (v / max) * 32}`);
+  if (n === 1) pts.push(`200,${34 - (state.feedLatencies[0] / max) * 32}`);
   spark.innerHTML = `<polyline points="${pts.join(' ')}" fill="none" stroke="currentColor" stroke-width="1.5" vector-effect="non-scaling-stroke"/>`;
 }
 
