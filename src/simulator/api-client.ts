@@ -33,6 +33,14 @@ export interface ModelVersionSummary {
   metrics?: Record<string, unknown>;
 }
 
+export interface TrainingJobStatus {
+  id: string;
+  /** BullMQ job state: waiting, active, completed, failed, delayed, ... */
+  state: string;
+  result: { modelId: string; promoted: boolean; decision: string } | null;
+  failedReason: string | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -63,14 +71,19 @@ export class ApiClient {
   }
 
   async listModels(): Promise<ModelVersionSummary[]> {
-    return this.request<ModelVersionSummary[]>('GET', '/v1/admin/models', this.admin());
+    return (await this.request<{ models: ModelVersionSummary[] }>('GET', '/v1/admin/models', this.admin())).models;
   }
 
-  async train(): Promise<unknown> {
-    return this.request('POST', '/v1/admin/models/train', this.admin(), {});
+  /** Queues a training run (activated if it beats the active model); returns the job id. */
+  async train(): Promise<string> {
+    return (await this.request<{ jobId: string }>('POST', '/v1/admin/models/train', this.admin(), { autoPromote: true })).jobId;
   }
 
-  async activate(id: string): Promise<unknown> {
+  async trainingStatus(jobId: string): Promise<TrainingJobStatus> {
+    return this.request('GET', `/v1/admin/models/train/${encodeURIComponent(jobId)}`, this.admin());
+  }
+
+  async activate(id: string): Promise<ModelVersionSummary> {
     return this.request('POST', `/v1/admin/models/${encodeURIComponent(id)}/activate`, this.admin(), {});
   }
 

@@ -15,6 +15,8 @@ export interface SimulatorOptions {
   /** Wait before training so the worker has written the interaction log. */
   settleMs: number;
   trainTimeoutMs: number;
+  /** Activate each retrained model even when the registry judges it no better than the active one. */
+  activateAlways: boolean;
   /** The seeded world, rebuilt from the same flags `npm run seed` took. */
   world: WorldSize;
 }
@@ -26,7 +28,9 @@ export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags
   --rounds N           feed requests per simulated user (default 24)
   --sim-users N        how many of the seeded users to simulate (default 100)
   --page-size N        feed page size, 10..50 (default 10)
-  --train-every N      retrain and activate a model after every N rounds; 0 = never (default 8)
+  --train-every N      retrain after every N rounds; 0 = never (default 8). The new model is
+                       activated when it beats the active one on held-out data
+  --activate-always    activate every retrained model, better or not
   --concurrency N      users acting at once (default 8)
   --out DIR            where results go (default sim-results)
   --sim-seed N         the simulator's own random seed (default 7)
@@ -58,6 +62,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
       'sim-seed': { type: 'string', default: '7' },
       'settle-ms': { type: 'string', default: '3000' },
       'train-timeout-s': { type: 'string', default: '900' },
+      'activate-always': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -79,6 +84,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
     simSeed: int('sim-seed', 0, 2 ** 31),
     settleMs: int('settle-ms', 0, 600_000),
     trainTimeoutMs: int('train-timeout-s', 1, 86_400) * 1000,
+    activateAlways: values['activate-always']!,
     world: parseSeedArgs(seedArgs, env.EMBEDDING_DIM),
   };
 }

@@ -18,6 +18,8 @@ class FakeApi {
   models: ModelVersionSummary[] = [];
   trainCalls = 0;
   activated: string[] = [];
+  /** What the registry decides about each trained model. */
+  promote = true;
   private served = new Map<string, Set<string>>();
 
   constructor(
@@ -46,7 +48,14 @@ class FakeApi {
       listModels: async () => this.models,
       train: async () => {
         this.trainCalls++;
-        this.models = [...this.models.map((m) => ({ ...m, status: 'retired' })), { id: `m${this.trainCalls}`, status: 'candidate' }];
+        this.models = [...this.models, { id: `m${this.trainCalls}`, status: 'candidate' }];
+        return `job${this.trainCalls}`;
+      },
+      trainingStatus: async (jobId: string) => {
+        const modelId = `m${jobId.slice(3)}`;
+        const promoted = this.promote;
+        if (promoted) this.models = this.models.map((m) => ({ ...m, status: m.id === modelId ? 'active' : m.status === 'active' ? 'retired' : m.status }));
+        return { id: jobId, state: 'completed', failedReason: null, result: { modelId, promoted, decision: promoted ? 'beats active' : 'no better' } };
       },
       activate: async (id: string) => {
         this.activated.push(id);
@@ -96,15 +105,27 @@ describe(Simulator.name, () => {
     expect(watched).toBe(impressions);
   });
 
-  it('retrains between phases and activates the new version', async () => {
+  it('retrains between phases; the registry activates a better model', async () => {
     const api = new FakeApi(world.videos, (_u, c) => c);
     const log: string[] = [];
     const sim = new Simulator(options(['--train-every', '2']), api.asClient(), (l) => log.push(l));
     const result = await sim.run(await sim.users(async (id) => id));
     expect(api.trainCalls).toBe(1);
-    expect(api.activated).toEqual(['m1']);
+    expect(api.activated).toEqual([]);
     expect(result.retrains).toEqual([{ afterRound: 2, model: 'm1' }]);
     expect(result.rounds.map((r) => r.model)).toEqual([null, null, 'm1', 'm1']);
+  });
+
+  it('keeps the active model when the new one is no better, unless told to activate always', async () => {
+    const api = new FakeApi(world.videos, (_u, c) => c);
+    api.promote = false;
+    const kept = new Simulator(options(['--train-every', '2']), api.asClient(), () => undefined);
+    expect((await kept.run(await kept.users(async (id) => id))).rounds.map((r) => r.model)).toEqual([null, null, null, null]);
+
+    const forced = new Simulator(options(['--train-every', '3', '--activate-always']), api.asClient(), () => undefined);
+    const result = await forced.run(await forced.users(async (id) => id));
+    expect(api.activated).toEqual(['m2']);
+    expect(result.rounds.map((r) => r.model)).toEqual([null, null, null, 'm2']);
   });
 
   it('stops with a clear error when the service was seeded with other flags', async () => {

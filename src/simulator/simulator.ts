@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildHistory } from '../../seed/history';
 import { Rng } from '../../seed/random';
 import { buildWorld, Engagement, SeedUser, SeedVideo, simulateEngagement, World } from '../../seed/world';
-import { ApiClient, ClientEvent, FeedItem, ModelVersionSummary } from './api-client';
+import { ApiClient, ClientEvent, FeedItem } from './api-client';
 import { BaselineRecommender, PopularityBaseline, RandomBaseline } from './baselines';
 import { RetrainMark, RoundResult } from './chart';
 import { EngagementOracle } from './engagement-oracle';
@@ -201,26 +201,35 @@ export class Simulator {
     return (await this.client.listModels()).find((m) => m.status === 'active')?.id ?? null;
   }
 
-  /** Trains on the log so far and makes the new version active; returns its id. */
+  /**
+   * Trains on the log so far and waits for the job. The registry activates the new
+   * version if it beats the active one (or always, with --activate-always); returns
+   * the id of the version active afterwards.
+   */
   private async retrain(): Promise<string | null> {
     await sleep(this.options.settleMs);
-    const before = new Set((await this.client.listModels()).map((m) => m.id));
     const started = Date.now();
     this.log('  retraining on the interaction log ...');
-    await this.client.train();
-    let created: ModelVersionSummary | undefined;
-    while (Date.now() - started < this.options.trainTimeoutMs) {
-      created = (await this.client.listModels()).find((m) => !before.has(m.id));
-      if (created) break;
+    const jobId = await this.client.train();
+    let status = await this.client.trainingStatus(jobId);
+    while (status.state !== 'completed' && status.state !== 'failed') {
+      if (Date.now() - started > this.options.trainTimeoutMs) {
+        this.log(`  training job ${jobId} still ${status.state} after ${Math.round(this.options.trainTimeoutMs / 1000)} s; carrying on`);
+        return this.activeModelId();
+      }
       await sleep(1000);
+      status = await this.client.trainingStatus(jobId);
     }
-    if (!created) {
-      this.log(`  no new model after ${Math.round(this.options.trainTimeoutMs / 1000)} s; carrying on with the current one`);
-      return null;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (status.state === 'failed' || !status.result) {
+      this.log(`  training failed after ${secs} s: ${status.failedReason ?? 'no result'}; carrying on with the current model`);
+      return this.activeModelId();
     }
-    if (created.status !== 'active') await this.client.activate(created.id);
-    this.log(`  model ${created.id} trained and active in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return created.id;
+    const { modelId, promoted, decision } = status.result;
+    if (!promoted && this.options.activateAlways) await this.client.activate(modelId);
+    const active = promoted || this.options.activateAlways;
+    this.log(`  model ${modelId} trained in ${secs} s: ${decision}${active ? '; active' : '; not activated'}`);
+    return this.activeModelId();
   }
 }
 
