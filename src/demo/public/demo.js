@@ -16,7 +16,8 @@ const state = {
   cursor: null,
   page: 0,
   feedLatencies: [],
-  featuresVersion: null,
+  /** Events the worker will have applied for this user once it has caught up with what this page posted. */
+  appliedTarget: 0,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -73,10 +74,10 @@ async function openFeedFor(user) {
   const { data } = await api('POST', '/v1/demo/token', { userId: user.id }, { auth: false });
   state.user = user;
   state.token = data.token;
-  state.featuresVersion = null;
   renderUser();
+  const features = await refreshPanel();
+  state.appliedTarget = features.eventsApplied;
   await restartSession();
-  await refreshPanel();
 }
 
 function renderUser() {
@@ -115,7 +116,9 @@ async function loadNextPage() {
   $('restart').disabled = false;
   $('feed-empty').hidden = true;
   if (data.items.length > 0) {
-    void postEvents(data.items.map((it) => ({ type: 'impression', videoId: it.videoId, requestId: data.requestId })));
+    postEvents(data.items.map((it) => ({ type: 'impression', videoId: it.videoId, requestId: data.requestId })))
+      .then(refreshPanelUntilCaughtUp)
+      .catch((err) => showError(err.message));
   }
 }
 
@@ -247,6 +250,7 @@ async function postEvents(events) {
     events: events.map((e) => ({ eventId: uuid(), occurredAt: now, ...e })),
   });
   $('latency-events').textContent = `${ms.toFixed(1)} ms (${data.accepted} accepted)`;
+  state.appliedTarget += data.accepted;
   return data;
 }
 
@@ -257,7 +261,7 @@ async function act(card, item, requestId, action) {
     await postEvents(eventsFor(action, item, requestId));
     card.classList.add(`did-${action}`);
     button.classList.add('done');
-    await refreshPanelUntilChanged();
+    await refreshPanelUntilCaughtUp();
   } catch (err) {
     showError(err.message);
   }
@@ -282,7 +286,6 @@ function recordFeedLatency(ms) {
 
 /** Renders GET /v1/me/features: counts, decayed affinities, freshness. */
 function renderFeatures(s) {
-  state.featuresVersion = s.eventsApplied;
   $('features-version').textContent = `${s.eventsApplied} events applied`;
   const lag = s.freshness && s.freshness.lagMs;
   $('freshness').textContent = lag == null ? '–' : `${lag} ms`;
@@ -376,12 +379,11 @@ async function refreshPanel() {
   return features.data;
 }
 
-/** After an action, polls until the worker has applied it (more events applied), up to ~3 s. */
-async function refreshPanelUntilChanged() {
-  const before = state.featuresVersion;
-  for (let i = 0; i < 15; i++) {
+/** After posting events, polls until the worker has applied everything this page posted (up to ~10 s). */
+async function refreshPanelUntilCaughtUp() {
+  for (let i = 0; i < 50; i++) {
     const s = await refreshPanel();
-    if (!s || s.eventsApplied !== before) return;
+    if (!s || s.eventsApplied >= state.appliedTarget) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -421,5 +423,5 @@ $('restart').addEventListener('click', guard(restartSession));
 
 guard(async () => {
   await Promise.all([loadUsers(), refreshStatus()]);
-  setInterval(() => void refreshStatus().catch(() => undefined), 5000);
+  setInterval(() => void (state.token ? refreshPanel() : refreshStatus()).catch(() => undefined), 5000);
 })();
