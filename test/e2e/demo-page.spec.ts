@@ -27,6 +27,8 @@ async function cardAttr(page: Page, pageNo: number, attribute: string): Promise<
   return Promise.all(cards.map(async (c) => (await c.getAttribute(attribute))!));
 }
 const cardIds = (page: Page, pageNo: number) => cardAttr(page, pageNo, 'data-video-id');
+const sources = (page: Page, pageNo: number) =>
+  page.locator(`[data-testid="card"][data-page="${pageNo}"] .source`).allTextContents();
 
 /**
  * The demo page in headless Chromium against the real api (demo mode) and worker on a
@@ -131,8 +133,14 @@ const cardIds = (page: Page, pageNo: number) => cardAttr(page, pageNo, 'data-vid
     const secondPage = await cardIds(page, 2);
     expect(secondPage.length).toBeGreaterThan(0);
     expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    // A new user's first page cannot come from their taste; after the like, the next page
+    // brings videos of the liked category found through it (category affinity or the user vector).
+    const personal = /^(ann|category)$/;
+    expect((await sources(page, 1)).filter((s) => personal.test(s))).toEqual([]);
     const secondCategories = await cardAttr(page, 2, 'data-category');
-    expect(secondCategories).toContain(category);
+    const secondSources = await sources(page, 2);
+    const fromTheLike = secondSources.filter((s, i) => personal.test(s) && secondCategories[i] === category);
+    expect(fromTheLike.length).toBeGreaterThan(0);
     await expect(page.isHidden('[data-testid="error"]')).resolves.toBe(true);
     expect(consoleErrors).toEqual([]);
   });
