@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEMO_MODE="${DEMO_MODE:-true}"
+# Simulated users react within milliseconds: a short label window lets a retrain between
+# simulator phases (npm run simulate) learn from the engagement that just happened.
+export TRAIN_LABEL_WINDOW_MINUTES="${TRAIN_LABEL_WINDOW_MINUTES:-0.1}"
 PORT="${PORT:-3000}"
 BASE_URL="http://localhost:${PORT}"
 SEED_ARGS=(${SEED_ARGS:-})

@@ -31,7 +31,7 @@ export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags
   --train-every N      retrain after every N rounds; 0 = never (default 8). The new model is
                        activated when it beats the active one on held-out data
   --activate-always    activate every retrained model, better or not
-  --concurrency N      users acting at once (default 8)
+  --concurrency N      users acting at once (default 4)
   --out DIR            where results go (default sim-results)
   --sim-seed N         the simulator's own random seed (default 7)
   --settle-ms N        wait before each retrain so the interaction log is written (default 3000)
@@ -57,7 +57,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
       'sim-users': { type: 'string', default: '100' },
       'page-size': { type: 'string', default: '10' },
       'train-every': { type: 'string', default: '8' },
-      concurrency: { type: 'string', default: '8' },
+      concurrency: { type: 'string', default: '4' },
       out: { type: 'string', default: 'sim-results' },
       'sim-seed': { type: 'string', default: '7' },
       'settle-ms': { type: 'string', default: '3000' },

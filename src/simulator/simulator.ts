@@ -223,6 +223,9 @@ export class Simulator {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (status.state === 'failed' || !status.result) {
       this.log(`  training failed after ${secs} s: ${status.failedReason ?? 'no result'}; carrying on with the current model`);
+      if (/not enough/i.test(status.failedReason ?? '')) {
+        this.log('  (engagement counts for an impression within TRAIN_LABEL_WINDOW_MINUTES; npm run demo sets it to 0.1 for the simulator)');
+      }
       return this.activeModelId();
     }
     const { modelId, promoted, decision } = status.result;
