@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEMO_MODE="${DEMO_MODE:-true}"
-# Simulated users react within milliseconds: a short label window lets a retrain between
-# simulator phases (npm run simulate) learn from the engagement that just happened.
-export TRAIN_LABEL_WINDOW_MINUTES="${TRAIN_LABEL_WINDOW_MINUTES:-0.1}"
+# Engagement counts for an impression within this window, and retraining uses impressions
+# older than it: 1 minute (the seeded videos last up to 60 s) lets the simulator's
+# background retrains learn from the last minutes of traffic.
+export TRAIN_LABEL_WINDOW_MINUTES="${TRAIN_LABEL_WINDOW_MINUTES:-1}"
 PORT="${PORT:-3000}"
 BASE_URL="http://localhost:${PORT}"
 SEED_ARGS=(${SEED_ARGS:-})

@@ -74,9 +74,10 @@ export class ApiClient {
     return (await this.request<{ models: ModelVersionSummary[] }>('GET', '/v1/admin/models', this.admin())).models;
   }
 
-  /** Queues a training run (activated if it beats the active model); returns the job id. */
-  async train(): Promise<string> {
-    return (await this.request<{ jobId: string }>('POST', '/v1/admin/models/train', this.admin(), { autoPromote: true })).jobId;
+  /** Queues a training run on the last `windowHours` of the log (activated if it beats the active model); returns the job id. */
+  async train(windowHours: number): Promise<string> {
+    const body = { windowHours, autoPromote: true };
+    return (await this.request<{ jobId: string }>('POST', '/v1/admin/models/train', this.admin(), body)).jobId;
   }
 
   async trainingStatus(jobId: string): Promise<TrainingJobStatus> {

@@ -10,8 +10,12 @@ export interface RoundResult {
 }
 
 export interface RetrainMark {
+  /** The last round before the retrained model could serve. */
   afterRound: number;
+  /** The version trained (null if training failed). */
   model: string | null;
+  /** Whether it replaced the active model. */
+  promoted: boolean;
 }
 
 interface Series {
@@ -66,7 +70,8 @@ function panel(
   for (const m of retrains) {
     const xr = x(m.afterRound + 0.5);
     out.push(`<line x1="${xr}" x2="${xr}" y1="${top}" y2="${top + PANEL_H}" class="retrain"/>`);
-    out.push(`<text x="${xr + 4}" y="${top + 12}" class="retrain-label">retrain${m.model ? ` → ${esc(m.model)}` : ''}</text>`);
+    const label = m.promoted && m.model ? `new model ${m.model}` : m.model ? 'retrained, no better: kept' : 'retrain failed';
+    out.push(`<text x="${xr + 4}" y="${top + 12}" class="retrain-label">${esc(label)}</text>`);
   }
   series.forEach((s, i) => {
     const pts = s.values.map((v, j) => (v === null ? null : `${x(rounds[j]).toFixed(1)},${y(v).toFixed(1)}`)).filter(Boolean);

@@ -12,8 +12,10 @@ export interface SimulatorOptions {
   concurrency: number;
   outDir: string;
   simSeed: number;
-  /** Wait before training so the worker has written the interaction log. */
-  settleMs: number;
+  /** Each round lasts at least this long (users come back every few seconds). */
+  roundMs: number;
+  /** Hours of log a retrain covers; null: from the start of the seeded history. */
+  trainWindowHours: number | null;
   trainTimeoutMs: number;
   /** Activate each retrained model even when the registry judges it no better than the active one. */
   activateAlways: boolean;
@@ -25,16 +27,17 @@ const SEED_FLAGS = new Set(['users', 'videos', 'creators', 'history', 'coverage'
 
 export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags]
   --url URL            api base URL (default http://127.0.0.1:$PORT)
-  --rounds N           feed requests per simulated user (default 24)
+  --rounds N           feed requests per simulated user (default 45)
+  --round-ms N         each round lasts at least N ms (default 4000)
   --sim-users N        how many of the seeded users to simulate (default 100)
   --page-size N        feed page size, 10..50 (default 10)
-  --train-every N      retrain after every N rounds; 0 = never (default 8). The new model is
-                       activated when it beats the active one on held-out data
+  --train-every N      start a retrain in the background every N rounds; 0 = never (default 15).
+                       The new model serves once it beats the active one on held-out data
+  --train-window-hours N  hours of log each retrain covers (default: since the seeded history began)
   --activate-always    activate every retrained model, better or not
   --concurrency N      users acting at once (default 4)
   --out DIR            where results go (default sim-results)
   --sim-seed N         the simulator's own random seed (default 7)
-  --settle-ms N        wait before each retrain so the interaction log is written (default 3000)
   --train-timeout-s N  give up waiting for a retrain after N s (default 900)
   seed flags           --users --videos --creators --history --coverage --seed --now --history-days:
                        the same values given to npm run seed (defaults match its defaults)`;
@@ -53,14 +56,15 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
     args: simArgs,
     options: {
       url: { type: 'string', default: `http://127.0.0.1:${env.PORT}` },
-      rounds: { type: 'string', default: '24' },
+      rounds: { type: 'string', default: '45' },
+      'round-ms': { type: 'string', default: '4000' },
       'sim-users': { type: 'string', default: '100' },
       'page-size': { type: 'string', default: '10' },
-      'train-every': { type: 'string', default: '8' },
+      'train-every': { type: 'string', default: '15' },
+      'train-window-hours': { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       out: { type: 'string', default: 'sim-results' },
       'sim-seed': { type: 'string', default: '7' },
-      'settle-ms': { type: 'string', default: '3000' },
       'train-timeout-s': { type: 'string', default: '900' },
       'activate-always': { type: 'boolean', default: false },
     },
@@ -82,7 +86,8 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
     concurrency: int('concurrency', 1, 256),
     outDir: values.out!,
     simSeed: int('sim-seed', 0, 2 ** 31),
-    settleMs: int('settle-ms', 0, 600_000),
+    roundMs: int('round-ms', 0, 600_000),
+    trainWindowHours: values['train-window-hours'] === undefined ? null : int('train-window-hours', 1, 24 * 365),
     trainTimeoutMs: int('train-timeout-s', 1, 86_400) * 1000,
     activateAlways: values['activate-always']!,
     world: parseSeedArgs(seedArgs, env.EMBEDDING_DIM),

@@ -17,6 +17,7 @@ class FakeApi {
   events: ClientEvent[] = [];
   models: ModelVersionSummary[] = [];
   trainCalls = 0;
+  trainWindows: number[] = [];
   activated: string[] = [];
   /** What the registry decides about each trained model. */
   promote = true;
@@ -46,7 +47,8 @@ class FakeApi {
         return { accepted: events.length, duplicates: 0 };
       },
       listModels: async () => this.models,
-      train: async () => {
+      train: async (windowHours: number) => {
+        this.trainWindows.push(windowHours);
         this.trainCalls++;
         this.models = [...this.models, { id: `m${this.trainCalls}`, status: 'candidate' }];
         return `job${this.trainCalls}`;
@@ -67,7 +69,7 @@ class FakeApi {
 }
 
 function options(extra: string[] = []) {
-  return parseSimulatorArgs(['--rounds', '4', '--sim-users', '12', '--settle-ms', '0', '--train-every', '0', ...SMALL_WORLD, ...extra], ENV);
+  return parseSimulatorArgs(['--rounds', '4', '--sim-users', '12', '--round-ms', '0', '--train-every', '0', ...SMALL_WORLD, ...extra], ENV);
 }
 
 describe(Simulator.name, () => {
@@ -105,24 +107,30 @@ describe(Simulator.name, () => {
     expect(watched).toBe(impressions);
   });
 
-  it('retrains between phases; the registry activates a better model', async () => {
+  it('retrains in the background while rounds go on; the registry activates a better model', async () => {
     const api = new FakeApi(world.videos, (_u, c) => c);
-    const log: string[] = [];
-    const sim = new Simulator(options(['--train-every', '2']), api.asClient(), (l) => log.push(l));
+    const sim = new Simulator(options(['--train-every', '2', '--rounds', '5']), api.asClient(), () => undefined);
     const result = await sim.run(await sim.users(async (id) => id));
-    expect(api.trainCalls).toBe(1);
+    // Started before round 3, seen finished before round 4, started again before round 5.
+    expect(api.trainCalls).toBe(2);
     expect(api.activated).toEqual([]);
-    expect(result.retrains).toEqual([{ afterRound: 2, model: 'm1' }]);
-    expect(result.rounds.map((r) => r.model)).toEqual([null, null, 'm1', 'm1']);
+    expect(result.retrains).toEqual([{ afterRound: 3, model: 'm1', promoted: true }]);
+    expect(result.rounds.map((r) => r.model)).toEqual([null, null, null, 'm1', 'm1']);
+    // The window reaches back to the start of the seeded history (seed --now minus --history-days).
+    const seededFrom = new Date('2026-11-01T00:00:00Z').getTime() - 7 * 86_400_000;
+    expect(api.trainWindows[0]).toBeGreaterThanOrEqual((Date.now() - seededFrom) / 3_600_000);
+    expect(parseSimulatorArgs(['--train-window-hours', '6'], ENV).trainWindowHours).toBe(6);
   });
 
   it('keeps the active model when the new one is no better, unless told to activate always', async () => {
     const api = new FakeApi(world.videos, (_u, c) => c);
     api.promote = false;
     const kept = new Simulator(options(['--train-every', '2']), api.asClient(), () => undefined);
-    expect((await kept.run(await kept.users(async (id) => id))).rounds.map((r) => r.model)).toEqual([null, null, null, null]);
+    const keptResult = await kept.run(await kept.users(async (id) => id));
+    expect(keptResult.rounds.map((r) => r.model)).toEqual([null, null, null, null]);
+    expect(keptResult.retrains).toEqual([{ afterRound: 3, model: 'm1', promoted: false }]);
 
-    const forced = new Simulator(options(['--train-every', '3', '--activate-always']), api.asClient(), () => undefined);
+    const forced = new Simulator(options(['--train-every', '2', '--activate-always']), api.asClient(), () => undefined);
     const result = await forced.run(await forced.users(async (id) => id));
     expect(api.activated).toEqual(['m2']);
     expect(result.rounds.map((r) => r.model)).toEqual([null, null, null, 'm2']);
@@ -175,7 +183,7 @@ describe('simulator pieces', () => {
 
   it('routes seed flags to the seed parser and rejects bad values', () => {
     const o = parseSimulatorArgs(['--rounds', '3', '--users', '50', '--videos=600', '--url', 'http://h:1/'], ENV);
-    expect(o).toEqual(expect.objectContaining({ rounds: 3, url: 'http://h:1', pageSize: 10, trainEvery: 8 }));
+    expect(o).toEqual(expect.objectContaining({ rounds: 3, url: 'http://h:1', pageSize: 10, trainEvery: 15, roundMs: 4000, trainWindowHours: null }));
     expect(o.world).toEqual(expect.objectContaining({ users: 50, videos: 600, embeddingDim: 16, seed: 42 }));
     expect(parseSimulatorArgs([], ENV).url).toBe('http://127.0.0.1:3999');
     expect(() => parseSimulatorArgs(['--page-size', '5'], ENV)).toThrow(/page-size/);
@@ -185,12 +193,13 @@ describe('simulator pieces', () => {
   it('draws the three panels with a retrain marker', () => {
     const arm = { pages: 1, impressions: 10, engagementRate: 0.2, hitRateAt10: 0.3, latencyP50Ms: 3, latencyP95Ms: 7, errors: 0 };
     const rounds = [1, 2, 3].map((round) => ({ round, model: null, feed: arm, random: arm, popularity: arm }));
-    const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>' }], 'sub & title');
+    const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>', promoted: true }, { afterRound: 3, model: 'x', promoted: false }], 'sub & title');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('Engagement rate');
     expect(svg).toContain('HR@10');
     expect(svg).toContain('Feed latency');
-    expect(svg).toContain('retrain → mv_&lt;1&gt;');
+    expect(svg).toContain('new model mv_&lt;1&gt;');
+    expect(svg).toContain('retrained, no better: kept');
     expect(svg).toContain('sub &amp; title');
     expect(svg.match(/<polyline/g)).toHaveLength(8);
   });

@@ -31,6 +31,7 @@ export class WorldMismatchError extends Error {}
 const MAX_EVENTS_PER_CALL = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -102,19 +103,46 @@ export class Simulator {
     );
   }
 
+  /**
+   * Runs the rounds. Retraining happens in the background while users keep scrolling,
+   * as in production: the trainer only counts an impression once its label window has
+   * passed, so it learns from traffic older than that, and the new model is picked up
+   * by the feed (hot swap) from the next round after the job finishes.
+   */
   async run(users: SimulatedUser[]): Promise<SimulationResult> {
     const rounds: RoundResult[] = [];
     const retrains: RetrainMark[] = [];
+    let training: { jobId: string; startedAt: number } | null = null;
     for (let round = 1; round <= this.options.rounds; round++) {
-      if (this.options.trainEvery > 0 && round > 1 && (round - 1) % this.options.trainEvery === 0) {
-        retrains.push({ afterRound: round - 1, model: await this.retrain() });
+      const roundStarted = Date.now();
+      if (training) {
+        const finished = await this.finishedTraining(training.jobId, training.startedAt);
+        if (finished) {
+          retrains.push({ afterRound: round - 1, ...finished });
+          training = null;
+        }
+      }
+      if (!training && this.options.trainEvery > 0 && round > 1 && (round - 1) % this.options.trainEvery === 0) {
+        training = { jobId: await this.client.train(this.trainWindowHours()), startedAt: Date.now() };
+        this.log(`  retraining in the background (job ${training.jobId}) while users keep scrolling ...`);
       }
       const model = await this.activeModelId();
       const result = await this.runRound(round, model, users);
       rounds.push(result);
       this.log(formatRound(result));
+      const rest = roundStarted + this.options.roundMs - Date.now();
+      if (rest > 0 && round < this.options.rounds) await sleep(rest);
     }
+    if (training) this.log(`  training job ${training.jobId} was still running at the end; see GET /v1/admin/models`);
     return { rounds, retrains, unknownVideos: this.unknownVideos };
+  }
+
+  /** Hours of log the retrain covers: from the start of the seeded history to now (or --train-window-hours). */
+  private trainWindowHours(): number {
+    if (this.options.trainWindowHours !== null) return this.options.trainWindowHours;
+    const { now, historyDays } = this.options.world;
+    const from = now.getTime() - historyDays * 86_400_000;
+    return Math.min(24 * 365, Math.max(1, Math.ceil((Date.now() - from) / 3_600_000) + 1));
   }
 
   private async runRound(round: number, model: string | null, users: SimulatedUser[]): Promise<RoundResult> {
@@ -202,37 +230,30 @@ export class Simulator {
   }
 
   /**
-   * Trains on the log so far and waits for the job. The registry activates the new
-   * version if it beats the active one (or always, with --activate-always); returns
-   * the id of the version active afterwards.
+   * The outcome of a training job once it has finished (null while it runs). The
+   * registry activates the new version if it beats the active one (or always, with
+   * --activate-always).
    */
-  private async retrain(): Promise<string | null> {
-    await sleep(this.options.settleMs);
-    const started = Date.now();
-    this.log('  retraining on the interaction log ...');
-    const jobId = await this.client.train();
-    let status = await this.client.trainingStatus(jobId);
-    while (status.state !== 'completed' && status.state !== 'failed') {
-      if (Date.now() - started > this.options.trainTimeoutMs) {
-        this.log(`  training job ${jobId} still ${status.state} after ${Math.round(this.options.trainTimeoutMs / 1000)} s; carrying on`);
-        return this.activeModelId();
-      }
-      await sleep(1000);
-      status = await this.client.trainingStatus(jobId);
+  private async finishedTraining(jobId: string, startedAt: number): Promise<Omit<RetrainMark, 'afterRound'> | null> {
+    const status = await this.client.trainingStatus(jobId);
+    const secs = ((Date.now() - startedAt) / 1000).toFixed(0);
+    if (status.state !== 'completed' && status.state !== 'failed') {
+      if (Date.now() - startedAt < this.options.trainTimeoutMs) return null;
+      this.log(`  training job ${jobId} still ${status.state} after ${secs} s; no longer waiting for it`);
+      return { model: null, promoted: false };
     }
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (status.state === 'failed' || !status.result) {
-      this.log(`  training failed after ${secs} s: ${status.failedReason ?? 'no result'}; carrying on with the current model`);
+      this.log(`  training failed after ${secs} s: ${status.failedReason ?? 'no result'}; the current model stays`);
       if (/not enough/i.test(status.failedReason ?? '')) {
-        this.log('  (engagement counts for an impression within TRAIN_LABEL_WINDOW_MINUTES; npm run demo sets it to 0.1 for the simulator)');
+        this.log('  (an impression counts once TRAIN_LABEL_WINDOW_MINUTES have passed; npm run demo sets 1 minute)');
       }
-      return this.activeModelId();
+      return { model: null, promoted: false };
     }
     const { modelId, promoted, decision } = status.result;
     if (!promoted && this.options.activateAlways) await this.client.activate(modelId);
     const active = promoted || this.options.activateAlways;
-    this.log(`  model ${modelId} trained in ${secs} s: ${decision}${active ? '; active' : '; not activated'}`);
-    return this.activeModelId();
+    this.log(`  model ${modelId} trained in ${secs} s: ${decision}${active ? '; now serving' : '; the current model stays'}`);
+    return { model: modelId, promoted: active };
   }
 }
 
