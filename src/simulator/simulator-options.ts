@@ -17,6 +17,8 @@ export interface SimulatorOptions {
   /** Hours of log a retrain covers; null: from the start of the seeded history. */
   trainWindowHours: number | null;
   trainTimeoutMs: number;
+  /** Simulate the seeded users themselves (with their logged history) instead of new users with their tastes. */
+  seededIds: boolean;
   /** Activate each retrained model even when the registry judges it no better than the active one. */
   activateAlways: boolean;
   /** The seeded world, rebuilt from the same flags `npm run seed` took. */
@@ -29,7 +31,9 @@ export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags
   --url URL            api base URL (default http://127.0.0.1:$PORT)
   --rounds N           feed requests per simulated user (default 45)
   --round-ms N         each round lasts at least N ms (default 4000)
-  --sim-users N        how many of the seeded users to simulate (default 100)
+  --sim-users N        how many simulated users, each with the hidden taste of a seeded user (default 100)
+  --seeded-ids         be the seeded users themselves (with their logged history) instead of
+                       new users with their tastes (cold start, the default)
   --page-size N        feed page size, 10..50 (default 10)
   --train-every N      start a retrain in the background every N rounds; 0 = never (default 15).
                        The new model serves once it beats the active one on held-out data
@@ -67,6 +71,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
       'sim-seed': { type: 'string', default: '7' },
       'train-timeout-s': { type: 'string', default: '900' },
       'activate-always': { type: 'boolean', default: false },
+      'seeded-ids': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -90,6 +95,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
     trainWindowHours: values['train-window-hours'] === undefined ? null : int('train-window-hours', 1, 24 * 365),
     trainTimeoutMs: int('train-timeout-s', 1, 86_400) * 1000,
     activateAlways: values['activate-always']!,
+    seededIds: values['seeded-ids']!,
     world: parseSeedArgs(seedArgs, env.EMBEDDING_DIM),
   };
 }

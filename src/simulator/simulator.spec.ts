@@ -76,10 +76,12 @@ describe(Simulator.name, () => {
   const world = buildWorld(options().world);
   const oracle = new EngagementOracle();
   const byId = new Map(world.users.map((u) => [u.id, u]));
+  /** The seeded taste behind a simulated user's id (`sim<run>_u_0000001` or the seeded id itself). */
+  const tasteOf = (id: string) => byId.get(id.replace(/^sim[0-9a-z]+_/, ''))!;
 
   it('scores a feed that knows the hidden tastes far above the random and popularity baselines', async () => {
     const oracleFeed = (userId: string, candidates: SeedVideo[]) =>
-      [...candidates].sort((a, b) => oracle.engageProbability(byId.get(userId)!, b) - oracle.engageProbability(byId.get(userId)!, a));
+      [...candidates].sort((a, b) => oracle.engageProbability(tasteOf(userId), b) - oracle.engageProbability(tasteOf(userId), a));
     const api = new FakeApi(world.videos, oracleFeed);
     const sim = new Simulator(options(), api.asClient(), () => undefined);
     const result = await sim.run(await sim.users(async (id) => id));
@@ -134,6 +136,16 @@ describe(Simulator.name, () => {
     const result = await forced.run(await forced.users(async (id) => id));
     expect(api.activated).toEqual(['m2']);
     expect(result.rounds.map((r) => r.model)).toEqual([null, null, null, 'm2']);
+  });
+
+  it('simulates new users with the seeded tastes by default, or the seeded users with their history', async () => {
+    const api = new FakeApi(world.videos, (_u, c) => c);
+    const fresh = await new Simulator(options(), api.asClient(), () => undefined).users(async (id) => `token:${id}`, 'run1');
+    expect(fresh[0]).toEqual(expect.objectContaining({ id: 'simrun1_u_0000001', token: 'token:simrun1_u_0000001', user: world.users[0] }));
+    expect(fresh[0].seen.size).toBe(0);
+    const seeded = await new Simulator(options(['--seeded-ids']), api.asClient(), () => undefined).users(async (id) => id);
+    expect(seeded[0].id).toBe('u_0000001');
+    expect(seeded[0].seen.size).toBe(10);
   });
 
   it('stops with a clear error when the service was seeded with other flags', async () => {

@@ -10,6 +10,9 @@ import { ArmStats } from './round-stats';
 import { SimulatorOptions } from './simulator-options';
 
 export interface SimulatedUser {
+  /** Who the service sees (the token subject). */
+  id: string;
+  /** Whose hidden taste drives the reactions. */
   user: SeedUser;
   token: string;
   rng: Rng;
@@ -89,17 +92,26 @@ export class Simulator {
     }
   }
 
-  /** The first `simUsers` seeded users, each with its own random stream and the history it already saw. */
-  users(issueToken: (userId: string) => Promise<string>): Promise<SimulatedUser[]> {
+  /**
+   * One simulated user per seeded taste (the first `simUsers`), each with its own random
+   * stream. By default they are new to the service (fresh ids, no history: cold start, so
+   * the run shows the feed learning them); with --seeded-ids they are the seeded users
+   * themselves, with the history the service already has.
+   */
+  users(issueToken: (userId: string) => Promise<string>, runTag = Date.now().toString(36)): Promise<SimulatedUser[]> {
     const chosen = this.world.users.slice(0, this.options.simUsers);
     return Promise.all(
-      chosen.map(async (user, i) => ({
-        user,
-        token: await issueToken(user.id),
-        rng: new Rng((this.options.simSeed * 7919 + i + 1) >>> 0),
-        seen: new Set(this.historySeen.get(user.id) ?? []),
-        baselineSeen: new Map(),
-      })),
+      chosen.map(async (user, i) => {
+        const id = this.options.seededIds ? user.id : `sim${runTag}_${user.id}`;
+        return {
+          id,
+          user,
+          token: await issueToken(id),
+          rng: new Rng((this.options.simSeed * 7919 + i + 1) >>> 0),
+          seen: new Set(this.options.seededIds ? (this.historySeen.get(user.id) ?? []) : []),
+          baselineSeen: new Map(),
+        };
+      }),
     );
   }
 
@@ -164,7 +176,7 @@ export class Simulator {
       served = await this.client.feed(u.token, this.options.pageSize);
     } catch (err) {
       stats.addError();
-      this.log(`  feed error for ${u.user.id}: ${(err as Error).message}`);
+      this.log(`  feed error for ${u.id}: ${(err as Error).message}`);
       return;
     }
     const { page, latencyMs } = served;
@@ -193,7 +205,7 @@ export class Simulator {
       }
     } catch (err) {
       stats.addError();
-      this.log(`  events error for ${u.user.id}: ${(err as Error).message}`);
+      this.log(`  events error for ${u.id}: ${(err as Error).message}`);
     }
   }
 
