@@ -11,7 +11,7 @@ import { SimulationResult, Simulator } from '../src/simulator/simulator';
 const TOKEN_TTL_SECONDS = 12 * 3600;
 
 function csv(rounds: RoundResult[]): string {
-  const arms = ['feed', 'popularity', 'random'] as const;
+  const arms = ['feed', 'popularity', 'random', 'ideal'] as const;
   const header = ['round', 'model', ...arms.flatMap((a) => [`${a}_engagement`, `${a}_hr10`]), 'feed_p50_ms', 'feed_p95_ms', 'feed_errors'];
   const rows = rounds.map((r) =>
     [
@@ -44,6 +44,7 @@ function summary(result: SimulationResult): string {
     line('popularity HR@10', (r) => r.popularity.hitRateAt10),
     line('random engagement', (r) => r.random.engagementRate),
     line('random HR@10', (r) => r.random.hitRateAt10),
+    line('ideal HR@10 (the ceiling)', (r) => r.ideal.hitRateAt10),
   ].join('\n');
 }
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   const subtitle =
     `${users.length} simulated users with hidden tastes, ${options.pageSize} videos per feed request, ` +
     `world --users ${options.world.users} --videos ${options.world.videos} --seed ${options.world.seed}; ` +
-    `baselines scored on the same users with the same engagement model`;
+    `baselines scored on the same users with the same engagement model; ideal = knows the hidden taste`;
   writeFileSync(join(outDir, 'chart.svg'), renderChart(result.rounds, result.retrains, subtitle));
   writeFileSync(join(outDir, 'rounds.csv'), csv(result.rounds));
   writeFileSync(

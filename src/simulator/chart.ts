@@ -7,6 +7,8 @@ export interface RoundResult {
   feed: ArmSummary;
   random: ArmSummary;
   popularity: ArmSummary;
+  /** The ceiling: a recommender that knows the hidden taste. */
+  ideal: ArmSummary;
 }
 
 export interface RetrainMark {
@@ -96,6 +98,7 @@ function panel(
 const FEED = '#e8336b';
 const POP = '#3b82f6';
 const RAND = '#8b93a7';
+const IDEAL = '#10b981';
 
 /** A self-contained SVG chart of the simulator run: engagement, HR@10 and feed latency per round. */
 export function renderChart(results: RoundResult[], retrains: RetrainMark[], subtitle: string): string {
@@ -105,6 +108,7 @@ export function renderChart(results: RoundResult[], retrains: RetrainMark[], sub
     { label: 'reelrank feed', color: FEED, values: results.map((r) => pick(r.feed)) },
     { label: 'popularity', color: POP, dash: '7 4', values: results.map((r) => pick(r.popularity)) },
     { label: 'random', color: RAND, dash: '2 4', values: results.map((r) => pick(r.random)) },
+    { label: 'ideal (knows the taste)', color: IDEAL, dash: '1 3', values: results.map((r) => pick(r.ideal)) },
   ];
   const height = TOP + 3 * PANEL_H + 2 * GAP + 40;
   const panels = [
@@ -132,8 +136,8 @@ export function renderChart(results: RoundResult[], retrains: RetrainMark[], sub
   .legend { font-size: 12px; fill: #374151; }
   .grid { stroke: #e5e7eb; stroke-width: 1; }
   .frame { fill: none; stroke: #d1d5db; }
-  .retrain { stroke: #10b981; stroke-width: 1.5; stroke-dasharray: 4 3; }
-  .retrain-label { font-size: 11px; fill: #047857; }
+  .retrain { stroke: #8b5cf6; stroke-width: 1.5; stroke-dasharray: 4 3; }
+  .retrain-label { font-size: 11px; fill: #6d28d9; }
 </style>
 <rect class="bg" width="100%" height="100%"/>
 <text x="${LEFT}" y="24" class="h1">Reelrank simulator: the feed learning from events</text>

@@ -90,6 +90,8 @@ describe(Simulator.name, () => {
       expect(r.feed.pages).toBe(12);
       expect(r.feed.hitRateAt10).toBeGreaterThan(r.random.hitRateAt10 + 0.3);
       expect(r.feed.hitRateAt10).toBeGreaterThan(r.popularity.hitRateAt10 + 0.2);
+      // The ideal baseline knows the tastes as well as this feed does.
+      expect(Math.abs(r.ideal.hitRateAt10 - r.feed.hitRateAt10)).toBeLessThan(0.15);
     }
     const mean = (k: 'feed' | 'random') => result.rounds.reduce((s, r) => s + r[k].engagementRate, 0) / result.rounds.length;
     expect(mean('feed')).toBeGreaterThan(mean('random') * 1.5);
@@ -103,6 +105,8 @@ describe(Simulator.name, () => {
     const feed = result.rounds.reduce((s, r) => s + r.feed.hitRateAt10, 0) / 4;
     const random = result.rounds.reduce((s, r) => s + r.random.hitRateAt10, 0) / 4;
     expect(Math.abs(feed - random)).toBeLessThan(0.08);
+    const ideal = result.rounds.reduce((s, r) => s + r.ideal.hitRateAt10, 0) / 4;
+    expect(ideal).toBeGreaterThan(feed + 0.4);
     const impressions = api.events.filter((e) => e.type === 'impression').length;
     const watched = api.events.filter((e) => e.type === 'view' || e.type === 'skip').length;
     expect(impressions).toBe(result.rounds.reduce((s, r) => s + r.feed.impressions, 0));
@@ -142,10 +146,10 @@ describe(Simulator.name, () => {
     const api = new FakeApi(world.videos, (_u, c) => c);
     const fresh = await new Simulator(options(), api.asClient(), () => undefined).users(async (id) => `token:${id}`, 'run1');
     expect(fresh[0]).toEqual(expect.objectContaining({ id: 'simrun1_u_0000001', token: 'token:simrun1_u_0000001', user: world.users[0] }));
-    expect(fresh[0].seen.size).toBe(0);
+    expect(fresh[0].history.size).toBe(0);
     const seeded = await new Simulator(options(['--seeded-ids']), api.asClient(), () => undefined).users(async (id) => id);
     expect(seeded[0].id).toBe('u_0000001');
-    expect(seeded[0].seen.size).toBe(10);
+    expect(seeded[0].history.size).toBe(10);
   });
 
   it('stops with a clear error when the service was seeded with other flags', async () => {
@@ -172,9 +176,9 @@ describe('simulator pieces', () => {
     const pop = new PopularityBaseline(world.videos);
     pop.record(world.videos[5].id, 3);
     pop.record(world.videos[9].id, 7);
-    expect(pop.page(() => false, 2).map((v) => v.id)).toEqual([world.videos[9].id, world.videos[5].id]);
-    expect(pop.page((id) => id === world.videos[9].id, 1).map((v) => v.id)).toEqual([world.videos[5].id]);
-    const page = new RandomBaseline(world.videos).page((id) => id !== world.videos[0].id && id !== world.videos[1].id, 5, new Rng(1));
+    expect(pop.page(world.users[0], () => false, 2).map((v) => v.id)).toEqual([world.videos[9].id, world.videos[5].id]);
+    expect(pop.page(world.users[0], (id) => id === world.videos[9].id, 1).map((v) => v.id)).toEqual([world.videos[5].id]);
+    const page = new RandomBaseline(world.videos).page(world.users[0], (id) => id !== world.videos[0].id && id !== world.videos[1].id, 5, new Rng(1));
     expect(page.map((v) => v.id).sort()).toEqual([world.videos[0].id, world.videos[1].id]);
   });
 
@@ -204,7 +208,7 @@ describe('simulator pieces', () => {
 
   it('draws the three panels with a retrain marker', () => {
     const arm = { pages: 1, impressions: 10, engagementRate: 0.2, hitRateAt10: 0.3, latencyP50Ms: 3, latencyP95Ms: 7, errors: 0 };
-    const rounds = [1, 2, 3].map((round) => ({ round, model: null, feed: arm, random: arm, popularity: arm }));
+    const rounds = [1, 2, 3].map((round) => ({ round, model: null, feed: arm, random: arm, popularity: arm, ideal: arm }));
     const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>', promoted: true }, { afterRound: 3, model: 'x', promoted: false }], 'sub & title');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('Engagement rate');
@@ -213,6 +217,6 @@ describe('simulator pieces', () => {
     expect(svg).toContain('new model mv_&lt;1&gt;');
     expect(svg).toContain('retrained, no better: kept');
     expect(svg).toContain('sub &amp; title');
-    expect(svg.match(/<polyline/g)).toHaveLength(8);
+    expect(svg.match(/<polyline/g)).toHaveLength(10);
   });
 });

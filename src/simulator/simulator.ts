@@ -3,7 +3,7 @@ import { buildHistory } from '../../seed/history';
 import { Rng } from '../../seed/random';
 import { buildWorld, Engagement, SeedUser, SeedVideo, simulateEngagement, World } from '../../seed/world';
 import { ApiClient, ClientEvent, FeedItem } from './api-client';
-import { BaselineRecommender, PopularityBaseline, RandomBaseline } from './baselines';
+import { BaselineRecommender, IdealBaseline, PopularityBaseline, RandomBaseline } from './baselines';
 import { RetrainMark, RoundResult } from './chart';
 import { EngagementOracle } from './engagement-oracle';
 import { ArmStats } from './round-stats';
@@ -16,9 +16,13 @@ export interface SimulatedUser {
   user: SeedUser;
   token: string;
   rng: Rng;
-  /** What the user has watched: the seeded history and the feed's pages. */
-  seen: Set<string>;
-  /** Each baseline's own earlier pages for this user, so a baseline never repeats itself either. */
+  /** Videos the user watched before the run (the seeded history, for --seeded-ids). */
+  history: Set<string>;
+  /**
+   * Each baseline's own earlier pages. A baseline is a parallel world where the user was
+   * served by it all along: it never repeats itself, and what the real feed served does
+   * not use up its catalog.
+   */
   baselineSeen: Map<string, Set<string>>;
 }
 
@@ -72,6 +76,7 @@ export class Simulator {
   private readonly oracle = new EngagementOracle();
   private readonly popularity: PopularityBaseline;
   private readonly random: RandomBaseline;
+  private readonly ideal: IdealBaseline;
   private readonly historySeen = new Map<string, Set<string>>();
   private unknownVideos = 0;
 
@@ -84,6 +89,7 @@ export class Simulator {
     for (const v of this.world.videos) this.videos.set(v.id, v);
     this.popularity = new PopularityBaseline(this.world.videos);
     this.random = new RandomBaseline(this.world.videos);
+    this.ideal = new IdealBaseline(this.world.videos, this.oracle);
     for (const { impression, events } of buildHistory(this.world)) {
       let seen = this.historySeen.get(impression.userId);
       if (!seen) this.historySeen.set(impression.userId, (seen = new Set()));
@@ -108,7 +114,7 @@ export class Simulator {
           user,
           token: await issueToken(id),
           rng: new Rng((this.options.simSeed * 7919 + i + 1) >>> 0),
-          seen: new Set(this.options.seededIds ? (this.historySeen.get(user.id) ?? []) : []),
+          history: new Set(this.options.seededIds ? (this.historySeen.get(user.id) ?? []) : []),
           baselineSeen: new Map(),
         };
       }),
@@ -161,12 +167,14 @@ export class Simulator {
     const feed = new ArmStats();
     const random = new ArmStats();
     const popularity = new ArmStats();
+    const ideal = new ArmStats();
     await forEachLimited(users, this.options.concurrency, async (u) => {
       await this.servePage(u, feed);
       this.scoreBaseline(u, this.popularity, popularity);
       this.scoreBaseline(u, this.random, random);
+      this.scoreBaseline(u, this.ideal, ideal);
     });
-    return { round, model, feed: feed.summary(), random: random.summary(), popularity: popularity.summary() };
+    return { round, model, feed: feed.summary(), random: random.summary(), popularity: popularity.summary(), ideal: ideal.summary() };
   }
 
   /** One feed request and the user's reactions to it, posted back as events. */
@@ -196,7 +204,6 @@ export class Simulator {
       reactions.push(e);
       events.push(...eventsForReaction(item, e, page.requestId, at + position * 10));
       this.popularity.record(video.id, (e.like ? 1 : 0) + (e.complete ? 1 : 0));
-      u.seen.add(video.id);
     });
     stats.addPage(relevant, reactions, latencyMs);
     try {
@@ -214,7 +221,7 @@ export class Simulator {
     let own = u.baselineSeen.get(baseline.name);
     if (!own) u.baselineSeen.set(baseline.name, (own = new Set()));
     const shown = own;
-    const page = baseline.page((id) => u.seen.has(id) || shown.has(id), this.options.pageSize, u.rng);
+    const page = baseline.page(u.user, (id) => u.history.has(id) || shown.has(id), this.options.pageSize, u.rng);
     for (const v of page) shown.add(v.id);
     stats.addPage(
       page.map((v) => this.oracle.isRelevant(u.user, v)),
@@ -277,6 +284,7 @@ export function formatRound(r: RoundResult): string {
     `round ${String(r.round).padStart(3)} | feed eng ${pct(r.feed.engagementRate)} HR@10 ${pct(r.feed.hitRateAt10)} p50/p95 ${lat}` +
     ` | popularity ${pct(r.popularity.engagementRate)} ${pct(r.popularity.hitRateAt10)}` +
     ` | random ${pct(r.random.engagementRate)} ${pct(r.random.hitRateAt10)}` +
+    ` | ideal ${pct(r.ideal.engagementRate)} ${pct(r.ideal.hitRateAt10)}` +
     ` | model ${r.model ?? 'none'}${r.feed.errors ? ` | ${r.feed.errors} errors` : ''}`
   );
 }
