@@ -9,6 +9,7 @@ import { parseSimulatorArgs, SIMULATOR_USAGE, SimulatorOptions } from '../src/si
 import { SimulationResult, Simulator } from '../src/simulator/simulator';
 
 const TOKEN_TTL_SECONDS = 12 * 3600;
+const READY_WAIT_MS = 30_000;
 
 function csv(rounds: RoundResult[]): string {
   const arms = ['feed', 'popularity', 'random', 'ideal'] as const;
@@ -59,9 +60,13 @@ async function main(): Promise<void> {
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const client = new ApiClient(options.url, config.ADMIN_API_KEY);
-  if (!(await client.ready())) {
-    process.stderr.write(`simulate: the api at ${options.url} is not ready (start it with npm run demo, or pass --url)\n`);
-    process.exit(69);
+  const readyBy = Date.now() + READY_WAIT_MS;
+  while (!(await client.ready())) {
+    if (Date.now() > readyBy) {
+      process.stderr.write(`simulate: the api at ${options.url} is not ready (start it with npm run demo, or pass --url)\n`);
+      process.exit(69);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
   const tokens = new TokenVerifierService(config);
   const simulator = new Simulator(options, client, log);
