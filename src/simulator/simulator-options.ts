@@ -29,13 +29,13 @@ const SEED_FLAGS = new Set(['users', 'videos', 'creators', 'history', 'coverage'
 
 export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags]
   --url URL            api base URL (default http://127.0.0.1:$PORT)
-  --rounds N           feed requests per simulated user (default 45)
-  --round-ms N         each round lasts at least N ms (default 4000)
+  --rounds N           feed requests per simulated user (default 30)
+  --round-ms N         each round lasts at least N ms (default 6000)
   --sim-users N        how many simulated users, each with the hidden taste of a seeded user (default 100)
   --seeded-ids         be the seeded users themselves (with their logged history) instead of
                        new users with their tastes (cold start, the default)
   --page-size N        feed page size, 10..50 (default 10)
-  --train-every N      start a retrain in the background every N rounds; 0 = never (default 15).
+  --train-every N      start a retrain in the background every N rounds; 0 = never (default 10).
                        The new model serves once it beats the active one on held-out data
   --train-window-hours N  hours of log each retrain covers (default: since the seeded history began)
   --activate-always    activate every retrained model, better or not
@@ -60,11 +60,11 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
     args: simArgs,
     options: {
       url: { type: 'string', default: `http://127.0.0.1:${env.PORT}` },
-      rounds: { type: 'string', default: '45' },
-      'round-ms': { type: 'string', default: '4000' },
+      rounds: { type: 'string', default: '30' },
+      'round-ms': { type: 'string', default: '6000' },
       'sim-users': { type: 'string', default: '100' },
       'page-size': { type: 'string', default: '10' },
-      'train-every': { type: 'string', default: '15' },
+      'train-every': { type: 'string', default: '10' },
       'train-window-hours': { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       out: { type: 'string', default: 'sim-results' },
