@@ -191,7 +191,8 @@ export class Simulator {
     const relevant: boolean[] = [];
     const reactions: Engagement[] = [];
     const events: ClientEvent[] = [];
-    const at = Date.now() - 1000;
+    // After the page was served: the trainer joins engagement to the impression it follows.
+    const at = Date.now();
     page.items.forEach((item, position) => {
       const video = this.knownVideo(item);
       if (!video) {
