@@ -35,7 +35,7 @@ export const SIMULATOR_USAGE = `usage: npm run simulate -- [options] [seed flags
   --seeded-ids         be the seeded users themselves (with their logged history) instead of
                        new users with their tastes (cold start, the default)
   --page-size N        feed page size, 10..50 (default 10)
-  --train-every N      start a retrain in the background every N rounds; 0 = never (default 10).
+  --train-every N      start a retrain in the background every N rounds; 0 = never (default 15).
                        The new model serves once it beats the active one on held-out data
   --train-window-hours N  hours of log each retrain covers (default: since the seeded history began)
   --activate-always    activate every retrained model, better or not
@@ -64,7 +64,7 @@ export function parseSimulatorArgs(argv: string[], env: { PORT: number; EMBEDDIN
       'round-ms': { type: 'string', default: '6000' },
       'sim-users': { type: 'string', default: '100' },
       'page-size': { type: 'string', default: '10' },
-      'train-every': { type: 'string', default: '10' },
+      'train-every': { type: 'string', default: '15' },
       'train-window-hours': { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       out: { type: 'string', default: 'sim-results' },

@@ -199,7 +199,7 @@ describe('simulator pieces', () => {
 
   it('routes seed flags to the seed parser and rejects bad values', () => {
     const o = parseSimulatorArgs(['--rounds', '3', '--users', '50', '--videos=600', '--url', 'http://h:1/'], ENV);
-    expect(o).toEqual(expect.objectContaining({ rounds: 3, url: 'http://h:1', pageSize: 10, trainEvery: 10, roundMs: 6000, trainWindowHours: null }));
+    expect(o).toEqual(expect.objectContaining({ rounds: 3, url: 'http://h:1', pageSize: 10, trainEvery: 15, roundMs: 6000, trainWindowHours: null }));
     expect(o.world).toEqual(expect.objectContaining({ users: 50, videos: 600, embeddingDim: 16, seed: 42 }));
     expect(parseSimulatorArgs([], ENV).url).toBe('http://127.0.0.1:3999');
     expect(() => parseSimulatorArgs(['--page-size', '5'], ENV)).toThrow(/page-size/);
