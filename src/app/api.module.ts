@@ -1,6 +1,7 @@
 import { Module, ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { DemoTokenModule } from '../auth/demo-token.module';
+import { DemoModule } from '../demo/demo.module';
 import { CatalogAdminModule } from '../catalog/catalog-admin.module';
 import { AppConfig } from '../config/app-config';
 import { EventsApiModule } from '../events/events-api.module';
@@ -33,5 +34,5 @@ export class ApiModule {}
 
 /** Modules the api registers only in some configurations (read when the app is created, not at import). */
 export function optionalApiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
-  return config.DEMO_MODE ? [DemoTokenModule] : [];
+  return config.DEMO_MODE ? [DemoTokenModule, DemoModule.register()] : [];
 }
