@@ -8,7 +8,7 @@ import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { parseHeadWeights } from './head-weights';
 import { HEURISTIC_VERSION, HeuristicRanker } from './heuristic-ranker';
-import { ModelVersionRepository } from './model-version.repository';
+import { ActiveModelRepository } from './active-model.repository';
 import { ModelRejectedError, OnnxRanker } from './onnx-ranker';
 import { RankRequest, RankResult } from './ranker';
 
@@ -44,7 +44,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     private readonly config: AppConfig,
-    private readonly repository: ModelVersionRepository,
+    private readonly repository: ActiveModelRepository,
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
     registry: Registry,
