@@ -62,6 +62,7 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
   }
 
   private async timed(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
+    if (job.attemptsMade === 0) this.metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
     const end = this.metrics.jobSeconds.startTimer();
     try {
       return await this.process(job);
