@@ -52,35 +52,17 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
     this.worker = worker;
   }
 
-  /**
-   * Runs the applier's steps. Once the video script has run, a failure in what follows
-   * is recorded in the job's progress with the seqs the events got; its retries (and a
-   * dead-letter replay, however much later) then resume after the script instead of
-   * relying on the applied marker, which expires.
-   */
+  /** The job's progress carries what an earlier run recorded (see EventApplierService.apply). */
   async process(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
-    const resumed = isAppliedProgress(job.progress) ? job.progress : null;
-    let seqs: number[];
-    let applied = 0;
-    let trends;
-    if (resumed) {
-      seqs = resumed.seqs;
-      trends = await this.applier.currentTrends(job.data);
-    } else {
-      ({ seqs, applied } = await this.applier.applyToUser(job.data));
-      trends = await this.applier.applyToVideos(job.data);
-    }
-    try {
-      await this.applier.writeTrending(job.data, trends);
-      await this.applier.appendToLog(job.data, seqs);
-    } catch (err) {
-      if (!resumed) await job.updateProgress({ seqs }).catch(() => undefined);
-      throw err;
-    }
+    const { applied } = await this.applier.apply(job.data, {
+      resumedSeqs: isAppliedProgress(job.progress) ? job.progress.seqs : null,
+      record: (seqs) => job.updateProgress({ seqs }),
+    });
     return { applied };
   }
 
   private async timed(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
+    if (job.attemptsMade === 0) this.metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
     const end = this.metrics.jobSeconds.startTimer();
     try {
       return await this.process(job);

@@ -15,6 +15,15 @@ const MAX_CAS_ATTEMPTS = 50;
 
 export type VideoTrends = { videoId: string; trend: [number, number] | null }[];
 
+/** What a job remembers between runs (see `apply`). */
+export interface JobProgress {
+  /** Seqs recorded by an earlier run whose user and video effects were applied; null otherwise. */
+  resumedSeqs: number[] | null;
+  record(seqs: number[]): Promise<void>;
+}
+
+const NO_PROGRESS: JobProgress = { resumedSeqs: null, record: async () => undefined };
+
 export interface UserApplyResult {
   /** Per event of the job, its position in the user's applied order. */
   seqs: number[];
@@ -33,9 +42,6 @@ export interface UserApplyResult {
  *     (kept EVENTS_APPLIED_MARKER_TTL_SECONDS); then the trending sets, with absolute
  *     monotonic writes;
  *  3. the interactions log: a batched INSERT ... ON CONFLICT DO NOTHING.
- * Once step 2's script has run, a failure in what follows is recorded by the processor
- * in the job's progress (see ApplyEventsProcessor), so a later replay of the job resumes
- * after it instead of relying on the marker.
  */
 @Injectable()
 export class EventApplierService {
@@ -48,12 +54,23 @@ export class EventApplierService {
     private readonly follows: FollowsRepository,
   ) {}
 
-  /** All three steps (the processor runs them one by one to record progress). */
-  async apply(job: ApplyEventsJob): Promise<UserApplyResult> {
-    const user = await this.applyToUser(job);
-    const trends = await this.applyToVideos(job);
-    await this.writeTrending(job, trends);
-    await this.appendToLog(job, user.seqs);
+  /**
+   * Runs the steps. `progress` is the job's memory across runs: once the video script has
+   * run, a failure in what follows is recorded there with the seqs the events got, and a
+   * later run (a retry, or a dead-letter replay however much later) resumes after the
+   * script instead of relying on the applied marker, which expires.
+   */
+  async apply(job: ApplyEventsJob, progress: JobProgress = NO_PROGRESS): Promise<UserApplyResult> {
+    const resumed = progress.resumedSeqs;
+    const user = resumed ? { seqs: resumed, applied: 0 } : await this.applyToUser(job);
+    const trends = resumed ? await this.currentTrends(job) : await this.applyToVideos(job);
+    try {
+      await this.writeTrending(trends);
+      await this.appendToLog(job, user.seqs);
+    } catch (err) {
+      if (!resumed) await progress.record(user.seqs).catch(() => undefined);
+      throw err;
+    }
     return user;
   }
 
@@ -130,7 +147,7 @@ export class EventApplierService {
   }
 
   /** End of step 2: raises the videos in the trending sets to their current scores (idempotent). */
-  async writeTrending(job: ApplyEventsJob, trends: VideoTrends): Promise<void> {
+  async writeTrending(trends: VideoTrends): Promise<void> {
     const entries: { videoId: string; trend: [number, number] }[] = [];
     for (const t of trends) if (t.trend) entries.push({ videoId: t.videoId, trend: t.trend });
     await this.state.writeTrending(entries);
