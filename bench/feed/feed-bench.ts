@@ -12,6 +12,7 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +41,8 @@ const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 100_000);
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const config = new AppConfig();
+const CLOCK_TICKS = 100;
+let api: ChildProcess | null = null;
 
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -145,6 +148,8 @@ function breakdown(before: Histograms, after: Histograms): Record<string, { mean
 }
 
 interface Run {
+  /** api process CPU (all threads) per request: less sensitive to a busy machine than latency. */
+  cpuMsPerRequest: number;
   rps: number;
   p50: number;
   p90: number;
@@ -154,8 +159,15 @@ interface Run {
 }
 
 /** `duration` seconds, or with `amount` exactly that many requests. */
+/** CPU time (user + system, ms) the process has used so far. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
 async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
   let next = 0;
+  const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
   const result = await autocannon({
     url: BASE,
     connections: CONNECTIONS,
@@ -170,6 +182,7 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
     ],
   });
   return {
+    cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / Math.max(1, result.requests.total) : NaN,
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
     p90: result.latency.p90,
@@ -183,7 +196,6 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
   const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
   const keys = new RedisKeys(PREFIX);
-  let api: ChildProcess | null = null;
   let benchStarted = Date.now();
   try {
     await prepareWorld(pool, redis, keys);
@@ -210,7 +222,8 @@ async function main(): Promise<void> {
       feed.push(await cannon('/v1/feed', tokens, DURATION));
       const [h, f] = [health.at(-1)!, feed.at(-1)!];
       log(
-        `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, non-2xx ${f.non2xx}, errors ${f.errors}`,
+        `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, ` +
+          `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
     }
     const after = await metricsText();
@@ -225,10 +238,10 @@ async function main(): Promise<void> {
     const fallbacks = [...after.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
     const pick = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
     const table = [
-      `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx |`,
-      `|---|---|---|---|---|---|`,
-      `| GET /health/live (baseline) | ${pick(health, 'rps').toFixed(0)} | ${pick(health, 'p50')} | ${pick(health, 'p90')} | ${pick(health, 'p99')} | ${health.reduce((s, r) => s + r.non2xx, 0)} |`,
-      `| GET /v1/feed (500 candidates) | ${pick(feed, 'rps').toFixed(0)} | ${pick(feed, 'p50')} | ${pick(feed, 'p90')} | ${pick(feed, 'p99')} | ${feed.reduce((s, r) => s + r.non2xx, 0)} |`,
+      `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | api CPU ms/request |`,
+      `|---|---|---|---|---|---|---|`,
+      `| GET /health/live (baseline) | ${pick(health, 'rps').toFixed(0)} | ${pick(health, 'p50')} | ${pick(health, 'p90')} | ${pick(health, 'p99')} | ${health.reduce((s, r) => s + r.non2xx, 0)} | ${pick(health, 'cpuMsPerRequest').toFixed(3)} |`,
+      `| GET /v1/feed (500 candidates) | ${pick(feed, 'rps').toFixed(0)} | ${pick(feed, 'p50')} | ${pick(feed, 'p90')} | ${pick(feed, 'p99')} | ${feed.reduce((s, r) => s + r.non2xx, 0)} | ${pick(feed, 'cpuMsPerRequest').toFixed(3)} |`,
       '',
       `| feed stage (server side) | mean ms | ~p50 ms | ~p99 ms |`,
       `|---|---|---|---|`,
