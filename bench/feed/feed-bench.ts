@@ -1,5 +1,6 @@
 /**
- * Feed benchmark: a 100k-video / 10k-user world in its own database, the api started
+ * Feed benchmark: a 100k-video / 10k-user world in its own database (seeded, trained
+ * and replayed as the demo does), the api started
  * as a child process, autocannon with 50 connections on GET /v1/feed (500 ranked
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
@@ -11,6 +12,7 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,11 +25,8 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { registerBenchModel } from './bench-model';
-import { loadCatalog, primeOnlineState } from './prime-online-state';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const MODEL_ID = 'bench-feed-model';
 
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '15' }, connections: { type: 'string', default: '50' } },
@@ -42,35 +41,32 @@ const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 100_000);
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const config = new AppConfig();
+const CLOCK_TICKS = 100;
+let api: ChildProcess | null = null;
 
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+function run(what: string, script: string, args: string[] = []): void {
+  log(`${what}...`);
+  const done = spawnSync('node', [join(ROOT, script), ...args], {
+    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX },
+    stdio: 'inherit',
+  });
+  if (done.status !== 0) throw new Error(`${what} failed`);
+}
+
+/** The demo's world at benchmark size: seed, train (item embeddings + ranker, activated), replay the log into Redis. */
 async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<void> {
   await ensureDatabase(DATABASE_URL);
   const ds = await new DataSource(dataSourceOptions({ DATABASE_URL, DATABASE_POOL_SIZE: 2 })).initialize();
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
   const [{ n }] = (await pool.query(`SELECT count(*)::int AS n FROM videos`)).rows;
-  if (n < VIDEOS) {
-    log(`seeding ${VIDEOS} videos, ${USERS} users (about a minute)...`);
-    const seeded = spawnSync('node', [join(ROOT, 'dist/seed/seed.js'), '--videos', String(VIDEOS), '--users', String(USERS)], {
-      env: { ...process.env, DATABASE_URL },
-      stdio: 'inherit',
-    });
-    if (seeded.status !== 0) throw new Error('seeding failed');
-  }
-  const catalog = await loadCatalog(pool);
-  if (!(await redis.exists(keys.trending('24h')))) {
-    const started = Date.now();
-    const primed = await primeOnlineState(pool, redis, keys, catalog, config.EMBEDDING_DIM);
-    log(`online state built from ${primed.events} logged events in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  }
-  const { rowCount } = await pool.query(`SELECT 1 FROM model_versions WHERE id = $1 AND status = 'active'`, [MODEL_ID]);
-  if (!rowCount) {
-    const m = await registerBenchModel(pool, redis, keys, catalog, config.EMBEDDING_DIM, MODEL_ID);
-    log(`model ${MODEL_ID} trained on ${m.rows} impressions, ${m.features} features, registered active`);
-  }
+  if (n < VIDEOS) run(`seeding ${VIDEOS} videos, ${USERS} users`, 'dist/seed/seed.js', ['--videos', String(VIDEOS), '--users', String(USERS)]);
+  const { rowCount } = await pool.query(`SELECT 1 FROM model_versions WHERE status = 'active'`);
+  if (!rowCount) run('training item embeddings and the ranker (npm run train)', 'dist/src/training/train.js');
+  if (!(await redis.exists(keys.trending('24h')))) run('rebuilding the online state from the log (npm run replay)', 'dist/src/cli/replay.js');
 }
 
 async function metricsText(): Promise<string> {
@@ -93,7 +89,8 @@ async function startApi(): Promise<ChildProcess> {
     try {
       const text = await metricsText();
       const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
-      if (ann > 0 && text.includes(`reelrank_model_active{version="${MODEL_ID}"} 1`)) return child;
+      const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
+      if (ann > 0 && model && model !== 'heuristic') return child;
     } catch {
       // not listening yet
     }
@@ -151,6 +148,8 @@ function breakdown(before: Histograms, after: Histograms): Record<string, { mean
 }
 
 interface Run {
+  /** api process CPU (all threads) per request: less sensitive to a busy machine than latency. */
+  cpuMsPerRequest: number;
   rps: number;
   p50: number;
   p90: number;
@@ -160,8 +159,15 @@ interface Run {
 }
 
 /** `duration` seconds, or with `amount` exactly that many requests. */
+/** CPU time (user + system, ms) the process has used so far. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
 async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
   let next = 0;
+  const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
   const result = await autocannon({
     url: BASE,
     connections: CONNECTIONS,
@@ -176,6 +182,7 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
     ],
   });
   return {
+    cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / Math.max(1, result.requests.total) : NaN,
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
     p90: result.latency.p90,
@@ -189,9 +196,10 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
   const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
   const keys = new RedisKeys(PREFIX);
-  let api: ChildProcess | null = null;
+  let benchStarted = Date.now();
   try {
     await prepareWorld(pool, redis, keys);
+    benchStarted = Date.now();
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
@@ -214,7 +222,8 @@ async function main(): Promise<void> {
       feed.push(await cannon('/v1/feed', tokens, DURATION));
       const [h, f] = [health.at(-1)!, feed.at(-1)!];
       log(
-        `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, non-2xx ${f.non2xx}, errors ${f.errors}`,
+        `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, ` +
+          `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
     }
     const after = await metricsText();
@@ -229,10 +238,10 @@ async function main(): Promise<void> {
     const fallbacks = [...after.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
     const pick = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
     const table = [
-      `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx |`,
-      `|---|---|---|---|---|---|`,
-      `| GET /health/live (baseline) | ${pick(health, 'rps').toFixed(0)} | ${pick(health, 'p50')} | ${pick(health, 'p90')} | ${pick(health, 'p99')} | ${health.reduce((s, r) => s + r.non2xx, 0)} |`,
-      `| GET /v1/feed (500 candidates) | ${pick(feed, 'rps').toFixed(0)} | ${pick(feed, 'p50')} | ${pick(feed, 'p90')} | ${pick(feed, 'p99')} | ${feed.reduce((s, r) => s + r.non2xx, 0)} |`,
+      `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | api CPU ms/request |`,
+      `|---|---|---|---|---|---|---|`,
+      `| GET /health/live (baseline) | ${pick(health, 'rps').toFixed(0)} | ${pick(health, 'p50')} | ${pick(health, 'p90')} | ${pick(health, 'p99')} | ${health.reduce((s, r) => s + r.non2xx, 0)} | ${pick(health, 'cpuMsPerRequest').toFixed(3)} |`,
+      `| GET /v1/feed (500 candidates) | ${pick(feed, 'rps').toFixed(0)} | ${pick(feed, 'p50')} | ${pick(feed, 'p90')} | ${pick(feed, 'p99')} | ${feed.reduce((s, r) => s + r.non2xx, 0)} | ${pick(feed, 'cpuMsPerRequest').toFixed(3)} |`,
       '',
       `| feed stage (server side) | mean ms | ~p50 ms | ~p99 ms |`,
       `|---|---|---|---|`,
@@ -249,8 +258,9 @@ async function main(): Promise<void> {
       api.kill('SIGTERM');
       await new Promise((r) => api!.once('exit', r));
     }
-    const [{ n }] = (await pool.query(`SELECT count(*)::int AS n FROM impressions WHERE source <> 'seed'`)).rows;
-    log(`impressions logged by the api so far: ${n}`);
+    // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
+    const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
+    log(`impressions the api logged during the run (written, then deleted): ${rowCount}`);
     await pool.end();
     await redis.quit();
   }

@@ -11,11 +11,13 @@ export interface FeatureContext {
   now: number;
   /** Computed once per user and request (see `userContext`). */
   userHasEmbedding: boolean;
+  /** `user.embedding` as a typed array (computed once per user: read for every candidate). */
+  userEmbedding: Float64Array;
   categoryAffinityTotal: number;
   follows: ReadonlySet<string>;
 }
 
-export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'categoryAffinityTotal' | 'follows'>;
+export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows'>;
 
 export function userContext(user: UserState, now: number): UserContext {
   let total = 0;
@@ -24,6 +26,7 @@ export function userContext(user: UserState, now: number): UserContext {
     user,
     now,
     userHasEmbedding: user.embedding.some((x) => x !== 0),
+    userEmbedding: Float64Array.from(user.embedding),
     categoryAffinityTotal: total,
     follows: new Set(user.follows),
   };
@@ -49,7 +52,7 @@ function userRate(u: UserState, type: 'like' | 'skip' | 'complete' | 'share', pr
   return smoothedRate(u.counts[type], u.counts.view + u.counts.skip, prior, 10);
 }
 
-function cosine(user: number[], video: Float32Array | null): number {
+function cosine(user: Float64Array, video: Float32Array | null): number {
   if (!video || video.length !== user.length) return 0;
   let s = 0;
   for (let i = 0; i < user.length; i++) s += user[i] * video[i];
@@ -128,7 +131,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   {
     name: 'user_video_cosine',
     description: 'cosine of user taste and video embedding (0 if either is missing)',
-    compute: (c) => (c.userHasEmbedding ? cosine(c.user.embedding, c.video.embedding) : 0),
+    compute: (c) => (c.userHasEmbedding ? cosine(c.userEmbedding, c.video.embedding) : 0),
   },
   {
     name: 'user_category_affinity',

@@ -14,7 +14,11 @@ import { RankRequest, RankResult } from './ranker';
 
 export type RankFallbackReason = 'no_model' | 'model_slow' | 'model_error';
 
-/** Consecutive scorings slower than MODEL_SLOW_MS that open the breaker (one GC pause or preemption does not). */
+/**
+ * Consecutive scorings slower than MODEL_SLOW_MS that open the breaker (one GC pause or
+ * preemption does not). Scoring time as observed includes event-loop waits, so an
+ * overloaded instance also sheds to the cheaper heuristic.
+ */
 const BREAKER_STRIKES = 3;
 /** How long the heuristic then stands in before the model is tried again. */
 const BREAKER_COOLDOWN_MS = 5000;
@@ -65,7 +69,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     });
     this.inference = new Histogram({
       name: 'reelrank_model_inference_seconds',
-      help: 'Compute time to score one feed request (feature matrix, batched inference, head blend; excludes event-loop waits)',
+      help: 'Time to score one feed request: feature matrix, batched inference (as observed, event-loop waits included), head blend',
       labelNames: ['ranker'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [registry],
