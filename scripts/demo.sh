@@ -75,8 +75,8 @@ main() {
   run_step "create database" create_database
   run_step "migrate" migrate
   run_step "seed the demo world" seed
+  run_step "train item embeddings and the initial ranking model" train
   run_step "rebuild online features from the interaction log" replay
-  run_step "train and activate the first ranking model" train
   log "start api and worker"
   start_processes
   run_step "wait for the api" wait_until_ready

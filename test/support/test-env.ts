@@ -14,6 +14,8 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   env.DATABASE_URL = testDatabaseUrl();
   env.REDIS_PREFIX = `rrtest-${process.pid}`;
   env.LOG_LEVEL = env.LOG_LEVEL || 'warn';
+  // In-process workers must not compete for the worker's default metrics port.
+  env.WORKER_METRICS_PORT = '0';
 }
 
 /** The Redis prefix of the current test run (set by global setup). */
