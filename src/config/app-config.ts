@@ -209,6 +209,14 @@ export class AppConfig {
   @IsNumber() @Min(0) @Max(1)
   MODEL_PROMOTE_MIN_GAIN = 0;
 
+  /** Share of users (by a stable hash of the user id) served by the shadow model instead of the active one: an A/B split. 0 = shadow only scores alongside. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_AB_SHARE = 0;
+
+  /** Share of the active model's feed requests the shadow model also scores in the background, to compare rankings. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_SHADOW_SAMPLE = 0.2;
+
   /** Largest ONNX file accepted by POST /v1/admin/models. */
   @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
   MODEL_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
