@@ -53,17 +53,28 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * A job whose log write failed after its online effects were done records so in its
-   * progress; its retries (and a dead-letter replay, however much later) then only write
-   * the log instead of relying on the per-video markers, which expire.
+   * Runs the applier's steps. Once the video script has run, a failure in what follows
+   * is recorded in the job's progress with the seqs the events got; its retries (and a
+   * dead-letter replay, however much later) then resume after the script instead of
+   * relying on the applied marker, which expires.
    */
   async process(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
-    const done = isAppliedProgress(job.progress) ? job.progress : null;
-    const { seqs, applied } = done ? { seqs: done.seqs, applied: 0 } : await this.applier.applyOnline(job.data);
+    const resumed = isAppliedProgress(job.progress) ? job.progress : null;
+    let seqs: number[];
+    let applied = 0;
+    let trends;
+    if (resumed) {
+      seqs = resumed.seqs;
+      trends = await this.applier.currentTrends(job.data);
+    } else {
+      ({ seqs, applied } = await this.applier.applyToUser(job.data));
+      trends = await this.applier.applyToVideos(job.data);
+    }
     try {
+      await this.applier.writeTrending(job.data, trends);
       await this.applier.appendToLog(job.data, seqs);
     } catch (err) {
-      if (!done) await job.updateProgress({ seqs }).catch(() => undefined);
+      if (!resumed) await job.updateProgress({ seqs }).catch(() => undefined);
       throw err;
     }
     return { applied };

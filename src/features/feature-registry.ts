@@ -37,6 +37,8 @@ export function userContext(user: UserState, now: number): UserContext {
 export interface FeatureDefinition {
   name: string;
   description: string;
+  /** True when the value depends only on the user and the time, not on the video: computed once per user. */
+  perUser?: boolean;
   compute(ctx: FeatureContext): number;
 }
 
@@ -55,23 +57,26 @@ function cosine(user: number[], video: Float32Array | null): number {
 }
 
 export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
-  { name: 'user_views_log', description: 'log(1 + lifetime views)', compute: (c) => log1p(c.user.counts.view) },
-  { name: 'user_likes_log', description: 'log(1 + lifetime likes)', compute: (c) => log1p(c.user.counts.like) },
-  { name: 'user_like_rate', description: 'smoothed likes per watched video', compute: (c) => userRate(c.user, 'like', 0.1) },
-  { name: 'user_skip_rate', description: 'smoothed skips per watched video', compute: (c) => userRate(c.user, 'skip', 0.4) },
-  { name: 'user_complete_rate', description: 'smoothed completions per watched video', compute: (c) => userRate(c.user, 'complete', 0.3) },
+  { name: 'user_views_log', perUser: true, description: 'log(1 + lifetime views)', compute: (c) => log1p(c.user.counts.view) },
+  { name: 'user_likes_log', perUser: true, description: 'log(1 + lifetime likes)', compute: (c) => log1p(c.user.counts.like) },
+  { name: 'user_like_rate', perUser: true, description: 'smoothed likes per watched video', compute: (c) => userRate(c.user, 'like', 0.1) },
+  { name: 'user_skip_rate', perUser: true, description: 'smoothed skips per watched video', compute: (c) => userRate(c.user, 'skip', 0.4) },
+  { name: 'user_complete_rate', perUser: true, description: 'smoothed completions per watched video', compute: (c) => userRate(c.user, 'complete', 0.3) },
   {
     name: 'user_watch_ratio',
+    perUser: true,
     description: 'watched time / duration of watched videos',
     compute: (c) => (c.user.watchedDurationMs > 0 ? c.user.watchMs / c.user.watchedDurationMs : 0.5),
   },
   {
     name: 'user_activity_1h',
+    perUser: true,
     description: 'log(1 + events in the last hour, decayed)',
     compute: (c) => log1p(decayedAt(c.user.recent1h.view + c.user.recent1h.skip, c.user.lastEventAt, c.now, HOUR)),
   },
   {
     name: 'user_skips_1h',
+    perUser: true,
     description: 'share of skips among recent (1h) watches',
     compute: (c) => {
       const r = c.user.recent1h;
@@ -80,6 +85,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   },
   {
     name: 'user_hours_since_last',
+    perUser: true,
     description: 'log(1 + hours since the last event)',
     compute: (c) => (c.user.lastEventAt === 0 ? log1p(24 * 30) : log1p(Math.max(0, c.now - c.user.lastEventAt) / HOUR)),
   },

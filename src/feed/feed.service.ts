@@ -143,7 +143,7 @@ export class FeedService {
     this.impressions.log(impressions);
     this.reportFallbacks(fallbacks);
     this.metrics.stage('total', performance.now() - started);
-    const next: FeedCursor = { session, page: (cursor?.page ?? -1) + 1, offset: chosen.nextOffset, issuedAt: now };
+    const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now };
     return { requestId, items, nextCursor: this.cursors.encode(next, userId) };
   }
 

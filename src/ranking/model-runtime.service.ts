@@ -9,7 +9,7 @@ import { RedisKeys } from '../redis/redis-keys';
 import { abBucket, topKOverlap } from './ab-bucket';
 import { parseHeadWeights } from './head-weights';
 import { HEURISTIC_VERSION, HeuristicRanker } from './heuristic-ranker';
-import { ModelVersionRepository } from './model-version.repository';
+import { ActiveModelRepository } from './active-model.repository';
 import { ModelRejectedError, OnnxRanker } from './onnx-ranker';
 import { RankRequest, RankResult } from './ranker';
 
@@ -21,7 +21,9 @@ export type ModelVariant = 'active' | 'shadow';
 /** Rankings of active and shadow are compared on their top this many. */
 const COMPARE_TOP_K = 10;
 
-/** How long the heuristic stands in after an inference slower than MODEL_SLOW_MS. */
+/** Consecutive scorings slower than MODEL_SLOW_MS that open the breaker (one GC pause or preemption does not). */
+const BREAKER_STRIKES = 3;
+/** How long the heuristic then stands in before the model is tried again. */
 const BREAKER_COOLDOWN_MS = 5000;
 
 /**
@@ -48,6 +50,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
   private shadowRejected: string | null = null;
   private shadowBusy = false;
   private breakerUntil = 0;
+  private slowStrikes = 0;
   private loading: Promise<void> = Promise.resolve();
   private poller: NodeJS.Timeout | null = null;
   private readonly loads: Counter<'result' | 'reason'>;
@@ -59,7 +62,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     private readonly config: AppConfig,
-    private readonly repository: ModelVersionRepository,
+    private readonly repository: ActiveModelRepository,
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
     registry: Registry,
@@ -167,10 +170,12 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
       this.inference.labels('model').observe(result.computeMs / 1000);
       this.variants.labels('active', model.version).inc();
       if (shadow && !this.shadowBusy && Math.random() < this.config.MODEL_SHADOW_SAMPLE) this.compareInBackground(shadow, request, result);
-      if (result.computeMs > this.config.MODEL_SLOW_MS) {
+      this.slowStrikes = result.computeMs > this.config.MODEL_SLOW_MS ? this.slowStrikes + 1 : 0;
+      if (this.slowStrikes >= BREAKER_STRIKES) {
+        this.slowStrikes = 0;
         this.breakerUntil = performance.now() + BREAKER_COOLDOWN_MS;
         this.logger.warn(
-          `scoring took ${result.computeMs.toFixed(1)} ms (> MODEL_SLOW_MS ${this.config.MODEL_SLOW_MS}): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
+          `scoring took over MODEL_SLOW_MS (${this.config.MODEL_SLOW_MS} ms) ${BREAKER_STRIKES} times in a row (last ${result.computeMs.toFixed(1)} ms): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
         );
       }
       return { result, fallback: null };
@@ -295,6 +300,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     const previous = this.model;
     this.model = next;
     this.breakerUntil = 0;
+    this.slowStrikes = 0;
     this.active.reset();
     this.active.labels(this.version).set(1);
     previous?.retire();

@@ -13,8 +13,6 @@ import { categoryPriors, collectEngagements, DEFAULT_ALS_OPTIONS, learnItemEmbed
 import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
 import { blendHeads, parseHeadWeights, weightsForHeads } from '../ranking/head-weights';
 import {
-  deciles,
-  Distribution,
   HeadMetrics,
   headMetrics,
   labelRates,
@@ -25,6 +23,7 @@ import {
 import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
 import { logLoss } from './model/metrics';
+import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 
@@ -71,7 +70,6 @@ const RANKING_USERS = 2000;
 const RANKING_NEGATIVES = 100;
 const PARITY_ROWS = 2000;
 const PARITY_TOLERANCE = 1e-5;
-const BASELINE_SAMPLE = 20_000;
 const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
 const VALIDATION_FRACTION = 0.1;
 const PATIENCE = 3;
@@ -249,7 +247,7 @@ export class TrainingService {
         written,
       },
       onnxParity: parity,
-      baseline: this.baseline(dataset, spec, heldOutScores),
+      baseline: driftBaseline(spec, dataset.heldOutX[0], heldOutScores),
       timingsMs: { ...timings, total: Date.now() - started },
     };
     const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
@@ -410,25 +408,6 @@ export class TrainingService {
     }
     return { promote: false, decision: `kept ${active.id} active (held-out NDCG@${RANKING_K} ${fmt(mine)} vs its ${fmt(theirs)})` };
   }
-
-  /** Decile summaries of each input on training rows and of each head's held-out scores: the drift monitor's reference. */
-  private baseline(dataset: Dataset, spec: FeatureSpec, heldOutScores: Float32Array): { features: Record<string, Distribution>; scores: Record<string, Distribution> } {
-    const width = spec.features.length;
-    const step = Math.max(1, Math.floor(dataset.trainRows / BASELINE_SAMPLE));
-    const features: Record<string, Distribution> = {};
-    spec.features.forEach((name, j) => {
-      const col: number[] = [];
-      for (let r = 0; r < dataset.trainRows; r += step) col.push(dataset.x[r * width + j]);
-      features[name] = deciles(Float64Array.from(col));
-    });
-    const scores: Record<string, Distribution> = {};
-    spec.heads.forEach((head, j) => {
-      const col: number[] = [];
-      for (let r = j; r < heldOutScores.length; r += spec.heads.length) col.push(heldOutScores[r]);
-      scores[head] = deciles(Float64Array.from(col));
-    });
-    return { features, scores };
-  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -436,3 +415,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(4));
+
+/** The drift monitor's reference: held-out rows (the newest data) and the model's scores on them. */
+function driftBaseline(spec: FeatureSpec, rows: Float32Array, scores: Float32Array): DriftBaseline {
+  const n = rows.length / spec.features.length;
+  const perHead = Object.fromEntries(
+    spec.heads.map((head, j) => [head, Float64Array.from({ length: n }, (_, r) => scores[r * spec.heads.length + j])]),
+  );
+  return computeBaseline(spec.features, rows, perHead);
+}

@@ -16,6 +16,11 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   env.LOG_LEVEL = env.LOG_LEVEL || 'warn';
   // In-process workers must not compete for the worker's default metrics port.
   env.WORKER_METRICS_PORT = '0';
+  // Scheduled drift checks would add a repeatable job to every worker a test starts.
+  env.DRIFT_CHECK_EVERY = env.DRIFT_CHECK_EVERY || 'off';
+  // Every test talks from 127.0.0.1: one IP budget would be shared by all suites of a run.
+  // The rate-limit tests switch limits on for their own apps.
+  env.THROTTLE_ENABLED = env.THROTTLE_ENABLED || 'false';
 }
 
 /** The Redis prefix of the current test run (set by global setup). */

@@ -1,5 +1,5 @@
 import { RankingQuery } from '../data/point-in-time-dataset';
-import { deciles, headMetrics, rankingMetrics } from './offline-evaluation';
+import { headMetrics, rankingMetrics } from './offline-evaluation';
 
 function query(user: number, n: number, relevant: number[]): RankingQuery {
   const rel = new Uint8Array(n);
@@ -27,15 +27,5 @@ describe('headMetrics', () => {
     expect(m.like.auc).toBe(1);
     expect(m.like.logLoss).toBeLessThan(m.like.baselineLogLoss);
     expect(m.like.positiveRate).toBe(0.5);
-  });
-});
-
-describe('deciles', () => {
-  it('summarises a column into cut points and shares', () => {
-    const d = deciles(Float64Array.from({ length: 1000 }, (_, i) => i));
-    expect(d.edges).toHaveLength(9);
-    expect(d.shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
-    expect(d.shares[0]).toBeCloseTo(0.1);
-    expect(deciles(new Float64Array(50).fill(3))).toEqual({ edges: [3], shares: [0, 1] });
   });
 });

@@ -14,7 +14,7 @@ export interface ModelArtifact extends ActiveModelHead {
 
 /** Reads the model registry (model_versions) for serving. */
 @Injectable()
-export class ModelVersionRepository {
+export class ActiveModelRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** The active version's id and checksum (cheap: no artifact), or null when none is active. */
