@@ -177,7 +177,7 @@ export class AppConfig {
   @IsInt() @Min(10) @Max(60_000)
   IMPRESSION_FLUSH_MS = 500;
   /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
-  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
+  @Matches(/^(off|[1-9]\d*(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
   RETRAIN_EVERY = 'off';
 
   /** Training window: impressions and engagement of the last N hours of the interaction log. */
