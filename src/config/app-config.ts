@@ -177,7 +177,7 @@ export class AppConfig {
   @IsInt() @Min(10) @Max(60_000)
   IMPRESSION_FLUSH_MS = 500;
   /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
-  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
+  @Matches(/^(off|[1-9]\d*(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
   RETRAIN_EVERY = 'off';
 
   /** Training window: impressions and engagement of the last N hours of the interaction log. */
@@ -216,13 +216,17 @@ export class AppConfig {
   @IsNumber() @Min(0) @Max(1)
   MODEL_PROMOTE_MIN_GAIN = 0;
 
+  /** Share of users (by a stable hash of the user id) served by the shadow model instead of the active one: an A/B split. 0 = shadow only scores alongside. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_AB_SHARE = 0;
+
+  /** Share of the active model's feed requests the shadow model also scores in the background, to compare rankings. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_SHADOW_SAMPLE = 0.2;
+
   /** Largest ONNX file accepted by POST /v1/admin/models. */
   @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
   MODEL_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
-
-  /** How ranking heads blend into one score (head:weight, comma-separated; skip is a negative). */
-  @Matches(/^[a-z_]+:-?\d+(\.\d+)?(,[a-z_]+:-?\d+(\.\d+)?)*$/, { message: 'RANKING_HEAD_WEIGHTS must look like like:1,skip:-1' })
-  RANKING_HEAD_WEIGHTS = 'like:1,complete:1,share:2,skip:-1';
 
   /** Largest request body accepted (bytes); larger bodies get 413. */
   @IsInt() @Min(1024) @Max(64 * 1024 * 1024)

@@ -181,7 +181,7 @@ export class FeedService {
     }
     this.lap('hydrate', clock);
 
-    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats });
+    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, userId });
     if (fallback) fallbacks.add(fallback);
     this.lap('rank', clock);
 

@@ -4,6 +4,8 @@ import { VideoStats } from '../features/video-stats';
 
 export interface RankRequest {
   user: UserContext;
+  /** Who the feed is for: puts the request in a stable A/B variant when two models are split. */
+  userId?: string;
   videos: CatalogVideo[];
   /** Index-aligned with `videos`. */
   stats: VideoStats[];

@@ -11,7 +11,7 @@ import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './dat
 import { TrainingLogRepository } from './data/training-log.repository';
 import { categoryPriors, collectEngagements, DEFAULT_ALS_OPTIONS, learnItemEmbeddings } from './embeddings/implicit-als';
 import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
-import { blendHeads, parseHeadWeights } from './evaluation/head-blend';
+import { blendHeads, parseHeadWeights, weightsForHeads } from '../ranking/head-weights';
 import {
   HeadMetrics,
   headMetrics,
@@ -85,7 +85,7 @@ const HOUR = 3_600_000;
 @Injectable()
 export class TrainingService {
   private readonly logger = new Logger(TrainingService.name);
-  private readonly headWeights: Record<string, number>;
+  private readonly headWeights: Map<string, number>;
 
   constructor(
     private readonly config: AppConfig,
@@ -96,7 +96,8 @@ export class TrainingService {
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
   ) {
-    this.headWeights = parseHeadWeights(config.RANKING_HEAD_WEIGHTS);
+    // Heads blend exactly as the feed blends them (RANK_WEIGHTS).
+    this.headWeights = parseHeadWeights(config.RANK_WEIGHTS);
   }
 
   /** The spec every model this trainer produces ships with. */
@@ -349,7 +350,7 @@ export class TrainingService {
     const trainRates = labelRates(dataset.y, heads, dataset.trainRows);
     const heldOutScores = predict(w, dataset.heldOutX[0], heldOutRows, norm);
     const queries = dataset.queries;
-    const queryScores = queries.map((q) => blendHeads(predict(w, q.x[0], q.videos.length, norm), spec.heads, this.headWeights));
+    const queryScores = queries.map((q) => this.blend(predict(w, q.x[0], q.videos.length, norm), q.videos.length, spec.heads));
 
     let previous: EvaluationReport['ranking']['previous'] = null;
     if (active && activeSpec) {
@@ -357,8 +358,8 @@ export class TrainingService {
       const scorer = await OnnxScorer.load(active.artifact, activeSpec);
       try {
         const prevHeld = await scorer.score(dataset.heldOutX[k], heldOutRows);
-        const prevQuery: Float64Array[] = [];
-        for (const q of queries) prevQuery.push(blendHeads(await scorer.score(q.x[k], q.videos.length), activeSpec.heads, this.headWeights));
+        const prevQuery: Float32Array[] = [];
+        for (const q of queries) prevQuery.push(this.blend(await scorer.score(q.x[k], q.videos.length), q.videos.length, activeSpec.heads));
         previous = {
           modelId: active.id,
           ...rankingMetrics(queries, (_, i) => prevQuery[i]),
@@ -387,6 +388,10 @@ export class TrainingService {
       },
     };
     return { report, heldOutScores };
+  }
+
+  private blend(scores: Float32Array, rows: number, heads: readonly string[]): Float32Array {
+    return blendHeads(scores, rows, weightsForHeads(heads, this.headWeights), new Float32Array(rows));
   }
 
   private decide(report: EvaluationReport, active: ModelVersionWithArtifact | null, autoPromote: boolean): { promote: boolean; decision: string } {

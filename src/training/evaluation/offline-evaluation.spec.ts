@@ -1,5 +1,4 @@
 import { RankingQuery } from '../data/point-in-time-dataset';
-import { blendHeads, parseHeadWeights } from './head-blend';
 import { headMetrics, rankingMetrics } from './offline-evaluation';
 
 function query(user: number, n: number, relevant: number[]): RankingQuery {
@@ -28,14 +27,5 @@ describe('headMetrics', () => {
     expect(m.like.auc).toBe(1);
     expect(m.like.logLoss).toBeLessThan(m.like.baselineLogLoss);
     expect(m.like.positiveRate).toBe(0.5);
-  });
-});
-
-describe('head blending', () => {
-  it('parses weights and blends per row, skip counting against', () => {
-    const w = parseHeadWeights('like:1,skip:-1,share:2.5');
-    expect(w).toEqual({ like: 1, skip: -1, share: 2.5 });
-    expect(Array.from(blendHeads([0.5, 0.2, 0.1, 0.9], ['like', 'skip'], w))).toEqual([0.3, -0.8]);
-    expect(() => parseHeadWeights('like:x')).toThrow(/bad head weight/);
   });
 });
