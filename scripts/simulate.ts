@@ -50,6 +50,10 @@ function summary(result: SimulationResult): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${SIMULATOR_USAGE}\n`);
+    return;
+  }
   const config = exitOnConfigError(loadConfig);
   let options: SimulatorOptions;
   try {
