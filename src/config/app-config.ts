@@ -240,6 +240,10 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean()
   THROTTLE_ENABLED = true;
 
+  /** A rate-limit check waiting longer than this for Redis lets the request through. */
+  @IsInt() @Min(1) @Max(10_000)
+  THROTTLE_REDIS_TIMEOUT_MS = 100;
+
   /** Rate-limit window in seconds. */
   @IsInt() @Min(1) @Max(86_400)
   THROTTLE_WINDOW_S = 60;

@@ -11,9 +11,11 @@ export const DEMO_PAGE_PREFIX = '/demo';
 export class DemoPage implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await fastify.register(fastifyStatic, {
+    // Queued, not awaited: awaiting would boot Fastify's plugins before Nest installs its
+    // error handler and body parsers, and errors would bypass the global exception filter.
+    void fastify.register(fastifyStatic, {
       root: join(__dirname, 'public'),
       prefix: DEMO_PAGE_PREFIX,
       redirect: true,

@@ -22,15 +22,13 @@ end
 return {hits, redis.call('PTTL', KEYS[1])}
 `;
 
-/** How long a rate-limit check may wait for Redis before the request is let through. */
-const COMMAND_TIMEOUT_MS = 100;
 /** How long boot waits for the rate-limit connection before serving without limits. */
 const CONNECT_WAIT_MS = 2000;
 
 /**
  * Rate-limit counters in Redis, so every api instance shares one budget per client.
  * Limits are advisory: while the (dedicated) connection is down, or when Redis takes
- * longer than COMMAND_TIMEOUT_MS, requests pass (fail open) instead of failing.
+ * longer than THROTTLE_REDIS_TIMEOUT_MS, requests pass (fail open) instead of failing.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
@@ -38,10 +36,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
   private readonly redis: AnyRedis;
   private lastWarnAt = 0;
 
+  private readonly timeoutMs: number;
+
   constructor(
     config: AppConfig,
     private readonly keys: RedisKeys,
   ) {
+    this.timeoutMs = config.THROTTLE_REDIS_TIMEOUT_MS;
     this.redis = createRedisClient(config, { maxRetriesPerRequest: 1 });
     this.redis.on('error', () => undefined); // reported once per minute by increment()
     this.redis.defineCommand('reelrankThrottle', { numberOfKeys: 1, lua: INCREMENT });
@@ -64,7 +65,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
           Math.max(0, Math.round(blockDuration)),
           limit,
         ),
-        COMMAND_TIMEOUT_MS,
+        this.timeoutMs,
       )) as [number, number];
       const secondsLeft = Math.max(1, Math.ceil(pttl / 1000));
       const isBlocked = hits > limit;

@@ -138,6 +138,8 @@ describe('demo endpoints (DEMO_MODE=true)', () => {
     });
     const res = await request(server).get('/v1/demo/status').expect(200);
     expect(res.body.activeModel).toEqual({ id: 'mv_demo_1', activatedAt: activatedAt.toISOString(), metrics: { auc: 0.7 } });
+    // Not a loadable model: later suites that start an api on this database must not find it active.
+    await db.getRepository(ModelVersionEntity).delete({ id: 'mv_demo_1' });
   });
 });
 

@@ -15,7 +15,7 @@ describe('rate limits', () => {
   const ip = () => `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 254) + 1}`;
 
   beforeAll(async () => {
-    restore = setEnv({ THROTTLE_ENABLED: 'true', THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
+    restore = setEnv({ THROTTLE_ENABLED: 'true', THROTTLE_REDIS_TIMEOUT_MS: '5000', THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
     app = await createTestApp();
     tokens = app.get(TokenVerifierService);
   });

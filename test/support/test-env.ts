@@ -21,6 +21,8 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   // Every test talks from 127.0.0.1: one IP budget would be shared by all suites of a run.
   // The rate-limit tests switch limits on for their own apps.
   env.THROTTLE_ENABLED = env.THROTTLE_ENABLED || 'false';
+  // Several workers may run at once in one test process: no fixed metrics port.
+  env.WORKER_METRICS_PORT = env.WORKER_METRICS_PORT || '0';
 }
 
 /** The Redis prefix of the current test run (set by global setup). */

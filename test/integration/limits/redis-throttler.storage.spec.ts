@@ -6,9 +6,11 @@ import { testRedisPrefix } from '../../support/test-env';
 
 describe(RedisThrottlerStorage.name, () => {
   const keys = () => new RedisKeys(testRedisPrefix());
+  // generous: the counting tests must not fail open on a busy machine
+  const config = () => loadConfig({ ...process.env, THROTTLE_REDIS_TIMEOUT_MS: '5000' });
 
   it('counts hits per key in a fixed window and blocks over the limit until it ends', async () => {
-    const storage = new RedisThrottlerStorage(loadConfig(), keys());
+    const storage = new RedisThrottlerStorage(config(), keys());
     await storage.onModuleInit();
     try {
       const key = uniqueId('ip');
@@ -26,7 +28,7 @@ describe(RedisThrottlerStorage.name, () => {
   });
 
   it('extends the block to blockDuration when it is longer than the window', async () => {
-    const storage = new RedisThrottlerStorage(loadConfig(), keys());
+    const storage = new RedisThrottlerStorage(config(), keys());
     await storage.onModuleInit();
     try {
       const key = uniqueId('user');
