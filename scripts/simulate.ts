@@ -50,6 +50,10 @@ function summary(result: SimulationResult): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${SIMULATOR_USAGE}\n`);
+    return;
+  }
   const config = exitOnConfigError(loadConfig);
   let options: SimulatorOptions;
   try {
@@ -80,9 +84,9 @@ async function main(): Promise<void> {
   const outDir = resolve(options.outDir, new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(outDir, { recursive: true });
   const subtitle =
-    `${users.length} simulated users with hidden tastes, ${options.pageSize} videos per feed request, ` +
-    `world --users ${options.world.users} --videos ${options.world.videos} --seed ${options.world.seed}; ` +
-    `baselines scored on the same users with the same engagement model; ideal = knows the hidden taste`;
+    `${users.length} ${options.seededIds ? 'seeded' : 'new'} users with hidden tastes, ${options.pageSize} videos per request, ` +
+    `a round every ${options.roundMs / 1000} s; world --users ${options.world.users} --videos ${options.world.videos} --seed ${options.world.seed}\n` +
+    'baselines: the same users served by them all along, same engagement model; ideal knows the hidden taste';
   writeFileSync(join(outDir, 'chart.svg'), renderChart(result.rounds, result.retrains, subtitle));
   writeFileSync(join(outDir, 'rounds.csv'), csv(result.rounds));
   writeFileSync(

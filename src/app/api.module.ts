@@ -34,5 +34,5 @@ export class ApiModule {}
 
 /** Modules the api registers only in some configurations (read when the app is created, not at import). */
 export function optionalApiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
-  return config.DEMO_MODE ? [DemoTokenModule, DemoModule.register()] : [];
+  return config.DEMO_MODE ? [DemoTokenModule, DemoModule] : [];
 }

@@ -41,6 +41,8 @@ export interface TrainingJobStatus {
   failedReason: string | null;
 }
 
+const MAX_RATE_LIMIT_RETRIES = 3;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -102,11 +104,19 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    let res = await send();
+    // Rate limited (many simulated users share one IP): wait as told, a few times.
+    for (let retry = 0; res.status === 429 && retry < MAX_RATE_LIMIT_RETRIES; retry++) {
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 1000 * Math.min(30, Number(res.headers.get('retry-after')) || 1)));
+      res = await send();
+    }
     const text = await res.text();
     if (!res.ok) throw new ApiError(res.status, `${method} ${path.split('?')[0]} -> ${res.status} ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : undefined) as T;

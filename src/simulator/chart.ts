@@ -30,8 +30,8 @@ interface Series {
 const W = 960;
 const PANEL_H = 190;
 const LEFT = 70;
-const RIGHT = 170;
-const TOP = 58;
+const RIGHT = 200;
+const TOP = 96;
 const GAP = 46;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -39,7 +39,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 function niceMax(max: number): number {
   if (max <= 0) return 1;
   const exp = Math.pow(10, Math.floor(Math.log10(max)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= max) return m * exp;
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * exp >= max) return m * exp;
   return 10 * exp;
 }
 
@@ -50,9 +50,10 @@ function panel(
   rounds: number[],
   retrains: RetrainMark[],
   format: (v: number) => string,
+  fixedMax?: number,
 ): string {
   const plotW = W - LEFT - RIGHT;
-  const maxValue = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))) * 1.05);
+  const maxValue = fixedMax ?? niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))) * 1.05);
   const first = rounds[0] ?? 1;
   const last = rounds[rounds.length - 1] ?? 1;
   const x = (r: number) => LEFT + (last === first ? plotW / 2 : ((r - first) / (last - first)) * plotW);
@@ -100,7 +101,7 @@ const POP = '#3b82f6';
 const RAND = '#8b93a7';
 const IDEAL = '#10b981';
 
-/** A self-contained SVG chart of the simulator run: engagement, HR@10 and feed latency per round. */
+/** A self-contained SVG chart of the simulator run: engagement, HR@10 and feed latency per round. `subtitle`: one or two lines. */
 export function renderChart(results: RoundResult[], retrains: RetrainMark[], subtitle: string): string {
   const rounds = results.map((r) => r.round);
   const pct = (v: number) => `${Math.round(v * 100)}%`;
@@ -113,7 +114,7 @@ export function renderChart(results: RoundResult[], retrains: RetrainMark[], sub
   const height = TOP + 3 * PANEL_H + 2 * GAP + 40;
   const panels = [
     panel(TOP, 'Engagement rate: (likes + completes) per impression', arms((a) => a.engagementRate), rounds, retrains, pct),
-    panel(TOP + PANEL_H + GAP, 'HR@10: share of the top 10 the hidden taste would engage with', arms((a) => a.hitRateAt10), rounds, retrains, pct),
+    panel(TOP + PANEL_H + GAP, 'HR@10: share of the top 10 the hidden taste would engage with', arms((a) => a.hitRateAt10), rounds, retrains, pct, 1),
     panel(
       TOP + 2 * (PANEL_H + GAP),
       'Feed latency (client-measured, ms)',
@@ -141,7 +142,10 @@ export function renderChart(results: RoundResult[], retrains: RetrainMark[], sub
 </style>
 <rect class="bg" width="100%" height="100%"/>
 <text x="${LEFT}" y="24" class="h1">Reelrank simulator: the feed learning from events</text>
-<text x="${LEFT}" y="42" class="sub">${esc(subtitle)}</text>
+${subtitle
+  .split('\n')
+  .map((line, i) => `<text x="${LEFT}" y="${44 + i * 16}" class="sub">${esc(line)}</text>`)
+  .join('\n')}
 ${panels.join('\n')}
 <text x="${LEFT + (W - LEFT - RIGHT) / 2}" y="${height - 8}" class="tick" text-anchor="middle">round</text>
 </svg>

@@ -209,14 +209,15 @@ describe('simulator pieces', () => {
   it('draws the three panels with a retrain marker', () => {
     const arm = { pages: 1, impressions: 10, engagementRate: 0.2, hitRateAt10: 0.3, latencyP50Ms: 3, latencyP95Ms: 7, errors: 0 };
     const rounds = [1, 2, 3].map((round) => ({ round, model: null, feed: arm, random: arm, popularity: arm, ideal: arm }));
-    const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>', promoted: true }, { afterRound: 3, model: 'x', promoted: false }], 'sub & title');
+    const svg = renderChart(rounds, [{ afterRound: 2, model: 'mv_<1>', promoted: true }, { afterRound: 3, model: 'x', promoted: false }], 'sub & title\nline 2');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('Engagement rate');
     expect(svg).toContain('HR@10');
     expect(svg).toContain('Feed latency');
     expect(svg).toContain('new model mv_&lt;1&gt;');
     expect(svg).toContain('retrained, no better: kept');
-    expect(svg).toContain('sub &amp; title');
+    expect(svg).toContain('>sub &amp; title</text>');
+    expect(svg).toContain('>line 2</text>');
     expect(svg.match(/<polyline/g)).toHaveLength(10);
   });
 });

@@ -1,20 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createTestApp } from './test-app';
 
-/**
- * The api app (as createTestApp builds it) with DEMO_MODE set as given. The demo module
- * is chosen when the app module is loaded, so the app gets its own module registry: do
- * not pass provider classes imported by the test file to `app.get`, they are other copies.
- */
+/** The api app (as createTestApp builds it) with DEMO_MODE set as given; the demo modules are chosen when the app is created. */
 export async function createTestAppWithDemoMode(value: 'true' | 'false'): Promise<NestFastifyApplication> {
   const previous = process.env.DEMO_MODE;
   process.env.DEMO_MODE = value;
   try {
-    let app: NestFastifyApplication | undefined;
-    await jest.isolateModulesAsync(async () => {
-      const { createTestApp } = await import('./test-app');
-      app = await createTestApp();
-    });
-    return app!;
+    return await createTestApp();
   } finally {
     if (previous === undefined) delete process.env.DEMO_MODE;
     else process.env.DEMO_MODE = previous;

@@ -273,7 +273,7 @@ function recordFeedLatency(ms) {
   state.feedLatencies.push(ms);
   if (state.feedLatencies.length > 30) state.feedLatencies.shift();
   const sorted = [...state.feedLatencies].sort((a, b) => a - b);
-  const p50 = sorted[Math.floor(sorted.length / 2)];
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)];
   $('latency-last').textContent = `${ms.toFixed(1)} ms`;
   $('latency-summary').textContent = `${p50.toFixed(1)} / ${sorted[sorted.length - 1].toFixed(1)} ms over ${sorted.length}`;
   const spark = $('latency-spark');
