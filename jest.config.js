@@ -32,6 +32,10 @@ function esmPackages() {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+const importMetaPlugin = path.join(__dirname, 'test/support/babel-import-meta.js');
+// babel-jest's cache key covers its options but not plugin source: pass the source hash.
+const importMetaPluginHash = require('node:crypto').createHash('sha1').update(fs.readFileSync(importMetaPlugin)).digest('hex');
+
 const shared = {
   rootDir: __dirname,
   testEnvironment: '<rootDir>/test/support/node-environment.js',
@@ -44,7 +48,11 @@ const shared = {
         babelrc: false,
         configFile: false,
         sourceType: 'unambiguous',
-        plugins: [path.join(__dirname, 'test/support/babel-import-meta.js'), '@babel/plugin-transform-modules-commonjs'],
+        plugins: [
+          [importMetaPlugin, { hash: importMetaPluginHash }],
+          '@babel/plugin-transform-dynamic-import',
+          '@babel/plugin-transform-modules-commonjs',
+        ],
       },
     ],
   },

@@ -31,3 +31,16 @@ export function createRedisClient(
   }
   return new Redis(base);
 }
+
+/**
+ * Closes a client without waiting on a server that is not there: `quit()` on a
+ * reconnecting ioredis client resolves but leaves its reconnect timer running.
+ */
+export async function closeRedisClient(client: AnyRedis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'ready') {
+    await client.quit().catch(() => client.disconnect());
+  } else {
+    client.disconnect();
+  }
+}

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { AnyRedis, createRedisClient } from './redis-connection';
+import { AnyRedis, closeRedisClient, createRedisClient } from './redis-connection';
 import { REDIS } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 import { PubSubService } from './pubsub.service';
@@ -22,6 +22,6 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: AnyRedis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedisClient(this.redis);
   }
 }

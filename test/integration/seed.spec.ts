@@ -1,0 +1,58 @@
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { parseSeedArgs } from '../../seed/seed-options';
+import { writeWorld } from '../../seed/seed-writer';
+import { buildWorld } from '../../seed/world';
+import { createTestDataSource, truncateAllTables } from '../support/database';
+import { testDatabaseUrl } from '../support/test-env';
+
+const TABLES = ['users', 'creators', 'videos', 'follows', 'impressions', 'interactions'] as const;
+
+async function rowCounts(dataSource: DataSource): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of TABLES) {
+    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM ${table}`);
+    counts[table] = n;
+  }
+  return counts;
+}
+
+describe('seed', () => {
+  let dataSource: DataSource;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    dataSource = await createTestDataSource();
+    pool = new Pool({ connectionString: testDatabaseUrl(), max: 2 });
+    await truncateAllTables(dataSource);
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    await dataSource.destroy();
+  });
+
+  it('writes the world once; seeding it again inserts nothing', async () => {
+    const world = buildWorld(parseSeedArgs(['--users', '30', '--videos', '200', '--history', '5'], 32));
+    expect(await rowCounts(dataSource)).toEqual({ users: 0, creators: 0, videos: 0, follows: 0, impressions: 0, interactions: 0 });
+
+    const first = await writeWorld(pool, world);
+    expect(first).toMatchObject({ users: 30, creators: 10, videos: 200, impressions: 150 });
+    expect(first.follows).toBe(world.users.reduce((n, u) => n + u.follows.length, 0));
+    expect(first.interactions).toBeGreaterThan(first.impressions);
+    const counts = await rowCounts(dataSource);
+    expect(counts).toEqual(first);
+
+    const second = await writeWorld(pool, world);
+    expect(second).toEqual({ users: 0, creators: 0, videos: 0, follows: 0, impressions: 0, interactions: 0 });
+    expect(await rowCounts(dataSource)).toEqual(counts);
+
+    const [video] = await dataSource.query(
+      `SELECT id, creator_id, category, tags, duration_ms, embedding, status FROM videos ORDER BY id LIMIT 1`,
+    );
+    expect(video).toMatchObject({ id: 'v_0000001', status: 'active' });
+    expect(video.duration_ms).toBeGreaterThanOrEqual(5000);
+    expect(video.tags).toContain(video.category);
+    if (video.embedding) expect(video.embedding).toHaveLength(32);
+  });
+});
