@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { AnyRedis, createRedisClient } from './redis-connection';
+import { AnyRedis, closeRedisClient, createRedisClient } from './redis-connection';
 import { REDIS } from './redis.constants';
 
 type Handler = (message: string) => void | Promise<void>;
@@ -48,6 +48,6 @@ export class PubSubService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    if (this.subscriber) await closeRedisClient(this.subscriber);
   }
 }
