@@ -75,6 +75,41 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(64)
   WORKER_CONCURRENCY = 8;
 
+  /** How long accepted event ids are remembered for dedupe (and per-video applied markers kept). */
+  @IsInt() @Min(60) @Max(30 * 86_400)
+  EVENTS_DEDUPE_TTL_SECONDS = 86_400;
+
+  /** Events per queue job: a request's accepted events are split into jobs of at most this many. */
+  @IsInt() @Min(1) @Max(500)
+  EVENTS_JOB_SIZE = 100;
+
+  /** Attempts per event/log job (exponential backoff from EVENTS_RETRY_DELAY_MS) before it becomes a dead letter. */
+  @IsInt() @Min(1) @Max(50)
+  EVENTS_JOB_ATTEMPTS = 8;
+
+  @IsInt() @Min(10) @Max(600_000)
+  EVENTS_RETRY_DELAY_MS = 250;
+
+  /** How far in the future a client's occurredAt may be (clock skew) before the event is rejected. */
+  @IsInt() @Min(0) @Max(86_400_000)
+  EVENTS_MAX_CLOCK_SKEW_MS = 300_000;
+
+  /** Videos remembered per user in the seen set. */
+  @IsInt() @Min(10) @Max(100_000)
+  USER_SEEN_MAX = 2000;
+
+  /** Videos kept in each trending sorted set. */
+  @IsInt() @Min(10) @Max(10_000_000)
+  TRENDING_MAX = 10_000;
+
+  /** How long a crashed worker's job stays locked before another worker takes it over (BullMQ lockDuration). */
+  @IsInt() @Min(500) @Max(600_000)
+  WORKER_LOCK_MS = 30_000;
+
+  /** Port of the worker's Prometheus /metrics endpoint; 0 disables it. */
+  @IsInt() @Min(0) @Max(65535)
+  WORKER_METRICS_PORT = 9464;
+
   @IsNumber() @Min(1) @Max(1000)
   FEED_BUDGET_MS = 50;
 

@@ -3,8 +3,13 @@ import { AppConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-InitialSchema';
 import { LearnedVideoEmbeddings1764000000001 } from '../../migrations/1764000000001-LearnedVideoEmbeddings';
+import { InteractionUserSequence1764000100000 } from '../../migrations/1764000100000-InteractionUserSequence';
 
-export const MIGRATIONS = [InitialSchema1764000000000, LearnedVideoEmbeddings1764000000001];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  LearnedVideoEmbeddings1764000000001,
+  InteractionUserSequence1764000100000,
+];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */
 export function dataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>): DataSourceOptions {

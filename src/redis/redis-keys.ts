@@ -34,6 +34,11 @@ export class RedisKeys {
     return `${this.prefix}:u:{${userId}}:applied`;
   }
 
+  /** Hash: acceptedAt / appliedAt (epoch ms) of the user's latest applied events (freshness). */
+  userMeta(userId: string): string {
+    return `${this.prefix}:u:{${userId}}:meta`;
+  }
+
   userServed(userId: string, sessionId: string): string {
     return `${this.prefix}:u:{${userId}}:served:${sessionId}`;
   }
@@ -48,6 +53,11 @@ export class RedisKeys {
 
   videoAppliedEvents(videoId: string): string {
     return `${this.prefix}:v:{${videoId}}:applied`;
+  }
+
+  /** Packed float64 pair: the video's decayed trending scores (log space) for 1h and 24h. */
+  videoTrend(videoId: string): string {
+    return `${this.prefix}:v:{${videoId}}:trend`;
   }
 
   trending(window: '1h' | '24h'): string {

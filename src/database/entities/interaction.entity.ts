@@ -16,7 +16,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Append-only log of user actions: the source of truth for training and replay. */
 @Entity('interactions')
-@Index('uq_interactions_event', ['eventId'], { unique: true })
+@Index('uq_interactions_user_event', ['userId', 'eventId'], { unique: true })
 @Index('idx_interactions_user_time', ['userId', 'occurredAt'])
 @Index('idx_interactions_time', ['occurredAt'])
 export class InteractionEntity {
@@ -46,4 +46,8 @@ export class InteractionEntity {
 
   @Column('timestamptz', { name: 'received_at', default: () => 'now()' })
   receivedAt: Date;
+
+  /** Position of this event in the order the worker applied the user's events (null for rows not applied online, e.g. seeded). */
+  @Column('bigint', { name: 'user_seq', nullable: true })
+  userSeq: string | null;
 }

@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { EVENT_TYPES, EventType } from '../../database/entities/interaction.entity';
+
+/** The hard cap the DTO enforces; the configured EVENTS_MAX_BATCH (at most this) is checked by the service. */
+export const EVENTS_BATCH_HARD_LIMIT = 10_000;
+
+export class EventDto {
+  @ApiProperty({ description: 'Client-generated id, unique per user; resending it is a no-op', minLength: 1, maxLength: 128 })
+  @IsString()
+  @Length(1, 128)
+  eventId: string;
+
+  @ApiProperty({ enum: EVENT_TYPES })
+  @IsIn(EVENT_TYPES)
+  type: EventType;
+
+  @ApiProperty({ minLength: 1, maxLength: 128 })
+  @IsString()
+  @Length(1, 128)
+  videoId: string;
+
+  @ApiPropertyOptional({ description: 'Milliseconds watched (view, skip)', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  watchMs?: number;
+
+  @ApiPropertyOptional({ description: 'requestId of the feed response the video came from' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  requestId?: string;
+
+  @ApiPropertyOptional({ description: 'When it happened on the device (ISO 8601); defaults to the time it was received' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  occurredAt?: string;
+}
+
+export class IngestEventsDto {
+  @ApiProperty({ type: [EventDto], minItems: 1, maxItems: 500 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(EVENTS_BATCH_HARD_LIMIT)
+  @ValidateNested({ each: true })
+  @Type(() => EventDto)
+  events: EventDto[];
+}
+
+export class IngestEventsResponseDto {
+  @ApiProperty({ description: 'Events queued for processing' })
+  accepted: number;
+
+  @ApiProperty({ description: 'Events ignored because their eventId was already accepted (earlier, or twice in this batch)' })
+  duplicates: number;
+}

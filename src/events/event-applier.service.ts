@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { AppConfig } from '../config/app-config';
+import { applyUserEvent, decodeUserState } from '../features/user-state';
+import { videoStatDelta } from '../features/video-stats';
+import { ApplyEventsJob, toFeatureEvent } from './event-jobs';
+import { EventQueuesRepository } from './event-queues.repository';
+import { FollowsRepository, initialUserState } from './follows.repository';
+import { PipelineMetrics } from './events.metrics';
+import { OnlineStateRepository, VideoUpdate } from './online-state.repository';
+import { trendIncrements } from './trending';
+
+/** Compare-and-set retries before the job fails (and is retried by the queue with backoff). */
+const MAX_CAS_ATTEMPTS = 50;
+
+export interface UserApplyResult {
+  /** Per event of the job, its position in the user's applied order. */
+  seqs: number[];
+  /** How many events this run applied (0 when an earlier run already had). */
+  applied: number;
+}
+
+/** A per-video applied marker unique per (user, event) whatever characters the ids contain. */
+export function videoMarker(userId: string, eventId: string): string {
+  return `${userId.length}:${userId}:${eventId}`;
+}
+
+/**
+ * Applies a job's events to every piece of online state, each step idempotent, so a job
+ * retried after any crash, or run twice, has its effect exactly once:
+ *  1. user state: read state + applied ids (a user seen for the first time starts from
+ *     the follows table), apply the new events in TS with the same `applyUserEvent`
+ *     replay and training use, write back with compare-and-set that records the applied
+ *     ids (and the seen set) atomically;
+ *  2. video counters and trend scores: one script per video, guarded by per-event markers;
+ *     then the trending sets, with absolute monotonic writes;
+ *  3. the interactions log: a queued insert keyed by the chunk id, ON CONFLICT DO NOTHING.
+ */
+@Injectable()
+export class EventApplierService {
+  constructor(
+    private readonly state: OnlineStateRepository,
+    private readonly queues: EventQueuesRepository,
+    private readonly catalog: CatalogSnapshotService,
+    private readonly config: AppConfig,
+    private readonly metrics: PipelineMetrics,
+    private readonly follows: FollowsRepository,
+  ) {}
+
+  async apply(job: ApplyEventsJob): Promise<UserApplyResult> {
+    const user = await this.applyToUser(job);
+    await this.applyToVideos(job);
+    await this.queues.enqueueLog(
+      job.chunkId,
+      job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: user.seqs[i] })),
+    );
+    return user;
+  }
+
+  async applyToUser(job: ApplyEventsJob): Promise<UserApplyResult> {
+    const ids = job.events.map((e) => e.eventId);
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.state.readUser(job.userId, ids);
+      const dim = this.config.EMBEDDING_DIM;
+      const state = read.raw ? decodeUserState(read.raw, dim) : initialUserState(dim, await this.follows.followsOf(job.userId));
+      const seqs = read.appliedSeqs.slice();
+      const firstIndex = new Map<string, number>();
+      const applied: { eventId: string; seq: number }[] = [];
+      const seen: { videoId: string; at: number }[] = [];
+      let acceptedAt = 0;
+      job.events.forEach((e, i) => {
+        if (seqs[i] !== null) return;
+        const earlier = firstIndex.get(e.eventId);
+        if (earlier !== undefined) {
+          seqs[i] = seqs[earlier];
+          return;
+        }
+        firstIndex.set(e.eventId, i);
+        applyUserEvent(state, toFeatureEvent(job.userId, e), this.catalog.get(e.videoId) ?? null);
+        state.version += 1;
+        seqs[i] = state.version;
+        applied.push({ eventId: e.eventId, seq: state.version });
+        seen.push({ videoId: e.videoId, at: e.occurredAt });
+        if (e.receivedAt > acceptedAt) acceptedAt = e.receivedAt;
+      });
+      if (applied.length === 0) return { seqs: seqs as number[], applied: 0 };
+
+      const committed = await this.state.commitUser(job.userId, {
+        expectedRaw: read.raw,
+        state,
+        applied,
+        seen,
+        acceptedAt,
+        appliedAt: Date.now(),
+      });
+      if (committed) {
+        this.observeApplied(job, firstIndex);
+        return { seqs: seqs as number[], applied: applied.length };
+      }
+      this.metrics.casConflicts.inc();
+      if (attempt >= MAX_CAS_ATTEMPTS) {
+        throw new Error(`user ${job.userId}: state kept changing (${attempt} compare-and-set conflicts)`);
+      }
+    }
+  }
+
+  async applyToVideos(job: ApplyEventsJob): Promise<void> {
+    const byVideo = new Map<string, VideoUpdate>();
+    for (const e of job.events) {
+      let update = byVideo.get(e.videoId);
+      if (!update) byVideo.set(e.videoId, (update = { videoId: e.videoId, events: [] }));
+      update.events.push({
+        marker: videoMarker(job.userId, e.eventId),
+        trend: trendIncrements(e.type, e.occurredAt),
+        delta: videoStatDelta(e.type, e.watchMs),
+      });
+    }
+    const updates = [...byVideo.values()];
+    const trends = await this.state.applyVideos(updates, Date.now());
+    const entries: { videoId: string; trend: [number, number] }[] = [];
+    updates.forEach((u, i) => {
+      const trend = trends[i];
+      if (trend) entries.push({ videoId: u.videoId, trend });
+    });
+    await this.state.writeTrending(entries);
+  }
+
+  private observeApplied(job: ApplyEventsJob, applied: Map<string, number>): void {
+    const now = Date.now();
+    let maxLag = 0;
+    for (const i of applied.values()) {
+      const e = job.events[i];
+      const lag = Math.max(0, now - e.receivedAt);
+      if (lag > maxLag) maxLag = lag;
+      this.metrics.freshness.observe(lag / 1000);
+      this.metrics.applied.inc({ type: e.type });
+    }
+    void this.state.recordFreshness(maxLag, now).catch(() => undefined);
+  }
+}

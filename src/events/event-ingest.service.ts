@@ -1,0 +1,86 @@
+import { BadRequestException, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { AppConfig } from '../config/app-config';
+import { AcceptedEventsRepository } from './accepted-events.repository';
+import { EventDto, IngestEventsResponseDto } from './dto/ingest-events.dto';
+import { QueuedEvent } from './event-jobs';
+import { EventQueuesRepository } from './event-queues.repository';
+import { IngestMetrics } from './events.metrics';
+
+/**
+ * POST /v1/events: checks what the DTO cannot (batch size from config, clock skew,
+ * known videos), drops event ids the user already had accepted, queues the rest and
+ * answers only once they are safely queued. If queueing fails the ids are un-marked so
+ * the client's retry is accepted: nothing accepted is lost, nothing lost is claimed.
+ */
+@Injectable()
+export class EventIngestService {
+  private readonly logger = new Logger(EventIngestService.name);
+
+  constructor(
+    private readonly accepted: AcceptedEventsRepository,
+    private readonly queues: EventQueuesRepository,
+    private readonly catalog: CatalogSnapshotService,
+    private readonly config: AppConfig,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  async ingest(userId: string, events: EventDto[], now = Date.now()): Promise<IngestEventsResponseDto> {
+    const queued = this.toQueued(events, now);
+    let fresh: boolean[];
+    try {
+      fresh = await this.accepted.markAccepted(userId, queued.map((e) => e.eventId), now);
+    } catch (err) {
+      throw this.unavailable(events.length, err as Error);
+    }
+    const accepted = queued.filter((_, i) => fresh[i]);
+    if (accepted.length > 0) {
+      try {
+        await this.queues.enqueueApply(userId, accepted);
+      } catch (err) {
+        await this.accepted.unmark(userId, accepted.map((e) => e.eventId)).catch((unmarkErr: Error) => {
+          this.logger.error(`could not un-mark ${accepted.length} event ids of ${userId} after a failed enqueue: ${unmarkErr.message}`);
+        });
+        throw this.unavailable(events.length, err as Error);
+      }
+    }
+    const duplicates = events.length - accepted.length;
+    this.metrics.events.inc({ outcome: 'accepted' }, accepted.length);
+    if (duplicates > 0) this.metrics.events.inc({ outcome: 'duplicate' }, duplicates);
+    return { accepted: accepted.length, duplicates };
+  }
+
+  /** Checks the batch against config and catalog, and stamps each event; events come back in time order. */
+  private toQueued(events: EventDto[], now: number): QueuedEvent[] {
+    const problems: string[] = [];
+    if (events.length > this.config.EVENTS_MAX_BATCH) {
+      problems.push(`events must contain no more than ${this.config.EVENTS_MAX_BATCH} elements`);
+    }
+    const latest = now + this.config.EVENTS_MAX_CLOCK_SKEW_MS;
+    const checkVideos = this.catalog.isLoaded;
+    const queued = events.map((e, i): QueuedEvent => {
+      const occurredAt = e.occurredAt === undefined ? now : Date.parse(e.occurredAt);
+      if (occurredAt > latest) {
+        problems.push(`events.${i}.occurredAt must not be more than ${this.config.EVENTS_MAX_CLOCK_SKEW_MS} ms in the future`);
+      }
+      if (checkVideos && !this.catalog.get(e.videoId)) problems.push(`events.${i}.videoId must be a known video`);
+      return {
+        eventId: e.eventId,
+        videoId: e.videoId,
+        type: e.type,
+        watchMs: e.watchMs ?? null,
+        requestId: e.requestId ?? null,
+        occurredAt,
+        receivedAt: now,
+      };
+    });
+    if (problems.length > 0) throw new BadRequestException(problems);
+    return queued.sort((a, b) => a.occurredAt - b.occurredAt);
+  }
+
+  private unavailable(count: number, err: Error): ServiceUnavailableException {
+    this.metrics.events.inc({ outcome: 'unavailable' }, count);
+    this.logger.error(`events not accepted: ${err.message}`);
+    return new ServiceUnavailableException('events could not be queued; retry later');
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { EventType } from '../database/entities/interaction.entity';
+import { LoggedEvent } from './event-jobs';
+
+/** One interactions row as replay reads it (times in epoch ms). */
+export interface LogRow {
+  id: string;
+  eventId: string;
+  userId: string;
+  videoId: string;
+  type: EventType;
+  watchMs: number | null;
+  requestId: string | null;
+  occurredAt: number;
+  receivedAt: number;
+  userSeq: number | null;
+}
+
+interface RawLogRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  video_id: string;
+  type: EventType;
+  watch_ms: number | null;
+  request_id: string | null;
+  occurred_at: Date;
+  received_at: Date;
+  user_seq: string | null;
+  occurred_key: string;
+}
+
+/** Where a page ended; the time is Postgres' own text form so microseconds survive the round trip. */
+export interface LogCursor {
+  userId: string;
+  occurredAt: string;
+  id: string;
+}
+
+/** The append-only interactions log in Postgres: batched idempotent inserts and ordered reads for replay. */
+@Injectable()
+export class InteractionLogRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Inserts the events in one statement; rows already logged (same user and event id) are skipped. Returns rows inserted. */
+  async append(events: LoggedEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const runner = this.db.createQueryRunner();
+    try {
+      const result = await runner.query(
+        `INSERT INTO interactions (event_id, user_id, video_id, type, watch_ms, request_id, occurred_at, received_at, user_seq)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                              $7::timestamptz[], $8::timestamptz[], $9::bigint[])
+         ON CONFLICT (user_id, event_id) DO NOTHING`,
+        [
+          events.map((e) => e.eventId),
+          events.map((e) => e.userId),
+          events.map((e) => e.videoId),
+          events.map((e) => e.type),
+          events.map((e) => e.watchMs),
+          events.map((e) => e.requestId),
+          events.map((e) => iso(e.occurredAt)),
+          events.map((e) => iso(e.receivedAt)),
+          events.map((e) => e.userSeq),
+        ],
+        true,
+      );
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * One page of the log in (user, time, id) order after `after` (keyset paging on the
+   * user/time index), so replay sees each user's events together.
+   */
+  async page(after: LogCursor | null, limit: number): Promise<{ rows: LogRow[]; next: LogCursor | null }> {
+    const cols = `id, event_id, user_id, video_id, type, watch_ms, request_id, occurred_at, received_at, user_seq,
+      occurred_at::text AS occurred_key`;
+    const raw: RawLogRow[] = after
+      ? await this.db.query(
+          `SELECT ${cols} FROM interactions WHERE (user_id, occurred_at, id) > ($1, $2::timestamptz, $3)
+           ORDER BY user_id, occurred_at, id LIMIT $4`,
+          [after.userId, after.occurredAt, after.id, limit],
+        )
+      : await this.db.query(`SELECT ${cols} FROM interactions ORDER BY user_id, occurred_at, id LIMIT $1`, [limit]);
+    const last = raw[raw.length - 1];
+    return {
+      rows: raw.map((r) => ({
+        id: r.id,
+        eventId: r.event_id,
+        userId: r.user_id,
+        videoId: r.video_id,
+        type: r.type,
+        watchMs: r.watch_ms,
+        requestId: r.request_id,
+        occurredAt: r.occurred_at.getTime(),
+        receivedAt: r.received_at.getTime(),
+        userSeq: r.user_seq === null ? null : Number(r.user_seq),
+      })),
+      next: last ? { userId: last.user_id, occurredAt: last.occurred_key, id: last.id } : null,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config';
+
+/** GET /metrics on a small HTTP port of its own, for processes without the api's HTTP server (the worker). */
+@Injectable()
+export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MetricsServer.name);
+  private server: Server | null = null;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The port it listens on (null when disabled). */
+  get port(): number | null {
+    return (this.server?.address() as AddressInfo | null)?.port ?? null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.WORKER_METRICS_PORT === 0) return;
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, () => resolve());
+    });
+    this.server = server;
+    this.logger.log(`metrics on http://${this.config.HOST}:${this.port}/metrics`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
