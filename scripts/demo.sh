@@ -27,6 +27,7 @@ build() { npm run --silent build; }
 create_database() { npm run --silent db:create; }
 migrate() { npm run --silent migrate; }
 seed() { npm run --silent seed -- "${SEED_ARGS[@]}"; }
+replay() { npm run --silent replay; }
 
 PIDS=()
 stop_all() {
@@ -73,6 +74,7 @@ main() {
   run_step "create database" create_database
   run_step "migrate" migrate
   run_step "seed the demo world" seed
+  run_step "rebuild online features from the interaction log" replay
   log "start api and worker"
   start_processes
   run_step "wait for the api" wait_until_ready

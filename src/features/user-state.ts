@@ -20,7 +20,7 @@ export type EventCounts = Record<EventType, number>;
  * training (point-in-time features), so the three can never disagree.
  */
 export interface UserState {
-  /** Incremented on every write; the worker's compare-and-set uses it. */
+  /** Events applied so far: incremented once per applied event, so each event's value is its position (seq) in the user's applied order. */
   version: number;
   /** Epoch ms of the latest applied event (0 for a new user). */
   lastEventAt: number;

@@ -1,0 +1,85 @@
+import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { AppConfig, loadConfig } from '../config/app-config';
+import { AcceptedEventsRepository } from './accepted-events.repository';
+import { EventDto } from './dto/ingest-events.dto';
+import { QueuedEvent } from './event-jobs';
+import { EventIngestService } from './event-ingest.service';
+import { EventQueuesRepository } from './event-queues.repository';
+import { IngestMetrics } from './events.metrics';
+
+/** The dedupe window as a plain set, like the Lua script: an id repeated in one call is a duplicate. */
+class FakeAccepted {
+  readonly ids = new Set<string>();
+  async markAccepted(_user: string, eventIds: string[]): Promise<boolean[]> {
+    return eventIds.map((id) => (this.ids.has(id) ? false : (this.ids.add(id), true)));
+  }
+  async unmark(_user: string, eventIds: string[]): Promise<void> {
+    for (const id of eventIds) this.ids.delete(id);
+  }
+}
+
+class FakeQueues {
+  failing = false;
+  readonly queued: QueuedEvent[][] = [];
+  async enqueueApply(_user: string, events: QueuedEvent[]): Promise<void> {
+    if (this.failing) throw new Error('connection is closed');
+    this.queued.push(events);
+  }
+}
+
+const catalog = { isLoaded: true, get: (id: string) => (id.startsWith('v') ? { id } : undefined) };
+
+describe(EventIngestService.name, () => {
+  let accepted: FakeAccepted;
+  let queues: FakeQueues;
+  let service: EventIngestService;
+  const config: AppConfig = loadConfig({ EVENTS_MAX_BATCH: '3' });
+  const now = Date.UTC(2026, 10, 1, 12);
+  const ev = (eventId: string, extra: Partial<EventDto> = {}): EventDto => ({ eventId, type: 'view', videoId: 'v1', ...extra });
+
+  beforeEach(() => {
+    accepted = new FakeAccepted();
+    queues = new FakeQueues();
+    service = new EventIngestService(
+      accepted as unknown as AcceptedEventsRepository,
+      queues as unknown as EventQueuesRepository,
+      catalog as unknown as CatalogSnapshotService,
+      config,
+      new IngestMetrics(new Registry()),
+    );
+  });
+
+  it('queues new events in time order, stamped with the acceptance time, and reports duplicates', async () => {
+    const early = new Date(now - 5000).toISOString();
+    expect(await service.ingest('u', [ev('a'), ev('b', { occurredAt: early }), ev('a')], now)).toEqual({ accepted: 2, duplicates: 1 });
+    expect(queues.queued[0].map((e) => [e.eventId, e.occurredAt, e.receivedAt])).toEqual([
+      ['b', now - 5000, now],
+      ['a', now, now],
+    ]);
+    expect(await service.ingest('u', [ev('a'), ev('c')], now)).toEqual({ accepted: 1, duplicates: 1 });
+  });
+
+  it('un-marks what it accepted when the queue fails, so a retry is accepted', async () => {
+    await service.ingest('u', [ev('old')], now);
+    queues.failing = true;
+    await expect(service.ingest('u', [ev('old'), ev('new')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
+    expect([...accepted.ids]).toEqual(['old']);
+    queues.failing = false;
+    expect(await service.ingest('u', [ev('old'), ev('new')], now)).toEqual({ accepted: 1, duplicates: 1 });
+  });
+
+  it('rejects the whole batch naming each problem: size, unknown videos, future times', async () => {
+    const future = new Date(now + config.EVENTS_MAX_CLOCK_SKEW_MS + 1000).toISOString();
+    const err = await service.ingest('u', [ev('a'), ev('b', { videoId: 'x9' }), ev('c', { occurredAt: future }), ev('d')], now).catch((e) => e);
+    expect(err).toBeInstanceOf(BadRequestException);
+    expect(err.getResponse().message).toEqual([
+      'events must contain no more than 3 elements',
+      'events.1.videoId must be a known video',
+      'events.2.occurredAt must not be more than 300000 ms in the future',
+    ]);
+    expect(accepted.ids.size).toBe(0);
+    expect(queues.queued).toHaveLength(0);
+  });
+});

@@ -1,0 +1,76 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventQueuesRepository } from '../../../src/events/event-queues.repository';
+import { AnyRedis } from '../../../src/redis/redis-connection';
+import { REDIS } from '../../../src/redis/redis.constants';
+import { RedisKeys } from '../../../src/redis/redis-keys';
+import { randomEvents } from '../../factories/event.factory';
+import { uniqueId } from '../../factories/sequence';
+import { createTestDataSource, truncateAllTables } from '../../support/database';
+import { createCatalog, snapshotOnlineState } from '../../support/events';
+import { clearTestRedis } from '../../support/redis';
+import { runTs } from '../../support/run-ts';
+import { createTestWorker, eventually, waitForQueuesIdle } from '../../support/test-worker';
+
+describe('dead letters', () => {
+  let db: DataSource;
+  let worker: INestApplicationContext;
+  let queues: EventQueuesRepository;
+  let videos: string[];
+
+  beforeAll(async () => {
+    process.env.EVENTS_JOB_ATTEMPTS = '2';
+    process.env.EVENTS_RETRY_DELAY_MS = '10';
+    db = await createTestDataSource();
+    await truncateAllTables(db);
+    await clearTestRedis();
+    videos = await createCatalog(db, 10);
+    worker = await createTestWorker();
+    queues = worker.get(EventQueuesRepository);
+  });
+
+  afterAll(async () => {
+    await worker.close();
+    await db.query(`ALTER TABLE IF EXISTS interactions_offline RENAME TO interactions`);
+    await db.destroy();
+  });
+
+  async function deadLetters(): Promise<number> {
+    return Object.values(await queues.deadLetterCounts()).reduce((a, b) => a + b, 0);
+  }
+
+  it('keeps jobs that failed every attempt, and `npm run dlq:replay` gets every event applied and logged exactly once', async () => {
+    const [poisoned, healthy] = [uniqueId('u'), uniqueId('u')];
+    // The poisoned user's state is unreadable (events jobs fail); Postgres' log table is gone (log jobs fail).
+    await worker.get<AnyRedis>(REDIS).set(worker.get(RedisKeys).userFeatures(poisoned), '{not json');
+    await db.query(`ALTER TABLE interactions RENAME TO interactions_offline`);
+    await queues.enqueueApply(poisoned, randomEvents(30, videos, 1));
+    await queues.enqueueApply(healthy, randomEvents(30, videos, 2));
+    await eventually(async () => (await queues.deadLetterCounts()).interactions === 1 && (await queues.deadLetterCounts()).events === 1, 'two dead letters');
+    await waitForQueuesIdle(worker);
+    expect((await snapshotOnlineState(worker, [healthy], [])).users[healthy].state.version).toBe(30);
+
+    const listed = await runTs('src/cli/dlq-replay.ts', ['--list']);
+    expect(listed.stdout).toMatch(/^events\t.*attempts=2\t.*JSON/m);
+    expect(listed.stdout).toMatch(/^interactions\t.*attempts=2\t.*interactions/m);
+
+    // Both causes are fixed; the dead letters are replayed by the command.
+    await worker.get<AnyRedis>(REDIS).del(worker.get(RedisKeys).userFeatures(poisoned));
+    await db.query(`ALTER TABLE interactions_offline RENAME TO interactions`);
+    const replay = await runTs('src/cli/dlq-replay.ts');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/re-enqueued 1 from events, 1 from interactions/);
+
+    await eventually(async () => {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM interactions`);
+      return n === 60;
+    }, 'both users logged');
+    await waitForQueuesIdle(worker);
+    expect(await deadLetters()).toBe(0);
+    const snap = await snapshotOnlineState(worker, [poisoned, healthy], []);
+    expect(snap.users[poisoned].state.version).toBe(30);
+    expect(snap.users[healthy].state.version).toBe(30);
+    const [{ n, users }] = await db.query(`SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS users FROM interactions`);
+    expect({ n, users }).toEqual({ n: 60, users: 2 });
+  });
+});
