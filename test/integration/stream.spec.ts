@@ -10,9 +10,9 @@ import { StreamModule } from '../../src/stream/stream.module';
 import { deadLetterName, streamTransport } from '../../src/stream/stream-transport';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { clearTestRedis } from '../support/redis';
-import { createTestWorker, eventually, userState, waitForQueuesIdle } from '../support/pipeline';
+import { createCatalog, snapshotOnlineState } from '../support/events';
+import { createTestWorker, eventually, waitForQueuesIdle } from '../support/test-worker';
 import { uniqueId } from '../factories/sequence';
-import { createVideo } from '../factories/video.factory';
 
 interface WireEvent {
   eventId: string;
@@ -65,8 +65,7 @@ describe('stream entry point (RabbitMQ)', () => {
     db = await createTestDataSource();
     await truncateAllTables(db);
     await clearTestRedis();
-    videos = [];
-    for (let i = 0; i < 12; i++) videos.push((await createVideo(db)).id);
+    videos = await createCatalog(db, 12);
     worker = await createTestWorker();
     broker = await connect(loadConfig().STREAM_RMQ_URL);
     channel = await broker.createConfirmChannel();
@@ -100,8 +99,10 @@ describe('stream entry point (RabbitMQ)', () => {
       await waitForQueuesIdle(worker);
       await eventually(async () => (await interactionCount(users)) === 6, '6 interaction rows');
 
+      const snapshot = await snapshotOnlineState(worker, users, []);
       for (const userId of users) {
-        expect((await userState(worker, userId)).counts).toMatchObject({ like: 1, view: 1, skip: 1 });
+        expect(snapshot.users[userId].state.counts).toMatchObject({ like: 1, view: 1, skip: 1 });
+        expect(snapshot.users[userId].applied).toHaveLength(3 * 2);
       }
       expect(await streamCount(stream, 'dead_lettered')).toBe(0);
     } finally {
@@ -167,8 +168,9 @@ describe('stream entry point (RabbitMQ)', () => {
       await waitForQueuesIdle(worker);
       await eventually(async () => (await interactionCount(users)) === 240, '240 interaction rows', 20_000);
 
+      const snapshot = await snapshotOnlineState(worker, users, []);
       for (const userId of users) {
-        expect((await userState(worker, userId)).counts).toMatchObject(sent.get(userId)!);
+        expect(snapshot.users[userId].state.counts).toMatchObject(sent.get(userId)!);
       }
       const rows: { n: string }[] = await db.query(
         `SELECT count(DISTINCT event_id) AS n FROM interactions WHERE user_id = ANY($1)`,
