@@ -1,5 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +24,18 @@ export interface AppProcess {
   stop(graceMs?: number): Promise<number | string | null>;
   /** SIGKILL: a crash, with no chance to finish anything. */
   kill(): Promise<number | string | null>;
+}
+
+/** A TCP port nothing listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 const logDir = mkdtempSync(join(tmpdir(), 'reelrank-procs-'));
@@ -78,14 +91,25 @@ export async function waitUntil(
   }
 }
 
-/** Waits for an api process to answer 200 on /health/ready; fails at once if it exits. */
-export async function waitForApi(proc: AppProcess, port: number, timeoutMs = 30_000): Promise<void> {
+/** Waits for a process to answer 200 on `path` (api: /health/ready; worker: its /metrics port); fails at once if it exits. */
+export async function waitForHttp(proc: AppProcess, port: number, path: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} exited:\n${proc.log()}`);
-    const status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status, () => 0);
+    const status = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status, () => 0);
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`${proc.name} not ready on ${port} after ${timeoutMs} ms:\n${proc.log()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Sum of every sample of metric `name` (all label sets) on a process's /metrics, or 0 if absent. */
+export async function scrapeMetric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (match && match[1] === name) sum += Number(match[3]);
+  }
+  return sum;
 }
