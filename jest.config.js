@@ -69,6 +69,8 @@ const withServices = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration and e2e tests drive real services on a small, often busy machine.
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,
