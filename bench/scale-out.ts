@@ -1,0 +1,271 @@
+import 'reflect-metadata';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { Pool } from 'pg';
+import { CoreModule } from '../src/app/core.module';
+import { AppConfig, loadConfig } from '../src/config/app-config';
+import { QueuedEvent } from '../src/events/event-jobs';
+import { EventQueuesRepository } from '../src/events/event-queues.repository';
+import { EventsModule } from '../src/events/events.module';
+import { QueueName } from '../src/queue/queue.types';
+import { redisOptionsFromUrl } from '../src/redis/redis-connection';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon');
+
+/**
+ * Scale-out capacity: the same work with one and with two processes.
+ *  - events: a backlog of BENCH_EVENTS events (BENCH_USERS users) is queued, then 1 or 2
+ *    worker processes drain it (user state, video stats, trending, seen, Postgres log).
+ *  - feeds: GET /v1/feed with BENCH_CONNECTIONS connections split over 1 or 2 api
+ *    processes for BENCH_SECONDS, next to GET /health/live over the same processes.
+ * Each configuration runs BENCH_ROUNDS times; medians are printed. Needs a seeded
+ * database (npm run seed) and a build (npm run build).
+ *
+ *   node dist/bench/scale-out.js   (env: BENCH_EVENTS=60000 BENCH_USERS=1000 BENCH_SECONDS=10
+ *                                   BENCH_CONNECTIONS=50 BENCH_ROUNDS=3 BENCH_PORT=3601 BENCH_ONLY=events|feeds)
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const PREFIX = 'rrbench-scale';
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+@Module({ imports: [CoreModule, EventsModule] })
+class ProducerModule {}
+
+function start(entry: 'main' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'dist/src', `${entry}.js`)], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_PREFIX: PREFIX, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function stop(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null) return Promise.resolve();
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+}
+
+async function waitForHttp(url: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(url).then((r) => r.ok, () => false))) {
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function clearBenchState(config: AppConfig): Promise<void> {
+  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  try {
+    for (const match of [`${PREFIX}:*`, `{${PREFIX}:bull}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  try {
+    await pool.query(`DELETE FROM interactions WHERE user_id LIKE $1`, [`${PREFIX}-%`]);
+    await pool.query(`DELETE FROM impressions WHERE user_id LIKE $1`, [`${PREFIX}-%`]).catch(() => undefined);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function catalogIds(config: AppConfig): Promise<{ videos: string[]; users: string[] }> {
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  try {
+    const videos = (await pool.query(`SELECT id FROM videos WHERE status = 'active' ORDER BY id LIMIT 5000`)).rows.map((r) => r.id);
+    const users = (await pool.query(`SELECT id FROM users ORDER BY id LIMIT 2000`)).rows.map((r) => r.id);
+    if (videos.length === 0 || users.length === 0) throw new Error(`no seeded world in ${config.DATABASE_URL}: run npm run seed`);
+    return { videos, users };
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Seconds for `workers` worker processes to drain a backlog of `total` events. */
+async function drainSeconds(config: AppConfig, workers: number, total: number, userCount: number, videos: string[], basePort: number) {
+  await clearBenchState(config);
+  process.env.REDIS_PREFIX = PREFIX;
+  const ctx = await NestFactory.createApplicationContext(ProducerModule, { logger: ['error'] });
+  const children: ChildProcess[] = [];
+  try {
+    const queues = ctx.get(EventQueuesRepository);
+    const users = Array.from({ length: userCount }, (_, i) => `${PREFIX}-u${i}`);
+    const perUser = Math.ceil(total / users.length);
+    const now = Date.now();
+    let seq = 0;
+    for (let u = 0; u < users.length; u += 50) {
+      await Promise.all(
+        users.slice(u, u + 50).map((user) => {
+          const events: QueuedEvent[] = Array.from({ length: perUser }, (_, i) => {
+            const s = seq++;
+            return {
+              eventId: `e${s}`,
+              videoId: videos[(s * 7919) % videos.length],
+              type: i % 4 === 0 ? 'like' : i % 3 === 0 ? 'skip' : 'view',
+              watchMs: 3000 + (s % 20) * 500,
+              requestId: null,
+              occurredAt: now + i,
+              receivedAt: now,
+            };
+          });
+          return queues.enqueueApply(user, events);
+        }),
+      );
+    }
+    const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
+    const logQueue = ctx.get<Queue>(getQueueToken(QueueName.Interactions), { strict: false });
+    // Workers boot with the queue paused so the clock starts when all of them can take jobs.
+    await eventsQueue.pause();
+    for (let w = 0; w < workers; w++) children.push(start('worker', { WORKER_METRICS_PORT: String(basePort + 10 + w) }));
+    await Promise.all(children.map((_, w) => waitForHttp(`http://127.0.0.1:${basePort + 10 + w}/metrics`)));
+    const t0 = Date.now();
+    await eventsQueue.resume();
+    for (;;) {
+      const [e, l] = await Promise.all([
+        eventsQueue.getJobCounts('waiting', 'active', 'delayed'),
+        logQueue.getJobCounts('waiting', 'active', 'delayed'),
+      ]);
+      if (Object.values(e).concat(Object.values(l)).every((n) => n === 0)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { events: seq, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await stop(children);
+    await ctx.close();
+  }
+}
+
+interface LoadResult {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Runs autocannon against every port at once, `connections` split between them; sums throughput. */
+async function load(ports: number[], pathFor: (i: number) => string, auth: string[], connections: number, seconds: number): Promise<LoadResult> {
+  let n = 0;
+  const results = await Promise.all(
+    ports.map((port) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: Math.max(1, Math.round(connections / ports.length)),
+        duration: seconds,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req: Record<string, unknown>) => {
+              const i = n++;
+              return { ...req, path: pathFor(i), headers: { authorization: `Bearer ${auth[i % auth.length]}` } };
+            },
+          },
+        ],
+      }),
+    ),
+  );
+  return {
+    reqPerSec: Math.round(results.reduce((a, r) => a + r.requests.average, 0)),
+    p50: Math.max(...results.map((r) => r.latency.p50)),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    non2xx: results.reduce((a, r) => a + r.non2xx, 0),
+    errors: results.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+async function feeds(config: AppConfig, apis: number, users: string[], basePort: number, rounds: number, seconds: number, connections: number) {
+  await clearBenchState(config);
+  const ports = Array.from({ length: apis }, (_, i) => basePort + i);
+  const children = ports.map((port) => start('main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }));
+  try {
+    await Promise.all(ports.map((port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`)));
+    const key = new TextEncoder().encode(config.JWT_SECRET);
+    const auth = await Promise.all(
+      users.map((sub) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(key)),
+    );
+    await load(ports, () => '/v1/feed?limit=20', auth, connections, 3);
+    const feed: LoadResult[] = [];
+    const live: LoadResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      feed.push(await load(ports, () => '/v1/feed?limit=20', auth, connections, seconds));
+      live.push(await load(ports, () => '/health/live', auth, connections, seconds));
+    }
+    const summary = (xs: LoadResult[]) => ({
+      reqPerSec: median(xs.map((x) => x.reqPerSec)),
+      p50Ms: median(xs.map((x) => x.p50)),
+      p99Ms: median(xs.map((x) => x.p99)),
+      non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+      errors: xs.reduce((a, x) => a + x.errors, 0),
+    });
+    return { apis, feed: summary(feed), healthLive: summary(live) };
+  } finally {
+    await stop(children);
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.REDIS_PREFIX = PREFIX;
+  const config = loadConfig();
+  const total = Number(process.env.BENCH_EVENTS ?? 60_000);
+  const userCount = Number(process.env.BENCH_USERS ?? 1000);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const basePort = Number(process.env.BENCH_PORT ?? 3601);
+  const only = process.env.BENCH_ONLY;
+  const { videos, users } = await catalogIds(config);
+  const out: Record<string, unknown> = { bench: 'scale-out', cpus: require('node:os').cpus().length };
+  try {
+    if (only !== 'feeds') {
+      const events: Record<string, unknown>[] = [];
+      for (const workers of [1, 2]) {
+        const runs = [];
+        for (let r = 0; r < rounds; r++) runs.push(await drainSeconds(config, workers, total, userCount, videos, basePort));
+        const perSec = runs.map((x) => Math.round(x.events / x.seconds));
+        events.push({ workers, events: runs[0].events, processedPerSec: median(perSec), runs: perSec });
+        log(`events, ${workers} worker(s): ${JSON.stringify(events[events.length - 1])}`);
+      }
+      out.events = events;
+    }
+    if (only !== 'events') {
+      const result = [];
+      for (const apis of [1, 2]) {
+        result.push(await feeds(config, apis, users, basePort, rounds, seconds, connections));
+        log(`feeds, ${apis} api(s): ${JSON.stringify(result[result.length - 1])}`);
+      }
+      out.feeds = result;
+    }
+  } finally {
+    await clearBenchState(config);
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(`scale-out failed: ${(err as Error).stack}`);
+    process.exit(1);
+  },
+);
