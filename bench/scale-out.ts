@@ -3,10 +3,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-import { SignJWT } from 'jose';
+import { ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { Pool } from 'pg';
 import { CoreModule } from '../src/app/core.module';
 import { AppConfig, loadConfig } from '../src/config/app-config';
@@ -14,7 +12,7 @@ import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
 import { QueueName } from '../src/queue/queue.types';
-import { redisOptionsFromUrl } from '../src/redis/redis-connection';
+import { clearPrefix, deleteBenchInteractions, log, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon');
@@ -32,71 +30,25 @@ const autocannon = require('autocannon');
  *                                   BENCH_CONNECTIONS=50 BENCH_ROUNDS=3 BENCH_PORT=3601 BENCH_ONLY=events|feeds)
  */
 
-const ROOT = path.resolve(__dirname, '../..');
 const PREFIX = 'rrbench-scale';
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 @Module({ imports: [CoreModule, EventsModule] })
 class ProducerModule {}
 
-function start(entry: 'main' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'dist/src', `${entry}.js`)], {
-    cwd: ROOT,
-    env: { ...process.env, REDIS_PREFIX: PREFIX, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function stop(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map((child) => {
-      if (child.exitCode !== null) return Promise.resolve();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      return exited;
-    }),
-  );
-}
-
-async function waitForHttp(url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fetch(url).then((r) => r.ok, () => false))) {
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const start = (entry: 'main' | 'worker', env: NodeJS.ProcessEnv) => startProcess(entry, { REDIS_PREFIX: PREFIX, ...env });
+const stop = (children: ChildProcess[]) => Promise.all(children.map(stopProcess));
 
 async function clearBenchState(config: AppConfig): Promise<void> {
-  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
-  try {
-    for (const match of [`${PREFIX}:*`, `{${PREFIX}:bull}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
-  try {
-    await pool.query(`DELETE FROM interactions WHERE user_id LIKE $1`, [`${PREFIX}-%`]);
-    await pool.query(`DELETE FROM impressions WHERE user_id LIKE $1`, [`${PREFIX}-%`]).catch(() => undefined);
-  } finally {
-    await pool.end();
-  }
+  await clearPrefix(config, PREFIX);
+  await deleteBenchInteractions(config, PREFIX);
 }
 
-async function catalogIds(config: AppConfig): Promise<{ videos: string[]; users: string[] }> {
+/** Users of the seeded world (feeds are requested as them). */
+async function seededUsers(config: AppConfig): Promise<string[]> {
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
   try {
-    const videos = (await pool.query(`SELECT id FROM videos WHERE status = 'active' ORDER BY id LIMIT 5000`)).rows.map((r) => r.id);
-    const users = (await pool.query(`SELECT id FROM users ORDER BY id LIMIT 2000`)).rows.map((r) => r.id);
-    if (videos.length === 0 || users.length === 0) throw new Error(`no seeded world in ${config.DATABASE_URL}: run npm run seed`);
-    return { videos, users };
+    return (await pool.query(`SELECT id FROM users ORDER BY id LIMIT 2000`)).rows.map((r: { id: string }) => r.id);
   } finally {
     await pool.end();
   }
@@ -134,7 +86,6 @@ async function drainSeconds(config: AppConfig, workers: number, total: number, u
       );
     }
     const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
-    const logQueue = ctx.get<Queue>(getQueueToken(QueueName.Interactions), { strict: false });
     // Workers boot with the queue paused so the clock starts when all of them can take jobs.
     await eventsQueue.pause();
     for (let w = 0; w < workers; w++) children.push(start('worker', { WORKER_METRICS_PORT: String(basePort + 10 + w) }));
@@ -142,11 +93,8 @@ async function drainSeconds(config: AppConfig, workers: number, total: number, u
     const t0 = Date.now();
     await eventsQueue.resume();
     for (;;) {
-      const [e, l] = await Promise.all([
-        eventsQueue.getJobCounts('waiting', 'active', 'delayed'),
-        logQueue.getJobCounts('waiting', 'active', 'delayed'),
-      ]);
-      if (Object.values(e).concat(Object.values(l)).every((n) => n === 0)) break;
+      const counts = await eventsQueue.getJobCounts('waiting', 'active', 'delayed');
+      if (Object.values(counts).every((n) => n === 0)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     return { events: seq, seconds: (Date.now() - t0) / 1000 };
@@ -200,10 +148,7 @@ async function feeds(config: AppConfig, apis: number, users: string[], basePort:
   const children = ports.map((port) => start('main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }));
   try {
     await Promise.all(ports.map((port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`)));
-    const key = new TextEncoder().encode(config.JWT_SECRET);
-    const auth = await Promise.all(
-      users.map((sub) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(key)),
-    );
+    const auth = await tokens(config, users);
     await load(ports, () => '/v1/feed?limit=20', auth, connections, 3);
     const feed: LoadResult[] = [];
     const live: LoadResult[] = [];
@@ -234,8 +179,9 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const basePort = Number(process.env.BENCH_PORT ?? 3601);
   const only = process.env.BENCH_ONLY;
-  const { videos, users } = await catalogIds(config);
-  const out: Record<string, unknown> = { bench: 'scale-out', cpus: require('node:os').cpus().length };
+  const videos = await videoIds(config);
+  const users = await seededUsers(config);
+  const out: Record<string, unknown> = { bench: 'scale-out', cpus: cpus().length };
   try {
     if (only !== 'feeds') {
       const events: Record<string, unknown>[] = [];

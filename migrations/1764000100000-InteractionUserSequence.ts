@@ -15,6 +15,8 @@ export class InteractionUserSequence1764000100000 implements MigrationInterface 
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // The old schema cannot hold one event id from two users: keep the first logged.
+    await q.query(`DELETE FROM interactions a USING interactions b WHERE a.event_id = b.event_id AND a.id > b.id`);
     await q.query(`CREATE UNIQUE INDEX uq_interactions_event ON interactions (event_id)`);
     await q.query(`DROP INDEX uq_interactions_user_event`);
     await q.query(`ALTER TABLE interactions DROP COLUMN user_seq`);

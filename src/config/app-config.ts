@@ -79,6 +79,10 @@ export class AppConfig {
   @IsInt() @Min(60) @Max(30 * 86_400)
   EVENTS_DEDUPE_TTL_SECONDS = 86_400;
 
+  /** Jobs of the events queue a worker process runs at once (they mostly wait on Redis and Postgres). */
+  @IsInt() @Min(1) @Max(512)
+  EVENTS_CONCURRENCY = 32;
+
   /** Events per queue job: a request's accepted events are split into jobs of at most this many. */
   @IsInt() @Min(1) @Max(500)
   EVENTS_JOB_SIZE = 100;
@@ -110,8 +114,61 @@ export class AppConfig {
   @IsInt() @Min(0) @Max(65535)
   WORKER_METRICS_PORT = 9464;
 
+  /** Time budget of the feed's candidate stage: a source that has not answered by then is dropped. */
   @IsNumber() @Min(1) @Max(1000)
   FEED_BUDGET_MS = 50;
+
+  /** Candidates ranked per feed request (after filters). */
+  @IsInt() @Min(10) @Max(5000)
+  FEED_CANDIDATES = 500;
+
+  /** Budget for each Redis read on the feed path; slower reads degrade to in-memory fallbacks. */
+  @IsNumber() @Min(1) @Max(1000)
+  FEED_REDIS_BUDGET_MS = 25;
+
+  /** How long a feed session (its served ids, for paging) is remembered. */
+  @IsInt() @Min(60) @Max(7 * 86_400)
+  FEED_SESSION_TTL_S = 3600;
+
+  /** Diversity: at most this many items of one creator per page. */
+  @IsInt() @Min(1) @Max(50)
+  FEED_MAX_PER_CREATOR = 2;
+
+  /** Share of each page reserved for exploration (new videos with few impressions). */
+  @IsNumber() @Min(0) @Max(0.5)
+  FEED_EXPLORATION_SHARE = 0.1;
+
+  /** A video stops being explored once it has this many impressions. */
+  @IsInt() @Min(1)
+  FEED_EXPLORATION_IMPRESSION_CAP = 500;
+
+  /** Blend of the model's heads into one score: head=weight pairs; unknown heads weigh 0, skip is negative. */
+  @Matches(/^\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*(,\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*)*$/, {
+    message: 'RANK_WEIGHTS must look like like=1,complete=0.7,share=1.5,skip=-1',
+  })
+  RANK_WEIGHTS = 'like=1,complete=0.7,share=1.5,skip=-1';
+
+  /** An inference slower than this opens the model's circuit breaker (heuristic ranking for a few seconds). */
+  @IsNumber() @Min(1) @Max(10_000)
+  MODEL_SLOW_MS = 50;
+
+  /** How often the api re-checks the active model in Postgres (in case a pub/sub message was missed). */
+  @IsInt() @Min(1000)
+  MODEL_POLL_MS = 30_000;
+
+  /** HNSW index over catalog embeddings: graph degree, build-time and query-time beam widths. */
+  @IsInt() @Min(4) @Max(64)
+  ANN_M = 16;
+
+  @IsInt() @Min(10) @Max(1000)
+  ANN_EF_CONSTRUCTION = 100;
+
+  @IsInt() @Min(10) @Max(1000)
+  ANN_EF_SEARCH = 100;
+
+  /** Impressions are written to Postgres in batches at least this often. */
+  @IsInt() @Min(10) @Max(60_000)
+  IMPRESSION_FLUSH_MS = 500;
 
   /** Broker the `stream` process consumes interaction events from: RabbitMQ locally, Kafka in production. */
   @IsIn(['rmq', 'kafka'])

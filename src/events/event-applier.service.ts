@@ -4,9 +4,9 @@ import { AppConfig } from '../config/app-config';
 import { applyUserEvent, decodeUserState } from '../features/user-state';
 import { videoStatDelta } from '../features/video-stats';
 import { ApplyEventsJob, toFeatureEvent } from './event-jobs';
-import { EventQueuesRepository } from './event-queues.repository';
 import { FollowsRepository, initialUserState } from './follows.repository';
 import { PipelineMetrics } from './events.metrics';
+import { InteractionLogWriter } from './interaction-log.writer';
 import { OnlineStateRepository, VideoUpdate } from './online-state.repository';
 import { trendIncrements } from './trending';
 
@@ -32,15 +32,15 @@ export function videoMarker(userId: string, eventId: string): string {
  *     the follows table), apply the new events in TS with the same `applyUserEvent`
  *     replay and training use, write back with compare-and-set that records the applied
  *     ids (and the seen set) atomically;
- *  2. video counters and trend scores: one script per video, guarded by per-event markers;
- *     then the trending sets, with absolute monotonic writes;
- *  3. the interactions log: a queued insert keyed by the chunk id, ON CONFLICT DO NOTHING.
+ *  2. video counters and trend scores: a script guarded by per-event markers in each
+ *     video's slot; then the trending sets, with absolute monotonic writes;
+ *  3. the interactions log: a batched INSERT ... ON CONFLICT DO NOTHING.
  */
 @Injectable()
 export class EventApplierService {
   constructor(
     private readonly state: OnlineStateRepository,
-    private readonly queues: EventQueuesRepository,
+    private readonly logWriter: InteractionLogWriter,
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
     private readonly metrics: PipelineMetrics,
@@ -48,13 +48,21 @@ export class EventApplierService {
   ) {}
 
   async apply(job: ApplyEventsJob): Promise<UserApplyResult> {
+    const user = await this.applyOnline(job);
+    await this.appendToLog(job, user.seqs);
+    return user;
+  }
+
+  /** Steps 1 and 2: everything in Redis. */
+  async applyOnline(job: ApplyEventsJob): Promise<UserApplyResult> {
     const user = await this.applyToUser(job);
     await this.applyToVideos(job);
-    await this.queues.enqueueLog(
-      job.chunkId,
-      job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: user.seqs[i] })),
-    );
     return user;
+  }
+
+  /** Step 3, with the seqs step 1 gave each event. */
+  async appendToLog(job: ApplyEventsJob, seqs: number[]): Promise<void> {
+    await this.logWriter.append(job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: seqs[i] })));
   }
 
   async applyToUser(job: ApplyEventsJob): Promise<UserApplyResult> {

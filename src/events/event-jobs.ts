@@ -1,9 +1,8 @@
 import { EventType } from '../database/entities/interaction.entity';
 import { FeatureEvent } from '../features/user-state';
 
-/** Job names on QueueName.Events and QueueName.Interactions. */
+/** Job name on QueueName.Events. */
 export const APPLY_EVENTS_JOB = 'apply';
-export const APPEND_LOG_JOB = 'append';
 
 /** One accepted event as it travels through the queue (times are epoch ms). */
 export interface QueuedEvent {
@@ -20,7 +19,7 @@ export interface QueuedEvent {
 /** Data of an `apply` job: a small batch of one user's events, in time order. */
 export interface ApplyEventsJob {
   userId: string;
-  /** Stable across retries and dead-letter replays; also the id of the log job it leads to. */
+  /** Identifies the batch in logs; stable across retries and dead-letter replays. */
   chunkId: string;
   events: QueuedEvent[];
 }
@@ -31,9 +30,16 @@ export interface LoggedEvent extends QueuedEvent {
   userSeq: number;
 }
 
-/** Data of an `append` job on the interactions queue. */
-export interface AppendLogJob {
-  events: LoggedEvent[];
+/**
+ * Progress an `apply` job records when its online effects are done but the log write
+ * failed: a retry or dead-letter replay then only writes the log, with these seqs.
+ */
+export interface AppliedProgress {
+  seqs: number[];
+}
+
+export function isAppliedProgress(progress: unknown): progress is AppliedProgress {
+  return typeof progress === 'object' && progress !== null && Array.isArray((progress as AppliedProgress).seqs);
 }
 
 export function toFeatureEvent(userId: string, e: QueuedEvent): FeatureEvent {

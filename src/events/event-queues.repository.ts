@@ -4,7 +4,7 @@ import { JobsOptions, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { QueueName } from '../queue/queue.types';
-import { APPEND_LOG_JOB, APPLY_EVENTS_JOB, AppendLogJob, ApplyEventsJob, LoggedEvent, QueuedEvent } from './event-jobs';
+import { APPLY_EVENTS_JOB, ApplyEventsJob, QueuedEvent } from './event-jobs';
 
 export interface DeadLetter {
   queue: QueueName;
@@ -15,14 +15,13 @@ export interface DeadLetter {
   finishedOn?: number;
 }
 
-/** The pipeline's queues: producers, and the dead letters (jobs kept after their last failed attempt). */
+/** The pipeline's queue: producer, and the dead letters (jobs kept after their last failed attempt). */
 @Injectable()
 export class EventQueuesRepository {
   private readonly jobOptions: JobsOptions;
 
   constructor(
     @InjectQueue(QueueName.Events) private readonly events: Queue<ApplyEventsJob>,
-    @InjectQueue(QueueName.Interactions) private readonly interactions: Queue<AppendLogJob>,
     private readonly config: AppConfig,
   ) {
     this.jobOptions = {
@@ -44,16 +43,8 @@ export class EventQueuesRepository {
     await this.events.addBulk(jobs);
   }
 
-  /** Queues the log write of one applied chunk; the chunk id as job id makes a repeated call a no-op while it is pending. */
-  async enqueueLog(chunkId: string, events: LoggedEvent[]): Promise<void> {
-    await this.interactions.add(APPEND_LOG_JOB, { events }, { ...this.jobOptions, jobId: chunkId });
-  }
-
   private queues(): [QueueName, Queue][] {
-    return [
-      [QueueName.Events, this.events],
-      [QueueName.Interactions, this.interactions],
-    ];
+    return [[QueueName.Events, this.events]];
   }
 
   async deadLetterCounts(): Promise<Record<string, number>> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { AnyRedis, createRedisClient } from '../redis/redis-connection';
-import { APPLY_VIDEO_LUA, COMMIT_USER_LUA, MARK_ACCEPTED_LUA } from './redis-scripts';
+import { APPLY_VIDEOS_LUA, COMMIT_USER_LUA, MARK_ACCEPTED_LUA } from './redis-scripts';
 
 type Arg = string | number | Buffer;
 
@@ -9,7 +9,8 @@ type Arg = string | number | Buffer;
 export type EventsRedis = AnyRedis & {
   rrMarkAccepted(key: string, ...args: Arg[]): Promise<number[]>;
   rrCommitUser(state: string, applied: string, seen: string, meta: string, ...args: Arg[]): Promise<number>;
-  rrApplyVideoBuffer(stats: string, markers: string, trend: string, ...args: Arg[]): Promise<Buffer | null>;
+  /** First argument: the number of keys (3 per video). */
+  rrApplyVideosBuffer(numKeys: number, ...keysAndArgs: Arg[]): Promise<(Buffer | null)[]>;
 };
 
 export const EVENTS_REDIS = Symbol('EVENTS_REDIS');
@@ -26,7 +27,7 @@ export const eventsRedisProvider: Provider = {
     const redis = createRedisClient(config, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
     redis.defineCommand('rrMarkAccepted', { numberOfKeys: 1, lua: MARK_ACCEPTED_LUA });
     redis.defineCommand('rrCommitUser', { numberOfKeys: 4, lua: COMMIT_USER_LUA });
-    redis.defineCommand('rrApplyVideo', { numberOfKeys: 3, lua: APPLY_VIDEO_LUA });
+    redis.defineCommand('rrApplyVideos', { lua: APPLY_VIDEOS_LUA });
     return redis as EventsRedis;
   },
 };

@@ -22,7 +22,7 @@ export class IngestMetrics {
 export class PipelineMetrics {
   readonly freshness: Histogram;
   readonly applied: Counter<'type'>;
-  readonly jobSeconds: Histogram<'queue'>;
+  readonly jobSeconds: Histogram;
   readonly casConflicts: Counter;
   readonly logged: Counter;
   readonly deadLetters: Counter<'queue'>;
@@ -42,8 +42,7 @@ export class PipelineMetrics {
     });
     this.jobSeconds = new Histogram({
       name: 'reelrank_event_job_seconds',
-      help: 'Processing time of one job',
-      labelNames: ['queue'],
+      help: 'Processing time of one events job (a batch of one user\'s events)',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     });

@@ -26,7 +26,7 @@ const PROVIDERS = [
  * the controller (EventsApiModule), the worker the processors (EventsWorkerModule), the
  * replay and dead-letter commands use it as is.
  */
-const QUEUES = BullModule.registerQueue({ name: QueueName.Events }, { name: QueueName.Interactions });
+const QUEUES = BullModule.registerQueue({ name: QueueName.Events });
 
 @Module({
   imports: [CatalogModule, QUEUES],

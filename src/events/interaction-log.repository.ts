@@ -47,31 +47,28 @@ export class InteractionLogRepository {
   /** Inserts the events in one statement; rows already logged (same user and event id) are skipped. Returns rows inserted. */
   async append(events: LoggedEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const runner = this.db.createQueryRunner();
-    try {
-      const result = await runner.query(
-        `INSERT INTO interactions (event_id, user_id, video_id, type, watch_ms, request_id, occurred_at, received_at, user_seq)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-                              $7::timestamptz[], $8::timestamptz[], $9::bigint[])
-         ON CONFLICT (user_id, event_id) DO NOTHING`,
-        [
-          events.map((e) => e.eventId),
-          events.map((e) => e.userId),
-          events.map((e) => e.videoId),
-          events.map((e) => e.type),
-          events.map((e) => e.watchMs),
-          events.map((e) => e.requestId),
-          events.map((e) => iso(e.occurredAt)),
-          events.map((e) => iso(e.receivedAt)),
-          events.map((e) => e.userSeq),
-        ],
-        true,
-      );
-      return result.affected ?? 0;
-    } finally {
-      await runner.release();
-    }
+    const [{ inserted }]: { inserted: number }[] = await this.db.query(
+      `WITH rows AS (
+         INSERT INTO interactions (event_id, user_id, video_id, type, watch_ms, request_id, occurred_at, received_at, user_seq)
+         SELECT e, u, v, t, w, r, to_timestamp(o / 1000.0), to_timestamp(a / 1000.0), s
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::float8[], $8::float8[], $9::bigint[])
+           AS x(e, u, v, t, w, r, o, a, s)
+         ON CONFLICT (user_id, event_id) DO NOTHING
+         RETURNING 1)
+       SELECT count(*)::int AS inserted FROM rows`,
+      [
+        events.map((e) => e.eventId),
+        events.map((e) => e.userId),
+        events.map((e) => e.videoId),
+        events.map((e) => e.type),
+        events.map((e) => e.watchMs),
+        events.map((e) => e.requestId),
+        events.map((e) => e.occurredAt),
+        events.map((e) => e.receivedAt),
+        events.map((e) => e.userSeq),
+      ],
+    );
+    return inserted;
   }
 
   /**

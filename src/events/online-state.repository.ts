@@ -87,21 +87,30 @@ export class OnlineStateRepository {
     return ok === 1;
   }
 
-  /** Applies each video's events exactly once; returns each video's trend scores afterwards (null if none). */
+  /**
+   * Applies each video's events exactly once; returns each video's trend scores afterwards
+   * (null if none). One script call for all the videos on a single node; one per video on
+   * a cluster, where a script may only touch one slot.
+   */
   async applyVideos(updates: VideoUpdate[], now: number): Promise<([number, number] | null)[]> {
-    const blobs = await Promise.all(
-      updates.map((u) => {
+    const groups = this.redis instanceof Cluster ? updates.map((u) => [u]) : [updates];
+    const results = await Promise.all(
+      groups.map((group) => {
+        const keys: string[] = [];
         const args: (string | number)[] = [now, this.markerWindowMs, VIDEO_STAT_FIELDS.length];
-        for (const e of u.events) args.push(e.marker, e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', ...e.delta);
-        return this.redis.rrApplyVideoBuffer(
-          this.keys.videoStats(u.videoId),
-          this.keys.videoAppliedEvents(u.videoId),
-          this.keys.videoTrend(u.videoId),
-          ...args,
-        );
+        for (const u of group) {
+          keys.push(this.keys.videoStats(u.videoId), this.keys.videoAppliedEvents(u.videoId), this.keys.videoTrend(u.videoId));
+          args.push(u.events.length);
+          for (const e of u.events) {
+            const pairs: number[] = [];
+            for (let f = 0; f < e.delta.length; f++) if (e.delta[f] !== 0) pairs.push(f + 1, e.delta[f]);
+            args.push(e.marker, e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', pairs.length / 2, ...pairs);
+          }
+        }
+        return this.redis.rrApplyVideosBuffer(keys.length, ...keys, ...args);
       }),
     );
-    return blobs.map((b) => decodeTrend(b));
+    return results.flat().map((b) => decodeTrend(b));
   }
 
   /**
@@ -116,8 +125,10 @@ export class OnlineStateRepository {
         const key = this.keys.trending(w);
         const args: (string | number)[] = [];
         for (const e of entries) args.push(e.trend[i], e.videoId);
-        await this.redis.zadd(key, 'GT', ...args);
-        await this.redis.zremrangebyrank(key, 0, -(this.config.TRENDING_MAX + 1));
+        await Promise.all([
+          this.redis.zadd(key, 'GT', ...args),
+          this.redis.zremrangebyrank(key, 0, -(this.config.TRENDING_MAX + 1)),
+        ]);
       }),
     );
   }

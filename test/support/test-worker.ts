@@ -19,7 +19,7 @@ export async function createTestWorker(): Promise<INestApplicationContext> {
 /** Waits until the given queues have nothing waiting, delayed or active; throws after `timeoutMs`. */
 export async function waitForQueuesIdle(
   app: INestApplicationContext,
-  names: QueueName[] = [QueueName.Events, QueueName.Interactions],
+  names: QueueName[] = [QueueName.Events],
   timeoutMs = 20_000,
 ): Promise<void> {
   const queues = names.map((n) => app.get<Queue>(getQueueToken(n), { strict: false }));

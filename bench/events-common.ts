@@ -1,0 +1,129 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { Pool } from 'pg';
+import { AppConfig } from '../src/config/app-config';
+import { redisOptionsFromUrl } from '../src/redis/redis-connection';
+
+/** Helpers shared by the event pipeline benchmarks (bench/events-*.ts). */
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+export function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Starts `node dist/src/<entry>.js` with extra env; output goes to the bench's stderr when BENCH_VERBOSE is set. */
+export function startProcess(entry: 'main' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src', `${entry}.js`)], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== null) log(`${entry} exited with ${code}`);
+  });
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function tokens(config: AppConfig, userIds: string[]): Promise<string[]> {
+  const key = new TextEncoder().encode(config.JWT_SECRET);
+  return Promise.all(
+    userIds.map((sub) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(key)),
+  );
+}
+
+/** Ids of active videos in the configured database (the benchmark needs a seeded catalog). */
+export async function videoIds(config: AppConfig, limit = 5000): Promise<string[]> {
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  try {
+    const { rows } = await pool.query(`SELECT id FROM videos WHERE status = 'active' ORDER BY id LIMIT $1`, [limit]);
+    if (rows.length === 0) throw new Error(`no videos in ${config.DATABASE_URL}: run npm run seed first`);
+    return rows.map((r: { id: string }) => r.id);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Deletes every key of a benchmark's Redis prefix (its own, never another run's). */
+export async function clearPrefix(config: AppConfig, prefix: string): Promise<void> {
+  if (!prefix.startsWith('rrbench')) throw new Error(`refusing to clear prefix ${prefix}`);
+  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  try {
+    for (const match of [`${prefix}:*`, `{${prefix}:bull}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes the interactions a benchmark wrote (its users are named `<prefix>-...`). */
+export async function deleteBenchInteractions(config: AppConfig, prefix: string): Promise<number> {
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  try {
+    const { rowCount } = await pool.query(`DELETE FROM interactions WHERE user_id LIKE $1`, [`${prefix}-%`]);
+    return rowCount ?? 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Parsed cumulative histogram buckets of one Prometheus metric (le -> count). */
+export function histogram(text: string, name: string): { le: number; count: number }[] {
+  const out: { le: number; count: number }[] = [];
+  const re = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm');
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
+  return out;
+}
+
+/** Quantile from cumulative buckets (linear within a bucket, as Prometheus' histogram_quantile does). */
+export function bucketQuantile(buckets: { le: number; count: number }[], q: number): number {
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of buckets) {
+    if (b.count >= rank) {
+      if (b.le === Infinity) return prevLe;
+      return prevLe + ((b.le - prevLe) * (rank - prevCount)) / Math.max(1, b.count - prevCount);
+    }
+    prevLe = b.le;
+    prevCount = b.count;
+  }
+  return prevLe;
+}

@@ -1,0 +1,209 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { CoreModule } from '../src/app/core.module';
+import { loadConfig } from '../src/config/app-config';
+import { QueuedEvent } from '../src/events/event-jobs';
+import { EventQueuesRepository } from '../src/events/event-queues.repository';
+import { EventsModule } from '../src/events/events.module';
+import { QueueName } from '../src/queue/queue.types';
+import { AnyRedis } from '../src/redis/redis-connection';
+import { REDIS } from '../src/redis/redis.constants';
+import {
+  bucketQuantile,
+  clearPrefix,
+  cpuSeconds,
+  deleteBenchInteractions,
+  histogram,
+  log,
+  startProcess,
+  stopProcess,
+  tokens,
+  videoIds,
+  waitForHttp,
+} from './events-common';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon');
+
+@Module({ imports: [CoreModule, EventsModule] })
+class BenchModule {}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+
+/** Redis server CPU seconds so far (includes anything else using this Redis at the time). */
+async function redisCpuSeconds(ctx: { get: (token: symbol) => AnyRedis }): Promise<number> {
+  const info = await ctx.get(REDIS).info('cpu');
+  const num = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return num('used_cpu_user') + num('used_cpu_sys');
+}
+
+/**
+ * Event processing: (1) throughput: a backlog of BENCH_EVENTS events from BENCH_USERS
+ * users is queued, then a worker process drains it (user state, video stats, trending,
+ * seen, and the Postgres log: a job completes only once all of it is written); (2) freshness: api + worker under a steady
+ * BENCH_RATE events/s over HTTP (batches of BENCH_FRESH_BATCH), read from the worker's
+ * reelrank_event_freshness_seconds histogram.
+ *
+ *   node dist/bench/events-worker.js   (env: BENCH_EVENTS=100000, BENCH_USERS=2000, BENCH_RATE=1000,
+ *                                       BENCH_FRESH_SECONDS=20, BENCH_PORT=3101, BENCH_METRICS_PORT=9465)
+ */
+async function main(): Promise<void> {
+  const prefix = 'rrbench-worker';
+  process.env.REDIS_PREFIX = prefix;
+  process.env.LOG_LEVEL = 'warn';
+  const config = loadConfig();
+  const total = Number(process.env.BENCH_EVENTS ?? 100_000);
+  const userCount = Number(process.env.BENCH_USERS ?? 2000);
+  const rate = Number(process.env.BENCH_RATE ?? 1000);
+  const freshSeconds = Number(process.env.BENCH_FRESH_SECONDS ?? 20);
+  const freshBatch = Number(process.env.BENCH_FRESH_BATCH ?? 10);
+  const port = Number(process.env.BENCH_PORT ?? 3101);
+  const metricsPort = Number(process.env.BENCH_METRICS_PORT ?? 9465);
+  const videos = await videoIds(config);
+  const users = Array.from({ length: userCount }, (_, i) => `${prefix}-u${i}`);
+
+  await clearPrefix(config, prefix);
+  await deleteBenchInteractions(config, prefix);
+  const ctx = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
+  const results: Record<string, unknown> = {};
+  try {
+    // (1) throughput
+    const queues = ctx.get(EventQueuesRepository);
+    const started = Date.now();
+    const perUser = Math.ceil(total / users.length);
+    let seq = 0;
+    for (let u = 0; u < users.length; u += 50) {
+      await Promise.all(
+        users.slice(u, u + 50).map((user) => {
+          const events: QueuedEvent[] = Array.from({ length: perUser }, (_, i) => {
+            const s = seq++;
+            return {
+              eventId: `e${s}`,
+              videoId: videos[(s * 7919) % videos.length],
+              type: i % 4 === 0 ? 'like' : i % 3 === 0 ? 'skip' : 'view',
+              watchMs: 3000 + (s % 20) * 500,
+              requestId: null,
+              occurredAt: started + i,
+              receivedAt: started,
+            };
+          });
+          return queues.enqueueApply(user, events);
+        }),
+      );
+    }
+    log(`queued ${seq} events in ${Date.now() - started} ms`);
+    const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
+    const worker = startProcess('worker', { REDIS_PREFIX: prefix, WORKER_METRICS_PORT: String(metricsPort) });
+    await waitForHttp(`http://127.0.0.1:${metricsPort}/metrics`);
+    const t0 = Date.now();
+    const cpu0 = cpuSeconds(worker.pid!);
+    const redisCpu0 = await redisCpuSeconds(ctx);
+    for (;;) {
+      const c = await eventsQueue.getJobCounts('waiting', 'active', 'delayed');
+      if (c.waiting + c.active + c.delayed === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const done = Date.now();
+    const workerCpu = cpuSeconds(worker.pid!) - cpu0;
+    const redisCpu = (await redisCpuSeconds(ctx)) - redisCpu0;
+    results.throughput = {
+      events: seq,
+      users: users.length,
+      eventsPerJob: Math.min(perUser, config.EVENTS_JOB_SIZE),
+      processedPerSec: Math.round(seq / ((done - t0) / 1000)),
+      workerCpuUsPerEvent: Math.round((workerCpu * 1e6) / seq),
+      redisCpuUsPerEvent: Math.round((redisCpu * 1e6) / seq),
+      deadLetters: await queues.deadLetterCounts(),
+    };
+    log(`throughput: ${JSON.stringify(results.throughput)}`);
+
+    // (2) freshness at a steady rate through the api
+    const api = startProcess('main', { REDIS_PREFIX: prefix, PORT: String(port) });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+      const auth = await tokens(config, users);
+      const before = histogram(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'reelrank_event_freshness_seconds');
+      // Same-run baseline: how long a bare Redis PING takes while this runs (CPU contention shows up here first).
+      const pings: number[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        const redis = ctx.get<AnyRedis>(REDIS);
+        while (sampling) {
+          const t = performance.now();
+          await redis.ping();
+          pings.push(performance.now() - t);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      let n = 0;
+      const res = await autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: 20,
+        duration: freshSeconds,
+        overallRate: Math.round(rate / freshBatch),
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/events',
+            setupRequest: (req: Record<string, unknown>) => {
+              const i = n++;
+              const now = new Date().toISOString();
+              const events = Array.from({ length: freshBatch }, (_, k) => ({
+                eventId: `f${i}-${k}`,
+                type: k % 3 === 0 ? 'like' : 'view',
+                videoId: videos[(i * 13 + k) % videos.length],
+                watchMs: 5000,
+                occurredAt: now,
+              }));
+              return {
+                ...req,
+                body: JSON.stringify({ events }),
+                headers: { 'content-type': 'application/json', authorization: `Bearer ${auth[i % auth.length]}` },
+              };
+            },
+          },
+        ],
+      });
+      sampling = false;
+      await sampler;
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = histogram(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'reelrank_event_freshness_seconds');
+      const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
+      const count = delta[delta.length - 1].count;
+      results.freshness = {
+        targetEventsPerSec: rate,
+        sentEventsPerSec: Math.round((res.requests.total * freshBatch) / freshSeconds),
+        applied: count,
+        p50Ms: +(bucketQuantile(delta, 0.5) * 1000).toFixed(1),
+        p90Ms: +(bucketQuantile(delta, 0.9) * 1000).toFixed(1),
+        p99Ms: +(bucketQuantile(delta, 0.99) * 1000).toFixed(1),
+        withinBucketMs: Object.fromEntries(delta.filter((b) => b.le <= 0.25).map((b) => [b.le * 1000, +(b.count / count).toFixed(4)])),
+        httpP50Ms: res.latency.p50,
+        httpP99Ms: res.latency.p99,
+        non2xx: res.non2xx,
+        baselineRedisPingP50Ms: +quantile(pings, 0.5).toFixed(2),
+        baselineRedisPingP99Ms: +quantile(pings, 0.99).toFixed(2),
+      };
+      log(`freshness: ${JSON.stringify(results.freshness)}`);
+    } finally {
+      await stopProcess(api);
+    }
+    await stopProcess(worker);
+  } finally {
+    await ctx.close();
+    await clearPrefix(config, prefix);
+    await deleteBenchInteractions(config, prefix);
+  }
+  process.stdout.write(`${JSON.stringify({ bench: 'events-worker', ...results })}\n`);
+}
+
+main().catch((err) => {
+  log(`events-worker failed: ${(err as Error).stack}`);
+  process.exit(1);
+});

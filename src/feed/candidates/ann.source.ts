@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { AnnIndexService } from '../ann/ann-index.service';
+import { CandidateContext, CandidateSource, SourceUnavailableError } from './candidate-source';
+
+/** Videos nearest to the user's taste embedding (personalised retrieval over the whole catalog). */
+@Injectable()
+export class AnnSource implements CandidateSource {
+  readonly name = 'ann';
+  readonly share = 0.35;
+
+  constructor(private readonly index: AnnIndexService) {}
+
+  fetch(ctx: CandidateContext): string[] {
+    if (!ctx.userHasEmbedding) return [];
+    const ids = this.index.search(ctx.user.embedding, ctx.limit);
+    if (ids === null) throw new SourceUnavailableError('ann_unavailable', 'the nearest-neighbour index is not built yet');
+    return ids;
+  }
+}

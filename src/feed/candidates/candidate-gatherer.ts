@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { AppConfig } from '../../config/app-config';
+import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
+import { CANDIDATE_SOURCES, CandidateContext, CandidateSource, SourceUnavailableError } from './candidate-source';
+
+export interface SourceResult {
+  source: string;
+  ids: string[];
+}
+
+/** Sources are asked for more than their share: filters (seen, served, ...) remove some. */
+const OVERFETCH = 1.3;
+
+/**
+ * Runs every candidate source in parallel, each under its time budget. A source that
+ * throws or misses its budget is left out of this request and counted; the rest serve.
+ */
+@Injectable()
+export class CandidateGatherer {
+  private readonly logger = new Logger(CandidateGatherer.name);
+
+  constructor(
+    @Inject(CANDIDATE_SOURCES) private readonly sources: CandidateSource[],
+    private readonly config: AppConfig,
+    private readonly metrics: FeedMetrics,
+  ) {}
+
+  get sourceNames(): string[] {
+    return this.sources.map((s) => s.name);
+  }
+
+  async gather(base: Omit<CandidateContext, 'limit'>, fallbacks: Set<FeedFallbackReason>): Promise<SourceResult[]> {
+    const total = this.config.FEED_CANDIDATES;
+    const runs = this.sources.map((source) =>
+      this.run(source, { ...base, limit: Math.ceil(source.share * total * OVERFETCH) }, fallbacks),
+    );
+    const results = await Promise.all(runs);
+    return results.filter((r): r is SourceResult => r !== null);
+  }
+
+  private run(
+    source: CandidateSource,
+    ctx: CandidateContext,
+    fallbacks: Set<FeedFallbackReason>,
+  ): SourceResult | null | Promise<SourceResult | null> {
+    const started = performance.now();
+    let out: string[] | Promise<string[]>;
+    try {
+      out = source.fetch(ctx);
+    } catch (err) {
+      return this.failed(source, err, fallbacks);
+    }
+    if (Array.isArray(out)) {
+      this.metrics.source(source.name, performance.now() - started);
+      return { source: source.name, ids: out };
+    }
+    const budget = source.budgetMs ?? this.config.FEED_BUDGET_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
+    return Promise.race([out, late]).then(
+      (ids) => {
+        clearTimeout(timer);
+        if (ids === 'late') {
+          (out as Promise<string[]>).catch(() => undefined);
+          this.metrics.sourceDropped(source.name, 'timeout');
+          return null;
+        }
+        this.metrics.source(source.name, performance.now() - started);
+        return { source: source.name, ids };
+      },
+      (err) => {
+        clearTimeout(timer);
+        return this.failed(source, err, fallbacks);
+      },
+    );
+  }
+
+  private failed(source: CandidateSource, err: unknown, fallbacks: Set<FeedFallbackReason>): null {
+    if (err instanceof SourceUnavailableError) {
+      fallbacks.add(err.reason);
+      return null;
+    }
+    this.metrics.sourceDropped(source.name, 'error');
+    this.logger.warn(`candidate source ${source.name} failed: ${(err as Error)?.message ?? err}`);
+    return null;
+  }
+}

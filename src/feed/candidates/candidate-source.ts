@@ -1,0 +1,47 @@
+import { UserState } from '../../features/user-state';
+import { FeedFallbackReason } from '../feed-metrics';
+
+/** What a candidate source knows about the request. */
+export interface CandidateContext {
+  readonly userId: string;
+  /** The user's online state (an empty state for a new user, or while Redis is unavailable). */
+  readonly user: UserState;
+  /** True when the user's taste embedding has any signal. */
+  readonly userHasEmbedding: boolean;
+  /** Creators the user follows: the online state's follows plus the follows table. */
+  readonly follows: ReadonlySet<string>;
+  /** Epoch ms of the request. */
+  readonly now: number;
+  /** Return at most this many ids. */
+  readonly limit: number;
+}
+
+/**
+ * One way of finding videos worth ranking for a user. Sources run in parallel; each
+ * has a time budget, and one that fails or runs late is left out of that request
+ * (and counted) while the others still serve. To add one: implement this, register
+ * the class in FeedModule's CANDIDATE_SOURCES list, give it a share.
+ */
+export interface CandidateSource {
+  /** Label reported with each item it found (`source` in the feed response and the impression log). */
+  readonly name: string;
+  /** Fraction of the request's candidate budget (FEED_CANDIDATES) asked from this source. */
+  readonly share: number;
+  /** Time budget in ms; defaults to FEED_BUDGET_MS. */
+  readonly budgetMs?: number;
+  /** Video ids, best first. In-memory sources may answer synchronously. */
+  fetch(ctx: CandidateContext): string[] | Promise<string[]>;
+}
+
+/** Injection token for the list of active sources, in priority order. */
+export const CANDIDATE_SOURCES = Symbol('CANDIDATE_SOURCES');
+
+/** Thrown by a source whose backing system is down; reported as a feed fallback with this reason. */
+export class SourceUnavailableError extends Error {
+  constructor(
+    readonly reason: FeedFallbackReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

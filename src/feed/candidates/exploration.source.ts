@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { CatalogListsService } from '../catalog-lists.service';
+import { CandidateContext, CandidateSource } from './candidate-source';
+
+/**
+ * New videos that have had few impressions (under FEED_EXPLORATION_IMPRESSION_CAP),
+ * least exposed first, from a random window so exposure spreads over users.
+ * The reranker reserves page slots for them.
+ */
+@Injectable()
+export class ExplorationSource implements CandidateSource {
+  readonly name = 'exploration';
+  readonly share = 0.1;
+
+  constructor(private readonly lists: CatalogListsService) {}
+
+  fetch(ctx: CandidateContext): string[] {
+    const pool = this.lists.current.exploration;
+    if (pool.length <= ctx.limit) return pool.slice();
+    // Half from the least exposed, half from a random window of the rest.
+    const head = Math.ceil(ctx.limit / 2);
+    const out = pool.slice(0, head);
+    const rest = pool.length - head;
+    const start = Math.floor(Math.random() * rest);
+    for (let i = 0; out.length < ctx.limit; i++) out.push(pool[head + ((start + i) % rest)]);
+    return out;
+  }
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { CatalogListsService } from '../catalog-lists.service';
+import { TrendingCacheService } from '../trending-cache.service';
+import { CandidateContext, CandidateSource } from './candidate-source';
+
+/** What is trending now (event pipeline's decayed counters); all-time popularity when nothing trends yet. */
+@Injectable()
+export class TrendingSource implements CandidateSource {
+  readonly name = 'trending';
+  readonly share = 0.2;
+
+  constructor(
+    private readonly trending: TrendingCacheService,
+    private readonly lists: CatalogListsService,
+  ) {}
+
+  fetch(ctx: CandidateContext): string[] {
+    const ids = this.trending.ids.length > 0 ? this.trending.ids : this.lists.fallback;
+    return ids.slice(0, ctx.limit);
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+
+/** Where a client is in its feed session. */
+export interface FeedCursor {
+  session: string;
+  /** Pages served so far in this session. */
+  page: number;
+  /** Degraded mode only: how far the session has walked the in-memory fallback list. */
+  offset: number;
+  /** Epoch ms the cursor was issued. */
+  issuedAt: number;
+}
+
+export class InvalidCursorError extends Error {}
+
+const SIGNATURE_BYTES = 16;
+
+/**
+ * Opaque paging cursors: base64url JSON plus an HMAC (keyed from JWT_SECRET) over the
+ * payload and the user id, so a cursor cannot be forged, edited or used by another
+ * user, and expires with its session.
+ */
+@Injectable()
+export class FeedCursorCodec {
+  private readonly key: Buffer;
+  private readonly ttlMs: number;
+
+  constructor(config: AppConfig) {
+    this.key = createHash('sha256').update(`reelrank-feed-cursor\0${config.JWT_SECRET}`).digest();
+    this.ttlMs = config.FEED_SESSION_TTL_S * 1000;
+  }
+
+  newSession(): string {
+    return randomBytes(12).toString('base64url');
+  }
+
+  encode(cursor: FeedCursor, userId: string): string {
+    const payload = Buffer.from(JSON.stringify([cursor.session, cursor.page, cursor.offset, cursor.issuedAt])).toString('base64url');
+    return `${payload}.${this.sign(payload, userId).toString('base64url')}`;
+  }
+
+  decode(raw: string, userId: string, now = Date.now()): FeedCursor {
+    const dot = raw.indexOf('.');
+    if (dot <= 0) throw new InvalidCursorError('cursor is malformed');
+    const payload = raw.slice(0, dot);
+    const given = Buffer.from(raw.slice(dot + 1), 'base64url');
+    if (given.length !== SIGNATURE_BYTES || !timingSafeEqual(given, this.sign(payload, userId))) {
+      throw new InvalidCursorError('cursor is not valid for this user');
+    }
+    let fields: unknown;
+    try {
+      fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw new InvalidCursorError('cursor is malformed');
+    }
+    if (
+      !Array.isArray(fields) ||
+      fields.length !== 4 ||
+      typeof fields[0] !== 'string' ||
+      !fields.slice(1).every((n) => Number.isSafeInteger(n) && n >= 0)
+    ) {
+      throw new InvalidCursorError('cursor is malformed');
+    }
+    const [session, page, offset, issuedAt] = fields as [string, number, number, number];
+    if (now - issuedAt > this.ttlMs) throw new InvalidCursorError('cursor has expired: start a new feed session');
+    return { session, page, offset, issuedAt };
+  }
+
+  private sign(payload: string, userId: string): Buffer {
+    return createHmac('sha256', this.key).update(userId).update('\0').update(payload).digest().subarray(0, SIGNATURE_BYTES);
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.constants';
+import { AnyRedis } from '../redis/redis-connection';
+import { RedisKeys } from '../redis/redis-keys';
+import { guardRedis } from './redis-guard';
+
+/** The most recent watched videos read per request (the event pipeline caps the set itself). */
+export const SEEN_READ_MAX = 2000;
+
+export interface UserReads {
+  /** Encoded UserState, or null for a user with no events yet. */
+  state: string | null;
+  seen: string[];
+  served: string[];
+}
+
+/**
+ * The feed's Redis I/O, two round trips per request: everything about the user in
+ * one pipeline (all in the user's hash slot), then the candidates' packed stats in
+ * one MGET. Every call runs under the Redis budget (see guardRedis).
+ */
+@Injectable()
+export class FeedStateRepository {
+  private readonly budgetMs: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: AnyRedis,
+    private readonly keys: RedisKeys,
+    private readonly config: AppConfig,
+  ) {
+    this.budgetMs = config.FEED_REDIS_BUDGET_MS;
+  }
+
+  /** Round trip 1: user state, watched videos, and the ids already served in this session. */
+  readUser(userId: string, sessionId: string | null): Promise<UserReads> {
+    return guardRedis(this.redis, this.budgetMs, async () => {
+      const pipeline = this.redis.pipeline().get(this.keys.userFeatures(userId)).zrange(this.keys.userSeen(userId), 0, SEEN_READ_MAX - 1, 'REV');
+      if (sessionId) pipeline.smembers(this.keys.userServed(userId, sessionId));
+      const results = (await pipeline.exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+      return {
+        state: results[0][1] as string | null,
+        seen: results[1][1] as string[],
+        served: sessionId ? (results[2][1] as string[]) : [],
+      };
+    });
+  }
+
+  /** Round trip 2: packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none). */
+  readStats(videoIds: string[]): Promise<(Buffer | null)[]> {
+    const keys = videoIds.map((id) => this.keys.videoStats(id));
+    return guardRedis(this.redis, this.budgetMs, () =>
+      this.redis instanceof Cluster
+        ? // Each video's stats live in their own slot: a cluster cannot MGET across slots.
+          Promise.all(keys.map((k) => this.redis.getBuffer(k)))
+        : this.redis.mgetBuffer(...keys),
+    );
+  }
+
+  /** Adds the ids served on this page to the session's served set (which expires with the session). */
+  async rememberServed(userId: string, sessionId: string, videoIds: string[]): Promise<void> {
+    if (videoIds.length === 0) return;
+    const key = this.keys.userServed(userId, sessionId);
+    await guardRedis(this.redis, this.budgetMs, async () => {
+      const results = (await this.redis.pipeline().sadd(key, ...videoIds).expire(key, this.config.FEED_SESSION_TTL_S).exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export const VIDEO_ID_PATTERN = /^[A-Za-z0-9_:.-]{1,64}$/;
+export const EXCLUDE_MAX = 200;
+
+const splitIds = ({ value }: { value: unknown }) => {
+  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
+  return parts.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
+};
+
+export class FeedQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page; omit to start a new session' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by this endpoint' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: `comma-separated video ids not to show (at most ${EXCLUDE_MAX})`, type: String })
+  @IsOptional()
+  @Transform(splitIds)
+  @IsArray()
+  @ArrayMaxSize(EXCLUDE_MAX)
+  @Matches(VIDEO_ID_PATTERN, { each: true, message: 'exclude must hold video ids (1-64 chars of A-Z a-z 0-9 _ : . -)' })
+  exclude: string[] = [];
+}
+
+export class FeedItemDto {
+  @ApiProperty() videoId: string;
+  @ApiProperty() creatorId: string;
+  @ApiProperty() category: string;
+  @ApiProperty() title: string;
+  @ApiProperty() durationMs: number;
+  @ApiProperty({ description: 'ranking score (blend of the model heads)' }) score: number;
+  @ApiProperty({ description: 'candidate source that found it: ann, trending, fresh, followed, category, exploration, popular' })
+  source: string;
+}
+
+export class FeedResponseDto {
+  @ApiProperty({ description: 'send it back with events (requestId) to attribute engagement' }) requestId: string;
+  @ApiProperty({ type: [FeedItemDto] }) items: FeedItemDto[];
+  @ApiProperty({ description: 'opaque; pass as `cursor` for the next page of this session' }) nextCursor: string;
+}

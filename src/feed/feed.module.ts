@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
+import { RankingModule } from '../ranking/ranking.module';
+import { AnnIndexService } from './ann/ann-index.service';
+import { AnnSource } from './candidates/ann.source';
+import { CategoryAffinitySource } from './candidates/category-affinity.source';
+import { CandidateGatherer } from './candidates/candidate-gatherer';
+import { CANDIDATE_SOURCES, CandidateSource } from './candidates/candidate-source';
+import { ExplorationSource } from './candidates/exploration.source';
+import { FollowedCreatorsSource } from './candidates/followed-creators.source';
+import { FreshSource } from './candidates/fresh.source';
+import { TrendingSource } from './candidates/trending.source';
+import { CatalogListsService } from './catalog-lists.service';
+import { FeedCursorCodec } from './feed-cursor';
+import { FeedMetrics } from './feed-metrics';
+import { FeedStateRepository } from './feed-state.repository';
+import { FeedController } from './feed.controller';
+import { FeedService } from './feed.service';
+import { ImpressionLogger } from './impression-logger.service';
+import { Reranker } from './reranker';
+import { TrendingCacheService } from './trending-cache.service';
+import { UserGraphRepository } from './user-graph.repository';
+
+/** The candidate sources, in priority order (an id found by several is credited to the first). */
+const SOURCES = [AnnSource, TrendingSource, CategoryAffinitySource, FollowedCreatorsSource, FreshSource, ExplorationSource];
+
+@Module({
+  imports: [CatalogModule, RankingModule],
+  controllers: [FeedController],
+  providers: [
+    ...SOURCES,
+    { provide: CANDIDATE_SOURCES, inject: SOURCES, useFactory: (...sources: CandidateSource[]) => sources },
+    AnnIndexService,
+    CatalogListsService,
+    TrendingCacheService,
+    FeedStateRepository,
+    UserGraphRepository,
+    CandidateGatherer,
+    Reranker,
+    FeedCursorCodec,
+    FeedMetrics,
+    ImpressionLogger,
+    FeedService,
+  ],
+})
+export class FeedModule {}

@@ -1,0 +1,149 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config';
+import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from './impression-copy';
+
+const BATCH_MAX = 5000;
+/** Beyond this many unwritten rows (Postgres down for long), the oldest are dropped and counted. */
+const BUFFER_MAX = 500_000;
+const SHUTDOWN_DEADLINE_MS = 15_000;
+const RETRY_MAX_MS = 30_000;
+
+const COLUMNS = IMPRESSION_COLUMNS.join(', ');
+
+/**
+ * Writes feed impressions to Postgres off the request path: requests append rows to
+ * an in-memory buffer; a timer flushes it in batches (binary COPY into a staging
+ * table, then INSERT ... ON CONFLICT DO NOTHING, so a retried batch cannot
+ * duplicate). Failed batches are retried with backoff; on shutdown, after the HTTP
+ * server has stopped, everything buffered is flushed. Uses its own small pool so it
+ * never competes with request-path queries and outlives TypeORM's shutdown.
+ */
+@Injectable()
+export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ImpressionLogger.name);
+  private readonly pool: Pool;
+  private buffer: ImpressionRow[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private retryAt = 0;
+  private retryDelay = 0;
+  private readonly written: Counter;
+  private readonly dropped: Counter;
+  private readonly buffered: Gauge;
+  private readonly flushSeconds: Histogram;
+
+  constructor(
+    private readonly config: AppConfig,
+    registry: Registry,
+  ) {
+    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
+    this.pool.on('error', (err) => this.logger.warn(`impression pool: ${err.message}`));
+    this.written = new Counter({ name: 'reelrank_impressions_written_total', help: 'Impressions written to Postgres', registers: [registry] });
+    this.dropped = new Counter({
+      name: 'reelrank_impressions_dropped_total',
+      help: 'Impressions dropped because Postgres was unavailable for too long',
+      registers: [registry],
+    });
+    this.buffered = new Gauge({
+      name: 'reelrank_impressions_buffered',
+      help: 'Impressions waiting to be written',
+      registers: [registry],
+      collect: () => this.buffered.set(this.buffer.length),
+    });
+    this.flushSeconds = new Histogram({
+      name: 'reelrank_impressions_flush_seconds',
+      help: 'Duration of one impression batch write',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    });
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.IMPRESSION_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
+    while (this.buffer.length > 0 && Date.now() < deadline) {
+      this.retryAt = 0;
+      await this.flush();
+      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    if (this.buffer.length > 0) {
+      this.logger.error(`shutting down with ${this.buffer.length} impressions unwritten (Postgres unavailable)`);
+      this.dropped.inc(this.buffer.length);
+    }
+    await this.pool.end();
+  }
+
+  /** Queues rows for writing; never waits and never throws. */
+  log(rows: ImpressionRow[]): void {
+    for (const r of rows) this.buffer.push(r);
+    if (this.buffer.length > BUFFER_MAX) {
+      const excess = this.buffer.length - BUFFER_MAX;
+      this.buffer.splice(0, excess);
+      this.dropped.inc(excess);
+      this.logger.warn(`impression buffer full: dropped the ${excess} oldest`);
+    }
+  }
+
+  /** Writes what is buffered (one batch at a time); resolves when done or failed. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0 && Date.now() >= this.retryAt) {
+      const batch = this.buffer.slice(0, BATCH_MAX);
+      const started = Date.now();
+      try {
+        await this.write(batch);
+        this.buffer.splice(0, batch.length);
+        this.written.inc(batch.length);
+        this.flushSeconds.observe((Date.now() - started) / 1000);
+        this.retryDelay = 0;
+      } catch (err) {
+        this.retryDelay = Math.min(RETRY_MAX_MS, Math.max(500, this.retryDelay * 2));
+        this.retryAt = Date.now() + this.retryDelay;
+        this.logger.warn(`writing ${batch.length} impressions failed (retry in ${this.retryDelay} ms): ${(err as Error).message}`);
+        return;
+      }
+    }
+  }
+
+  private async write(rows: ImpressionRow[]): Promise<void> {
+    const client = await this.pool.connect();
+    // A connection dying between statements must fail this batch, not crash the process.
+    const onError = (err: Error) => this.logger.warn(`impression connection lost: ${err.message}`);
+    client.on('error', onError);
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS impressions_staging ON COMMIT DELETE ROWS AS SELECT ${COLUMNS} FROM impressions WITH NO DATA`,
+      );
+      await pipeline(
+        Readable.from([encodeImpressionsCopy(rows)]),
+        client.query(copyFrom(`COPY impressions_staging (${COLUMNS}) FROM STDIN (FORMAT binary)`)),
+      );
+      await client.query(
+        `INSERT INTO impressions (${COLUMNS}) SELECT ${COLUMNS} FROM impressions_staging ON CONFLICT (request_id, position) DO NOTHING`,
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { AppConfig } from '../config/app-config';
+import { CatalogVideo } from '../features/catalog-video';
+import { emptyVideoStats } from '../features/video-stats';
+import { Reranker } from './reranker';
+
+const video = (id: number, creator: string, category: string): CatalogVideo => ({
+  id: `v${id}`,
+  creatorId: creator,
+  title: '',
+  category,
+  tags: [],
+  durationMs: 1000,
+  createdAt: 0,
+  embedding: null,
+  active: true,
+});
+
+describe(Reranker.name, () => {
+  const reranker = new Reranker(Object.assign(new AppConfig(), { FEED_MAX_PER_CREATOR: 2, FEED_EXPLORATION_SHARE: 0.2 }));
+
+  it('orders by score while capping items per creator and per category', () => {
+    // Ten items of creator a (best scores), then one each of other creators and categories.
+    const videos = [
+      ...Array.from({ length: 10 }, (_, i) => video(i, 'a', 'dance')),
+      ...Array.from({ length: 10 }, (_, i) => video(10 + i, `c${i}`, i < 4 ? 'dance' : `cat${i}`)),
+    ];
+    const scores = Float32Array.from(videos, (_, i) => 100 - i);
+    const picks = reranker.rerank({ videos, sources: videos.map(() => 'ann'), scores, stats: null }, { ...reranker.options(10), explorationSlots: 0 });
+    const page = picks.map((i) => videos[i]);
+    expect(page).toHaveLength(10);
+    expect(page.filter((v) => v.creatorId === 'a')).toHaveLength(2);
+    expect(page.filter((v) => v.category === 'dance').length).toBeLessThanOrEqual(4);
+    expect(picks.slice(0, 2)).toEqual([0, 1]);
+  });
+
+  it('relaxes the caps only when the candidates cannot fill the page otherwise', () => {
+    const videos = Array.from({ length: 6 }, (_, i) => video(i, 'a', 'dance'));
+    const scores = Float32Array.from(videos, (_, i) => 10 - i);
+    const picks = reranker.rerank({ videos, sources: videos.map(() => 'ann'), scores, stats: null }, reranker.options(5));
+    expect(picks).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('reserves exploration slots spread through the page, for videos under the impression cap', () => {
+    const videos = Array.from({ length: 30 }, (_, i) => video(i, `c${i}`, `cat${i % 10}`));
+    const sources = videos.map((_, i) => (i >= 20 ? 'exploration' : 'ann'));
+    const scores = Float32Array.from(videos, (_, i) => 100 - i);
+    const stats = videos.map((_, i) => ({ ...emptyVideoStats(), impressions: i === 20 ? 10_000 : 3 }));
+    const picks = reranker.rerank({ videos, sources, scores, stats }, reranker.options(10));
+    expect(picks).toHaveLength(10);
+    const explored = picks.filter((i) => sources[i] === 'exploration');
+    expect(explored).toEqual([21, 22]);
+    expect(picks.indexOf(21)).toBe(3);
+    expect(picks.indexOf(22)).toBe(6);
+  });
+});

@@ -1,0 +1,74 @@
+import { performance } from 'node:perf_hooks';
+import { FeatureDefinition } from '../features/feature-registry';
+import { buildFeatureMatrix, resolveFeatures } from '../features/feature-spec';
+import { Float32Pool } from './float32-pool';
+import { Ranker, RankRequest, RankResult } from './ranker';
+
+/** Each objective's best model-free estimate: the video's smoothed rate for it. */
+const HEAD_RATE_FEATURES: Record<string, string> = {
+  like: 'video_like_rate',
+  complete: 'video_complete_rate',
+  share: 'video_share_rate',
+  skip: 'video_skip_rate',
+};
+
+/** Personal affinity on top of the popularity estimates. */
+const AFFINITY_TERMS: [string, number][] = [
+  ['user_video_cosine', 0.5],
+  ['user_category_share', 0.4],
+  ['user_follows_creator', 0.3],
+  ['video_impressions_log', 0.01],
+];
+
+export const HEURISTIC_VERSION = 'heuristic';
+
+/**
+ * Ranking with no model (none active yet, or it failed): the blend of the videos'
+ * smoothed engagement rates with the same head weights as the model, plus the
+ * user's taste, category and follow affinity. Cold users get popularity.
+ */
+export class HeuristicRanker implements Ranker {
+  readonly version = HEURISTIC_VERSION;
+  readonly featureNames: readonly string[];
+  private readonly features: FeatureDefinition[];
+  private readonly coefficients: Float32Array;
+  private readonly matrices: Float32Pool;
+  private readonly scoreBuffers: Float32Pool;
+
+  constructor(weights: ReadonlyMap<string, number>, maxRows: number) {
+    const terms: [string, number][] = [
+      ...Object.entries(HEAD_RATE_FEATURES).map(([head, feature]): [string, number] => [feature, weights.get(head) ?? 0]),
+      ...AFFINITY_TERMS,
+    ];
+    this.featureNames = terms.map(([name]) => name);
+    this.features = resolveFeatures({ input: 'x', output: 'y', features: [...this.featureNames], heads: ['score'] });
+    this.coefficients = Float32Array.from(terms, ([, w]) => w);
+    this.matrices = new Float32Pool(maxRows * this.features.length);
+    this.scoreBuffers = new Float32Pool(maxRows);
+  }
+
+  rank(request: RankRequest): Promise<RankResult> {
+    const started = performance.now();
+    const n = request.videos.length;
+    const width = this.features.length;
+    const matrix = this.matrices.acquire(n * width);
+    const scores = this.scoreBuffers.acquire(n);
+    buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < width; j++) s += this.coefficients[j] * matrix[i * width + j];
+      scores[i] = s;
+    }
+    return Promise.resolve({
+      scores,
+      features: matrix,
+      width,
+      version: this.version,
+      computeMs: performance.now() - started,
+      release: () => {
+        this.matrices.release(matrix);
+        this.scoreBuffers.release(scores);
+      },
+    });
+  }
+}

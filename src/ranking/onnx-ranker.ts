@@ -1,0 +1,168 @@
+import { performance } from 'node:perf_hooks';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { FeatureDefinition } from '../features/feature-registry';
+import { buildFeatureMatrix, FeatureSpec, resolveFeatures } from '../features/feature-spec';
+import { blendHeads, weightsForHeads } from './head-weights';
+import { Float32Pool } from './float32-pool';
+import { Ranker, RankRequest, RankResult } from './ranker';
+
+export class ModelRejectedError extends Error {
+  constructor(
+    readonly reason: 'checksum' | 'spec' | 'load' | 'warmup',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One thread per session: the api serves many small batches concurrently on a 2-core budget. */
+const SESSION_OPTIONS: InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+
+/**
+ * Serves one ONNX model: builds the feature matrix its spec names, runs one
+ * batched inference and blends the heads. Retired after a swap once its last
+ * in-flight request finishes.
+ */
+export class OnnxRanker implements Ranker {
+  readonly featureNames: readonly string[];
+  private readonly features: FeatureDefinition[];
+  private readonly width: number;
+  private readonly heads: number;
+  private readonly headWeights: Float32Array;
+  private readonly matrices: Float32Pool;
+  private readonly scoreBuffers: Float32Pool;
+  private inflight = 0;
+  private retired = false;
+  private released = false;
+
+  private constructor(
+    readonly version: string,
+    readonly spec: FeatureSpec,
+    private readonly session: InferenceSession,
+    weights: ReadonlyMap<string, number>,
+    maxRows: number,
+  ) {
+    this.features = resolveFeatures(spec);
+    this.featureNames = [...spec.features];
+    this.width = this.features.length;
+    this.heads = spec.heads.length;
+    this.headWeights = weightsForHeads(spec.heads, weights);
+    this.matrices = new Float32Pool(maxRows * this.width);
+    this.scoreBuffers = new Float32Pool(maxRows);
+  }
+
+  /**
+   * Loads the model and proves it can serve: the spec's input and output exist and
+   * a warm-up batch of `maxRows` rows returns [rows, heads] finite scores.
+   */
+  static async create(
+    version: string,
+    artifact: Uint8Array,
+    spec: FeatureSpec,
+    weights: ReadonlyMap<string, number>,
+    maxRows: number,
+  ): Promise<OnnxRanker> {
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(artifact, SESSION_OPTIONS);
+    } catch (err) {
+      throw new ModelRejectedError('load', `onnxruntime could not load the model: ${(err as Error).message}`);
+    }
+    const ranker = new OnnxRanker(version, spec, session, weights, maxRows);
+    try {
+      if (!session.inputNames.includes(spec.input)) {
+        throw new ModelRejectedError('spec', `model has no input "${spec.input}" (inputs: ${session.inputNames.join(', ')})`);
+      }
+      if (!session.outputNames.includes(spec.output)) {
+        throw new ModelRejectedError('spec', `model has no output "${spec.output}" (outputs: ${session.outputNames.join(', ')})`);
+      }
+      await ranker.warm(maxRows);
+      return ranker;
+    } catch (err) {
+      await session.release();
+      if (err instanceof ModelRejectedError) throw err;
+      throw new ModelRejectedError('warmup', `warm-up inference failed: ${(err as Error).message}`);
+    }
+  }
+
+  async rank(request: RankRequest): Promise<RankResult> {
+    const n = request.videos.length;
+    const matrix = this.matrices.acquire(n * this.width);
+    const scores = this.scoreBuffers.acquire(n);
+    this.inflight++;
+    let computeMs: number;
+    try {
+      const started = performance.now();
+      buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix);
+      computeMs = performance.now() - started;
+      const { probs, inferenceMs } = await this.run(matrix, n);
+      const blendStarted = performance.now();
+      blendHeads(probs, n, this.headWeights, scores);
+      computeMs += inferenceMs + performance.now() - blendStarted;
+    } catch (err) {
+      this.matrices.release(matrix);
+      this.scoreBuffers.release(scores);
+      throw err;
+    } finally {
+      this.inflight--;
+      if (this.retired && this.inflight === 0) void this.dispose();
+    }
+    return {
+      scores,
+      features: matrix,
+      width: this.width,
+      version: this.version,
+      computeMs,
+      release: () => {
+        this.matrices.release(matrix);
+        this.scoreBuffers.release(scores);
+      },
+    };
+  }
+
+  /** Stops taking new work; the session is released when the last in-flight request is done. */
+  retire(): void {
+    this.retired = true;
+    if (this.inflight === 0) void this.dispose();
+  }
+
+  /**
+   * onnxruntime-node runs the session on a setImmediate; one queued just before it
+   * marks when it starts, so `inferenceMs` excludes time spent waiting behind other work.
+   */
+  private async run(matrix: Float32Array, rows: number): Promise<{ probs: Float32Array; inferenceMs: number }> {
+    const input = new Tensor('float32', matrix.subarray(0, rows * this.width), [rows, this.width]);
+    let startedAt = performance.now();
+    setImmediate(() => (startedAt = performance.now()));
+    const output = (await this.session.run({ [this.spec.input]: input }, [this.spec.output]))[this.spec.output];
+    const inferenceMs = performance.now() - startedAt;
+    if (output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== this.heads) {
+      throw new Error(`model returned ${output.type} [${output.dims.join(', ')}], spec expects float32 [${rows}, ${this.heads}]`);
+    }
+    return { probs: output.data as Float32Array, inferenceMs };
+  }
+
+  private async warm(rows: number): Promise<void> {
+    const matrix = this.matrices.acquire(rows * this.width);
+    try {
+      matrix.fill(0.5);
+      const { probs } = await this.run(matrix, rows);
+      for (let i = 0; i < rows * this.heads; i++) {
+        if (!Number.isFinite(probs[i])) throw new ModelRejectedError('warmup', 'warm-up produced non-finite scores');
+      }
+    } finally {
+      this.matrices.release(matrix);
+    }
+  }
+
+  private async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}

@@ -1,0 +1,37 @@
+import { CatalogVideo } from '../features/catalog-video';
+import { UserContext } from '../features/feature-registry';
+import { VideoStats } from '../features/video-stats';
+
+export interface RankRequest {
+  user: UserContext;
+  videos: CatalogVideo[];
+  /** Index-aligned with `videos`. */
+  stats: VideoStats[];
+}
+
+export interface RankResult {
+  /** Blended score per candidate, index-aligned with the request's videos (may be longer: read the first n). */
+  scores: Float32Array;
+  /** Row-major inputs the ranker saw, `width` values per candidate, for the impression log. */
+  features: Float32Array;
+  width: number;
+  /** What produced the scores: a model_versions id, or `heuristic`. */
+  version: string;
+  /** Time spent computing (feature matrix, inference, blend), not waiting in the event loop. */
+  computeMs: number;
+  /** Hands the buffers back for reuse; read nothing from this result afterwards. */
+  release(): void;
+}
+
+/**
+ * Scores candidates for one user. The default implementation runs the active ONNX
+ * model (see ModelRuntime); a fork can serve another kind of model by implementing
+ * this and returning it from ModelRuntime.
+ */
+export interface Ranker {
+  /** Reported with every impression so training knows which ranker served it. */
+  readonly version: string;
+  /** Names of the columns of `RankResult.features`, in order. */
+  readonly featureNames: readonly string[];
+  rank(request: RankRequest): Promise<RankResult>;
+}
