@@ -8,6 +8,7 @@ import { parseHeadWeights } from '../ranking/head-weights';
 import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
+import { readBlobs } from '../redis/read-blobs';
 import { guardRedis } from './redis-guard';
 import { topK } from './top-k';
 
@@ -106,7 +107,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     const impressions = new Map<string, number>();
     for (let start = 0; start < ids.length; start += STATS_CHUNK) {
       const chunk = ids.slice(start, start + STATS_CHUNK);
-      const blobs = await guardRedis(this.redis, 5000, () => this.redis.mgetBuffer(...chunk.map((id) => this.keys.videoStats(id))));
+      const blobs = await guardRedis(this.redis, 5000, () => readBlobs(this.redis, chunk.map((id) => this.keys.videoStats(id))));
       blobs.forEach((blob, i) => {
         if (!blob) return;
         const stats = decodeVideoStats(blob);

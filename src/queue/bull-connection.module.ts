@@ -2,7 +2,7 @@ import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConnectionOptions } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { createRedisClient } from '../redis/redis-connection';
+import { closeRedisClient, createRedisClient } from '../redis/redis-connection';
 
 export const BULL_CONNECTION = Symbol('BULL_CONNECTION');
 
@@ -29,8 +29,6 @@ export class BullConnectionModule implements OnApplicationShutdown {
   constructor(@Inject(BULL_CONNECTION) private readonly connection: ConnectionOptions) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.connection instanceof Cluster) {
-      await this.connection.quit().catch(() => (this.connection as Cluster).disconnect());
-    }
+    if (this.connection instanceof Cluster) await closeRedisClient(this.connection);
   }
 }

@@ -6,16 +6,18 @@ import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { EventType } from '../../src/database/entities/interaction.entity';
 import { ReplayService } from '../../src/events/replay.service';
+import { CatalogListsService } from '../../src/feed/catalog-lists.service';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { REDIS } from '../../src/redis/redis.constants';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog, snapshotOnlineState } from '../support/events';
 import { LocalRedisCluster, startRedisCluster } from '../support/redis-cluster';
+import { getFeed, metricValue, tokenFor } from '../support/feed-helpers';
 import { createTestApp } from '../support/test-app';
 import { createTestWorker, eventually, waitForQueuesIdle } from '../support/test-worker';
 
-/** The api and the worker, unchanged, on a 3-master Redis Cluster (REDIS_CLUSTER_NODES). */
+/** The api (ingest and feed) and the worker, unchanged, on a 3-master Redis Cluster (REDIS_CLUSTER_NODES). */
 describe('api and worker on Redis Cluster', () => {
   let cluster: LocalRedisCluster;
   let db: DataSource;
@@ -84,6 +86,29 @@ describe('api and worker on Redis Cluster', () => {
     const sizes = await Promise.all(masters.map((m) => m.dbsize()));
     expect(sizes).toHaveLength(3);
     for (const size of sizes) expect(size).toBeGreaterThan(10);
+  }, 60_000);
+
+  it('serves feeds from the cluster: popularity from every video stats blob, paging without repeats, no Redis degradation', async () => {
+    const lists = app.get(CatalogListsService);
+    await lists.refreshPopularity();
+    expect(lists.current.popular.length).toBeGreaterThan(0);
+
+    const userId = users[3];
+    const watched = new Set(eventsOf(3).map((e) => e.videoId));
+    const token = await tokenFor(app, userId);
+    const served: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 3; page++) {
+      const body = await getFeed(app, token, cursor ? { limit: 5, cursor } : { limit: 5 });
+      expect(body.items.length).toBeGreaterThan(0);
+      served.push(...body.items.map((i) => i.videoId));
+      cursor = body.nextCursor;
+    }
+    expect(new Set(served).size).toBe(served.length);
+    expect(served.filter((v) => watched.has(v))).toEqual([]);
+    expect(await metricValue(app, 'reelrank_feed_fallback_total', { reason: 'redis_unavailable' })).toBe(0);
+    expect(await metricValue(app, 'reelrank_feed_fallback_total', { reason: 'redis_timeout' })).toBe(0);
+    expect(await metricValue(app, 'reelrank_feed_source_dropped_total', { reason: 'error' })).toBe(0);
   }, 60_000);
 
   it('rebuilds the same state from the log with the replay command, scanning every master', async () => {
