@@ -2,17 +2,29 @@ import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { loadConfig } from '../../src/config/app-config';
 import { EventType } from '../../src/database/entities/interaction.entity';
+import { RedisKeys } from '../../src/redis/redis-keys';
+import { activateModel, registerModel, trainTestModel } from '../factories/model.factory';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { AppProcess, buildDist, freePort, scrapeMetric, spawnEntry, waitForHttp } from '../support/processes';
-import { clearTestRedis } from '../support/redis';
+import { clearTestRedis, createTestRedis } from '../support/redis';
 import { eventually } from '../support/test-worker';
 
 /**
  * Two api and two worker processes (the built dist, as deployed) on one Postgres,
  * one Redis and one prefix.
  */
+const models = ['mp-model-1', 'mp-model-2'].map((id, i) =>
+  trainTestModel({
+    id,
+    features: ['video_like_rate', 'user_video_cosine', 'video_skip_rate'],
+    heads: ['like', 'skip'],
+    truth: (x) => [x[i], x[2 - i]],
+    seed: 21 + i,
+  }),
+);
+
 describe('several api and worker processes', () => {
   let db: DataSource;
   let videos: string[];
@@ -26,6 +38,7 @@ describe('several api and worker processes', () => {
     await truncateAllTables(db);
     await clearTestRedis();
     videos = await createCatalog(db, 40);
+    for (const model of models) await registerModel(db, model);
     for (const name of ['api-a', 'api-b']) {
       const port = await freePort();
       apis.push({ proc: spawnEntry(name, 'main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }), port });
@@ -45,6 +58,63 @@ describe('several api and worker processes', () => {
     await db?.destroy();
   });
 
+  const feedPage = async (api: number, userId: string, cursor?: string) => {
+    const query = new URLSearchParams({ limit: '6', ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`http://127.0.0.1:${apis[api].port}/v1/feed?${query}`, {
+      headers: { authorization: `Bearer ${await tokens.issue(userId)}` },
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { requestId: string; items: { videoId: string; source: string }[]; nextCursor: string };
+  };
+
+  /** 1 when the api serves with `version` (the ranking runtime's gauge on each api's /metrics). */
+  const activeVersion = async (api: number, version: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${apis[api].port}/metrics`)).text();
+    return new RegExp(`^reelrank_model_active\\{[^}]*version="${version}"[^}]*\\} 1$`, 'm').test(text);
+  };
+
+  it('brings every api to a newly activated model within seconds', async () => {
+    const redis = createTestRedis();
+    try {
+      for (const model of models) {
+        const started = Date.now();
+        await activateModel(db, redis, new RedisKeys(process.env.REDIS_PREFIX!), model.id);
+        await eventually(
+          async () => (await activeVersion(0, model.id)) && (await activeVersion(1, model.id)),
+          `both apis on ${model.id}`,
+          10_000,
+        );
+        expect(Date.now() - started).toBeLessThan(10_000);
+      }
+    } finally {
+      await redis.quit();
+    }
+  }, 60_000);
+
+  it('keeps one session consistent when its pages come from different apis: no repeats, nothing watched', async () => {
+    const userId = uniqueId('mf');
+    const watched = videos.slice(0, 4);
+    await post(0, userId, watched.map((videoId, i) => ({ eventId: `${userId}-w${i}`, type: 'complete', videoId, watchMs: 15_000 })));
+    await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${apis[1].port}/v1/me/features`, { headers: { authorization: `Bearer ${await tokens.issue(userId)}` } });
+      return ((await res.json()) as { eventsApplied: number }).eventsApplied === watched.length;
+    }, 'the watched videos applied');
+
+    const served: string[] = [];
+    const requestIds = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const body = await feedPage(page % 2, userId, cursor);
+      expect(body.items.length).toBeGreaterThan(0);
+      served.push(...body.items.map((i) => i.videoId));
+      requestIds.add(body.requestId);
+      cursor = body.nextCursor;
+    }
+    expect(requestIds.size).toBe(5);
+    expect(new Set(served).size).toBe(served.length);
+    expect(served.filter((v) => watched.includes(v))).toEqual([]);
+  }, 60_000);
+
   const post = async (api: number, userId: string, events: object[]) => {
     const res = await fetch(`http://127.0.0.1:${apis[api].port}/v1/events`, {
       method: 'POST',
@@ -58,6 +128,9 @@ describe('several api and worker processes', () => {
   it('processes events posted to either api exactly once, with both workers sharing the work', async () => {
     const users = Array.from({ length: 30 }, () => uniqueId('mu'));
     const types: EventType[] = ['view', 'like', 'complete', 'skip', 'share', 'comment'];
+    const appliedBefore = await Promise.all(workers.map((w) => scrapeMetric(w.port, 'reelrank_events_applied_total')));
+    const appliedSince = async () =>
+      (await Promise.all(workers.map((w, i) => scrapeMetric(w.port, 'reelrank_events_applied_total').then((n) => n - appliedBefore[i]))));
     const expected = new Map<string, Record<string, number>>();
     let accepted = 0;
     let duplicates = 0;
@@ -83,7 +156,7 @@ describe('several api and worker processes', () => {
     expect({ accepted, duplicates }).toEqual({ accepted: sent, duplicates: sent });
 
     await eventually(
-      async () => (await Promise.all(workers.map((w) => scrapeMetric(w.port, 'reelrank_events_applied_total')))).reduce((a, b) => a + b) >= sent,
+      async () => (await appliedSince()).reduce((a, b) => a + b) >= sent,
       'every event applied',
       60_000,
     );
@@ -92,7 +165,7 @@ describe('several api and worker processes', () => {
       return n >= sent;
     }, 'every event logged', 60_000);
 
-    const perWorker = await Promise.all(workers.map((w) => scrapeMetric(w.port, 'reelrank_events_applied_total')));
+    const perWorker = await appliedSince();
     expect(perWorker.reduce((a, b) => a + b)).toBe(sent);
     for (const n of perWorker) expect(n).toBeGreaterThan(0);
     const [{ n, distinctEvents }] = await db.query(
