@@ -11,6 +11,7 @@ import { AppConfig, loadConfig } from '../src/config/app-config';
 import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
+import { ReplayService } from '../src/events/replay.service';
 import { QueueName } from '../src/queue/queue.types';
 import { clearPrefix, deleteBenchInteractions, log, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
@@ -21,8 +22,10 @@ const autocannon = require('autocannon');
  * Scale-out capacity: the same work with one and with two processes.
  *  - events: a backlog of BENCH_EVENTS events (BENCH_USERS users) is queued, then 1 or 2
  *    worker processes drain it (user state, video stats, trending, seen, Postgres log).
- *  - feeds: GET /v1/feed with BENCH_CONNECTIONS connections split over 1 or 2 api
- *    processes for BENCH_SECONDS, next to GET /health/live over the same processes.
+ *  - feeds: GET /v1/feed as the seeded users (their state replayed from the log into
+ *    Redis first, ranked by the active model) with BENCH_CONNECTIONS connections split
+ *    over 1 or 2 api processes for BENCH_SECONDS, next to GET /health/live over the same
+ *    processes.
  * Each configuration runs BENCH_ROUNDS times; medians are printed. Needs a seeded
  * database (npm run seed) and a build (npm run build).
  *
@@ -142,12 +145,36 @@ async function load(ports: number[], pathFor: (i: number) => string, auth: strin
   };
 }
 
+async function waitForAnnIndex(port: number, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const elements = Number(/^reelrank_ann_index_elements (\S+)$/m.exec(text)?.[1] ?? 0);
+    if (elements > 0) return;
+    if (Date.now() > deadline) throw new Error(`ANN index on ${port} not built within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Online state for the seeded users: the replay command's rebuild of Redis from the logged interactions. */
+async function replaySeededLog(): Promise<void> {
+  process.env.REDIS_PREFIX = PREFIX;
+  const ctx = await NestFactory.createApplicationContext(ProducerModule, { logger: ['error'] });
+  try {
+    const report = await ctx.get(ReplayService).rebuild();
+    log(`replayed ${report.events} logged events of ${report.users} users into Redis`);
+  } finally {
+    await ctx.close();
+  }
+}
+
 async function feeds(config: AppConfig, apis: number, users: string[], basePort: number, rounds: number, seconds: number, connections: number) {
-  await clearBenchState(config);
   const ports = Array.from({ length: apis }, (_, i) => basePort + i);
   const children = ports.map((port) => start('main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }));
   try {
     await Promise.all(ports.map((port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`)));
+    // The ANN index is built on a worker thread after boot; measure once it serves.
+    await Promise.all(ports.map((port) => waitForAnnIndex(port)));
     const auth = await tokens(config, users);
     await load(ports, () => '/v1/feed?limit=20', auth, connections, 3);
     const feed: LoadResult[] = [];
@@ -195,6 +222,8 @@ async function main(): Promise<void> {
       out.events = events;
     }
     if (only !== 'events') {
+      await clearBenchState(config);
+      await replaySeededLog();
       const result = [];
       for (const apis of [1, 2]) {
         result.push(await feeds(config, apis, users, basePort, rounds, seconds, connections));
