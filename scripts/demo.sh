@@ -28,6 +28,7 @@ create_database() { npm run --silent db:create; }
 migrate() { npm run --silent migrate; }
 seed() { npm run --silent seed -- "${SEED_ARGS[@]}"; }
 replay() { npm run --silent replay; }
+train() { npm run --silent train; }
 
 PIDS=()
 stop_all() {
@@ -74,6 +75,7 @@ main() {
   run_step "create database" create_database
   run_step "migrate" migrate
   run_step "seed the demo world" seed
+  run_step "train item embeddings and the initial ranking model" train
   run_step "rebuild online features from the interaction log" replay
   log "start api and worker"
   start_processes

@@ -169,6 +169,54 @@ export class AppConfig {
   /** Impressions are written to Postgres in batches at least this often. */
   @IsInt() @Min(10) @Max(60_000)
   IMPRESSION_FLUSH_MS = 500;
+  /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
+  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
+  RETRAIN_EVERY = 'off';
+
+  /** Training window: impressions and engagement of the last N hours of the interaction log. */
+  @IsNumber() @Min(0.1) @Max(24 * 365)
+  RETRAIN_WINDOW_HOURS = 168;
+
+  /** User/video state is replayed from this many hours before the window (0 = the whole log). */
+  @IsNumber() @Min(0) @Max(24 * 3650)
+  TRAIN_STATE_LOOKBACK_HOURS = 0;
+
+  /** Engagement counts as the outcome of an impression if it follows it within this many minutes. */
+  @IsNumber() @Min(0.1) @Max(24 * 60)
+  TRAIN_LABEL_WINDOW_MINUTES = 30;
+
+  /** Share of the window's impressions (the most recent ones) held out for evaluation. */
+  @IsNumber() @Min(0.05) @Max(0.5)
+  TRAIN_HOLDOUT_FRACTION = 0.2;
+
+  /** Most passes over the training rows; training stops earlier when validation loss stops improving. */
+  @IsInt() @Min(1) @Max(500)
+  TRAIN_EPOCHS = 30;
+
+  /** Hidden layer sizes of the ranker MLP, comma-separated. */
+  @Matches(/^\d{1,4}(,\d{1,4}){0,4}$/, { message: 'TRAIN_HIDDEN_LAYERS must be sizes like 64,32' })
+  TRAIN_HIDDEN_LAYERS = '64,32';
+
+  /** Model inputs (feature registry names, comma-separated); empty = every registry feature. */
+  @IsString()
+  TRAIN_FEATURES = '';
+
+  /** Activate a newly trained model when it beats the active one on held-out NDCG@10 (or none is active). */
+  @Transform(toBool) @IsBoolean()
+  MODEL_AUTO_PROMOTE = true;
+
+  /** Minimum held-out NDCG@10 gain over the active model required for auto-promotion. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_PROMOTE_MIN_GAIN = 0;
+
+  /** Largest ONNX file accepted by POST /v1/admin/models. */
+  @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  MODEL_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** How ranking heads blend into one score (head:weight, comma-separated; skip is a negative). */
+  @Matches(/^[a-z_]+:-?\d+(\.\d+)?(,[a-z_]+:-?\d+(\.\d+)?)*$/, { message: 'RANKING_HEAD_WEIGHTS must look like like:1,skip:-1' })
+  RANKING_HEAD_WEIGHTS = 'like:1,complete:1,share:2,skip:-1';
+
 
   /** Broker the `stream` process consumes interaction events from: RabbitMQ locally, Kafka in production. */
   @IsIn(['rmq', 'kafka'])

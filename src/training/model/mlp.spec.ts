@@ -1,5 +1,5 @@
 import { aucPerHead } from './metrics';
-import { fitStandardizer, initMlp, MlpWeights, predict, trainMlp } from './mlp';
+import { fitStandardizer, initMlp, MlpWeights, predict, trainMlp, trainMlpAsync } from './mlp';
 import { makeSyntheticData } from './synthetic-data';
 
 const HEADS = ['like', 'complete', 'skip', 'share'];
@@ -124,6 +124,20 @@ describe('trainMlp', () => {
     const lb = trainMlp(b, small, { ...opts, epochs: 2 });
     expect(la).toEqual(lb);
     expect(a.layers[1].weights).toEqual(b.layers[1].weights);
+  });
+
+  it('trains identically when run cooperatively, yielding to the event loop between minibatches', async () => {
+    const small = { ...train, rows: 2000, x: train.x.subarray(0, 2000 * 12), y: train.y.subarray(0, 8000), mask: undefined };
+    const a = initMlp(12, [8], HEADS, 2);
+    const b = initMlp(12, [8], HEADS, 2);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const la = trainMlp(a, small, { ...opts, epochs: 2 });
+    const lb = await trainMlpAsync(b, small, { ...opts, epochs: 2 }, 0);
+    clearInterval(timer);
+    expect(lb).toEqual(la);
+    expect(b.layers[0].weights).toEqual(a.layers[0].weights);
+    expect(ticks).toBeGreaterThan(0);
   });
 
   it('ignores masked labels', () => {

@@ -42,7 +42,8 @@ export interface TrainOptions {
   seed: number;
   /** Applied to each row on the fly, so callers can pass raw features. */
   norm?: Standardizer;
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** Called after each epoch; returning 'stop' ends training early (e.g. when validation loss stops improving). */
+  onEpoch?: (epoch: number, loss: number) => void | 'stop';
 }
 
 const BETA1 = 0.9;
@@ -205,6 +206,32 @@ export function predict(w: MlpWeights, x: Float32Array, rows: number, norm?: Sta
  * (accumulated while training, L2 term excluded).
  */
 export function trainMlp(w: MlpWeights, data: TrainData, opts: TrainOptions): number[] {
+  const steps = trainMlpSteps(w, data, opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The same training, handing control back to the event loop whenever `sliceMs` of
+ * work has run, so a process that also serves queues or requests stays responsive.
+ */
+export async function trainMlpAsync(w: MlpWeights, data: TrainData, opts: TrainOptions, sliceMs = 20): Promise<number[]> {
+  const steps = trainMlpSteps(w, data, opts);
+  let sliceStart = Date.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (Date.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = Date.now();
+    }
+  }
+}
+
+/** The training loop as a generator that pauses after every minibatch. */
+function* trainMlpSteps(w: MlpWeights, data: TrainData, opts: TrainOptions): Generator<void, number[]> {
   const { rows, x, y, mask } = data;
   const dim = w.inputDim;
   const heads = w.heads.length;
@@ -323,10 +350,11 @@ export function trainMlp(w: MlpWeights, data: TrainData, opts: TrainOptions): nu
         adam(layers[l].weights, gW[l], mW[l], vW[l], lr, c1, c2, l2);
         adam(layers[l].bias, gB[l], mB[l], vB[l], lr, c1, c2, 0);
       }
+      yield;
     }
     const loss = epochLoss / rows;
     losses.push(loss);
-    opts.onEpoch?.(epoch, loss);
+    if (opts.onEpoch?.(epoch, loss) === 'stop') break;
   }
   return losses;
 }

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ModelRegistryService } from './model-registry.service';
+import { ModelVersionRepository } from './model-version.repository';
+
+/** The model registry (model_versions), shared by the api, the worker and the train command. */
+@Module({
+  providers: [ModelVersionRepository, ModelRegistryService],
+  exports: [ModelVersionRepository, ModelRegistryService],
+})
+export class ModelsModule {}

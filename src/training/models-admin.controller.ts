@@ -1,0 +1,104 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor, UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
+import { ApiBody, ApiConsumes, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AdminApiKeyGuard } from '../auth/admin-api-key.guard';
+import { ModelRegistryService } from '../models/model-registry.service';
+import { RegisterModelDto } from './dto/register-model.dto';
+import { TrainModelDto } from './dto/train-model.dto';
+import { toModelResponse } from './model-response';
+import { TrainingQueueService } from './training-queue.service';
+
+@ApiTags('admin')
+@ApiSecurity('admin')
+@UseGuards(AdminApiKeyGuard)
+@Controller('v1/admin/models')
+export class ModelsAdminController {
+  constructor(
+    private readonly registry: ModelRegistryService,
+    private readonly trainingQueue: TrainingQueueService,
+  ) {}
+
+  /** Every registered version with its metrics and status, newest first. */
+  @Get()
+  async list() {
+    return { models: (await this.registry.list()).map(toModelResponse) };
+  }
+
+  /** Queues a training run on the worker; poll GET /v1/admin/models/train/:jobId. */
+  @Post('train')
+  @HttpCode(202)
+  async train(@Body() body: TrainModelDto) {
+    const jobId = await this.trainingQueue.enqueue({ trigger: 'api', windowHours: body.windowHours, autoPromote: body.autoPromote });
+    return { jobId };
+  }
+
+  @Get('train/:jobId')
+  async trainingStatus(@Param('jobId') jobId: string) {
+    const status = await this.trainingQueue.status(jobId);
+    if (!status) throw new NotFoundException(`training job ${jobId} not found`);
+    return status;
+  }
+
+  /**
+   * Registers a model trained elsewhere (e.g. exported from PyTorch): multipart with the
+   * ONNX file in `artifact` and its feature spec JSON in `featureSpec`. The file is
+   * loaded in onnxruntime and run on a dummy batch first; anything invalid is a 400.
+   */
+  @Post()
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: RegisterModelDto })
+  @UseInterceptors(FileInterceptor('artifact'))
+  async register(@UploadedFile() file: UploadedMultipartFile | undefined, @Body() body: RegisterModelDto) {
+    if (!file?.buffer?.length) throw new BadRequestException({ message: 'artifact file is required', field: 'artifact' });
+    const created = await this.registry.register({
+      artifact: file.buffer,
+      featureSpec: JSON.parse(body.featureSpec),
+      metrics: body.metrics ? { external: JSON.parse(body.metrics) } : {},
+      trainingInfo: { trainer: 'external', filename: file.originalname },
+    });
+    return toModelResponse(body.activate ? await this.registry.activate(created.id) : created);
+  }
+
+  /** Re-activates the model that was active before the current one. */
+  @Post('rollback')
+  @HttpCode(200)
+  async rollback() {
+    return toModelResponse(await this.registry.rollback());
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    return toModelResponse(await this.registry.get(id));
+  }
+
+  @Post(':id/activate')
+  @HttpCode(200)
+  async activate(@Param('id') id: string) {
+    return toModelResponse(await this.registry.activate(id));
+  }
+
+  /** Scores this model alongside the active one without serving it. */
+  @Post(':id/shadow')
+  @HttpCode(200)
+  async shadow(@Param('id') id: string) {
+    return toModelResponse(await this.registry.shadow(id));
+  }
+
+  @Delete(':id/shadow')
+  async unshadow(@Param('id') id: string) {
+    return toModelResponse(await this.registry.unshadow(id));
+  }
+}

@@ -1,0 +1,433 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { CatalogChange } from '../catalog/catalog-snapshot.service';
+import { DEFAULT_FEATURE_NAMES } from '../features/feature-registry';
+import { FeatureSpec, resolveFeatures, validateFeatureSpec } from '../features/feature-spec';
+import { ModelRegistryService, newModelVersionId } from '../models/model-registry.service';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
+import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
+import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './data/point-in-time-dataset';
+import { TrainingLogRepository } from './data/training-log.repository';
+import { categoryPriors, collectEngagements, DEFAULT_ALS_OPTIONS, learnItemEmbeddings } from './embeddings/implicit-als';
+import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
+import { blendHeads, parseHeadWeights } from './evaluation/head-blend';
+import {
+  deciles,
+  Distribution,
+  HeadMetrics,
+  headMetrics,
+  labelRates,
+  RANKING_K,
+  RankingMetrics,
+  rankingMetrics,
+} from './evaluation/offline-evaluation';
+import { OnnxScorer } from './evaluation/onnx-scorer';
+import { EventLoopYielder } from './event-loop-yielder';
+import { logLoss } from './model/metrics';
+import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlpAsync } from './model/mlp';
+import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
+
+export interface TrainingRunOptions {
+  /** Hours of log before `until` to train on (default RETRAIN_WINDOW_HOURS). */
+  windowHours?: number;
+  /** End of the window, epoch ms (default: the newest interaction). */
+  until?: number;
+  /** Activate the new model if it beats the active one (default MODEL_AUTO_PROMOTE). */
+  autoPromote?: boolean;
+  epochs?: number;
+  writeEmbeddings?: boolean;
+  onProgress?: (stage: TrainingStage, detail?: Record<string, number>) => void | Promise<void>;
+}
+
+export type TrainingStage = 'loading' | 'embeddings' | 'dataset' | 'training' | 'exporting' | 'evaluating' | 'registering' | 'done';
+
+export interface EvaluationReport {
+  k: number;
+  heldOut: { rows: number; from: string; to: string };
+  heads: Record<string, HeadMetrics>;
+  ranking: {
+    queries: number;
+    meanCandidates: number;
+    model: RankingMetrics;
+    popularity: RankingMetrics;
+    previous: (RankingMetrics & { modelId: string; heads: Record<string, HeadMetrics> }) | null;
+  };
+}
+
+export interface TrainingRunResult {
+  modelId: string;
+  promoted: boolean;
+  decision: string;
+  metrics: EvaluationReport;
+  timingsMs: Record<string, number>;
+}
+
+export class NotEnoughDataError extends Error {}
+
+const MIN_TRAIN_ROWS = 200;
+const MIN_HELD_OUT_ROWS = 50;
+const RANKING_USERS = 2000;
+const RANKING_NEGATIVES = 100;
+const PARITY_ROWS = 2000;
+const PARITY_TOLERANCE = 1e-5;
+const BASELINE_SAMPLE = 20_000;
+const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
+const VALIDATION_FRACTION = 0.1;
+const PATIENCE = 3;
+const HOUR = 3_600_000;
+
+/**
+ * The model loop, end to end: replay the log into point-in-time training rows, learn
+ * item embeddings from co-engagement, train the multi-head MLP, export it to ONNX and
+ * check the export scores like the TypeScript model, evaluate on the most recent part
+ * of the window against popularity and the active model, register the version, and
+ * activate it when it is better (or nothing is active).
+ */
+@Injectable()
+export class TrainingService {
+  private readonly logger = new Logger(TrainingService.name);
+  private readonly headWeights: Record<string, number>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly logRepository: TrainingLogRepository,
+    private readonly embeddings: LearnedEmbeddingRepository,
+    private readonly versions: ModelVersionRepository,
+    private readonly registry: ModelRegistryService,
+    private readonly pubsub: PubSubService,
+    private readonly keys: RedisKeys,
+  ) {
+    this.headWeights = parseHeadWeights(config.RANKING_HEAD_WEIGHTS);
+  }
+
+  /** The spec every model this trainer produces ships with. */
+  featureSpec(): FeatureSpec {
+    const configured = this.config.TRAIN_FEATURES.split(',').map((f) => f.trim()).filter(Boolean);
+    return validateFeatureSpec({
+      input: ONNX_INPUT_NAME,
+      output: ONNX_OUTPUT_NAME,
+      features: configured.length ? configured : [...DEFAULT_FEATURE_NAMES],
+      heads: [...LABEL_HEADS],
+    });
+  }
+
+  async run(options: TrainingRunOptions = {}): Promise<TrainingRunResult> {
+    const timings: Record<string, number> = {};
+    const started = Date.now();
+    let stageStart = started;
+    const stage = async (name: TrainingStage, detail?: Record<string, number>) => {
+      await options.onProgress?.(name, detail);
+    };
+    const lap = (name: string) => {
+      const now = Date.now();
+      timings[name] = now - stageStart;
+      stageStart = now;
+    };
+    const yielder = new EventLoopYielder();
+    const spec = this.featureSpec();
+    const modelId = newModelVersionId();
+
+    await stage('loading');
+    const head = options.until ?? (await this.logRepository.lastEventAt());
+    if (head === null) throw new NotEnoughDataError('the interaction log is empty');
+    const windowHours = options.windowHours ?? this.config.RETRAIN_WINDOW_HOURS;
+    const labelWindowMs = this.config.TRAIN_LABEL_WINDOW_MINUTES * 60_000;
+    const windowFrom = head - windowHours * HOUR;
+    const rowsTo = head - labelWindowMs;
+    const lookback = this.config.TRAIN_STATE_LOOKBACK_HOURS;
+    const log = await this.logRepository.loadLog({
+      eventsFrom: lookback > 0 ? windowFrom - lookback * HOUR : -Infinity,
+      eventsTo: head,
+      impressionsFrom: windowFrom,
+      impressionsTo: rowsTo,
+    });
+    lap('load');
+    // Held out: the most recent share of impressions by serve time (a quantile rather
+    // than a share of the clock, so bursty traffic still leaves enough to evaluate on).
+    const imps = log.impressions;
+    const heldOutFrom = imps.length ? imps.at[Math.min(imps.length - 1, Math.floor((1 - this.config.TRAIN_HOLDOUT_FRACTION) * imps.length))] : rowsTo;
+
+    // Embeddings for evaluation are fitted on the training part only, so held-out
+    // features never encode held-out engagement; the ones written for serving use the
+    // whole window.
+    await stage('embeddings', { events: log.events.length, impressions: log.impressions.length });
+    const dim = this.config.EMBEDDING_DIM;
+    const anchors = log.catalog.content.map((c) => (c && c.length === dim ? c : null));
+    const priors = categoryPriors(log.catalog.videos.map((v) => v.category), anchors, dim);
+    const fit = async (to: number) =>
+      learnItemEmbeddings(
+        collectEngagements(log.events, log.users.size, log.catalog.videos.length, windowFrom, to),
+        anchors,
+        { ...DEFAULT_ALS_OPTIONS, dim, yielder },
+        priors,
+      );
+    const evalFit = await fit(heldOutFrom);
+    log.catalog.videos.forEach((v, i) => (v.embedding = anchors[i] ?? evalFit.learned.get(i) ?? null));
+    lap('embeddings');
+
+    await stage('dataset');
+    const active = await this.registry.active();
+    const activeSpec = active ? this.tryParseSpec(active) : null;
+    const loggedSpecs = await this.versions.featureNamesById();
+    const featureSet = (names: string[]): FeatureSet => ({
+      names,
+      defs: resolveFeatures({ ...spec, features: names }),
+      loggedUnder: new Set([...loggedSpecs].filter(([, f]) => sameList(f, names)).map(([id]) => id)),
+    });
+    const sets = [featureSet(spec.features)];
+    if (activeSpec && !sameList(activeSpec.features, spec.features)) sets.push(featureSet(activeSpec.features));
+    const dataset = await buildPointInTimeDataset(log, {
+      featureSets: sets,
+      heldOutFrom,
+      labelWindowMs,
+      embeddingDim: this.config.EMBEDDING_DIM,
+      rankingUsers: RANKING_USERS,
+      rankingNegatives: RANKING_NEGATIVES,
+      seed: 1,
+      yielder,
+    });
+    const heldOutRows = dataset.rows - dataset.trainRows;
+    if (dataset.trainRows < MIN_TRAIN_ROWS || heldOutRows < MIN_HELD_OUT_ROWS) {
+      throw new NotEnoughDataError(
+        `not enough exposed impressions in the last ${windowHours} h: ${dataset.trainRows} to train on (need ${MIN_TRAIN_ROWS}), ` +
+          `${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
+      );
+    }
+    lap('dataset');
+
+    await stage('training', { rows: dataset.trainRows });
+    const width = spec.features.length;
+    const hidden = this.config.TRAIN_HIDDEN_LAYERS.split(',').map(Number);
+    const { weights, norm, fit: trainingFit } = await this.trainRanker(dataset, width, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
+    lap('train');
+
+    await stage('exporting');
+    const artifact = Buffer.from(exportMlpToOnnx(weights, norm, { producer: 'reelrank-trainer' }));
+    const parity = await this.checkParity(artifact, spec, weights, norm, dataset);
+    lap('export');
+
+    await stage('evaluating');
+    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec);
+    lap('evaluate');
+
+    await stage('registering');
+    const writeEmbeddings = options.writeEmbeddings ?? true;
+    let written = 0;
+    let servingLearned = 0;
+    if (writeEmbeddings) {
+      const finalFit = await fit(head);
+      servingLearned = finalFit.learned.size;
+      written = await this.embeddings.write(
+        new Map([...finalFit.learned].map(([i, vec]) => [log.catalog.videos[i].id, vec])),
+        modelId,
+      );
+      // The catalog channel every process's CatalogSnapshotService listens on (the same
+      // message as its publishChange), so the ANN index and the worker reload the vectors.
+      if (written > 0) await this.pubsub.publish(this.keys.catalogChannel, JSON.stringify({ all: true } satisfies CatalogChange));
+    }
+    lap('embeddingsWrite');
+
+    const trainingInfo = {
+      trainer: 'reelrank-mlp',
+      hidden,
+      ...MLP,
+      ...trainingFit,
+      window: {
+        from: new Date(windowFrom).toISOString(),
+        to: new Date(head).toISOString(),
+        hours: windowHours,
+        heldOutFrom: new Date(heldOutFrom).toISOString(),
+        labelWindowMinutes: this.config.TRAIN_LABEL_WINDOW_MINUTES,
+      },
+      data: { ...dataset.stats, trainRows: dataset.trainRows, heldOutRows, users: log.users.size, videos: log.catalog.videos.length },
+      embeddings: {
+        anchored: evalFit.anchored,
+        learnedForEvaluation: evalFit.learned.size,
+        learnedForServing: servingLearned,
+        written,
+      },
+      onnxParity: parity,
+      baseline: this.baseline(dataset, spec, heldOutScores),
+      timingsMs: { ...timings, total: Date.now() - started },
+    };
+    const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
+    const { promote, decision } = this.decide(report, active, options.autoPromote ?? this.config.MODEL_AUTO_PROMOTE);
+    if (promote) await this.registry.activate(created.id);
+    lap('register');
+    timings.total = Date.now() - started;
+    await stage('done');
+    this.logger.log(
+      `trained ${modelId} on ${dataset.trainRows} rows in ${(timings.total / 1000).toFixed(1)} s: ` +
+        `NDCG@${RANKING_K} ${fmt(report.ranking.model.ndcg)} vs popularity ${fmt(report.ranking.popularity.ndcg)}` +
+        `${report.ranking.previous ? ` vs active ${fmt(report.ranking.previous.ndcg)}` : ''}; ${decision}`,
+    );
+    return { modelId, promoted: promote, decision, metrics: report, timingsMs: timings };
+  }
+
+  /**
+   * Minibatch Adam on the older 90% of the training rows, keeping the weights of the
+   * epoch with the lowest loss on the newest 10% (early stopping after PATIENCE epochs
+   * without improvement), so small windows train long enough and rare heads do not overfit.
+   */
+  private async trainRanker(dataset: Dataset, width: number, hidden: number[], maxEpochs: number) {
+    const heads = LABEL_HEADS.length;
+    const fitRows = Math.max(1, Math.floor(dataset.trainRows * (1 - VALIDATION_FRACTION)));
+    const valRows = dataset.trainRows - fitRows;
+    const x = dataset.x.subarray(0, fitRows * width);
+    const y = dataset.y.subarray(0, fitRows * heads);
+    const valX = dataset.x.subarray(fitRows * width, dataset.trainRows * width);
+    const valY = dataset.y.subarray(fitRows * heads, dataset.trainRows * heads);
+    const norm = fitStandardizer(x, fitRows, width);
+    const weights = initMlp(width, hidden, [...LABEL_HEADS], MLP.seed);
+    let best = { loss: Infinity, epoch: -1, layers: weights.layers.map((l) => ({ ...l, weights: l.weights.slice(), bias: l.bias.slice() })) };
+    const validationLosses: number[] = [];
+    const losses = await trainMlpAsync(
+      weights,
+      { x, y, rows: fitRows },
+      {
+        epochs: maxEpochs,
+        batchSize: MLP.batchSize,
+        learningRate: MLP.learningRate,
+        l2: MLP.l2,
+        seed: MLP.seed,
+        norm,
+        onEpoch: (epoch) => {
+          const p = predict(weights, valX, valRows, norm);
+          const loss = logLoss(p, valY) * heads;
+          validationLosses.push(loss);
+          if (loss < best.loss) {
+            best = { loss, epoch, layers: weights.layers.map((l) => ({ ...l, weights: l.weights.slice(), bias: l.bias.slice() })) };
+          } else if (epoch - best.epoch >= PATIENCE) {
+            return 'stop';
+          }
+        },
+      },
+    );
+    weights.layers = best.layers;
+    return { weights, norm, fit: { fitRows, validationRows: valRows, epochs: losses.length, bestEpoch: best.epoch + 1, losses, validationLosses } };
+  }
+
+  private tryParseSpec(model: ModelVersionWithArtifact): FeatureSpec | null {
+    try {
+      return validateFeatureSpec(model.featureSpec);
+    } catch (err) {
+      this.logger.warn(`active model ${model.id} has an unusable feature spec, not comparing: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Loads the exported bytes in onnxruntime and compares its scores with `predict` on held-out rows. */
+  private async checkParity(artifact: Buffer, spec: FeatureSpec, w: MlpWeights, norm: Standardizer, dataset: Dataset) {
+    const width = spec.features.length;
+    const rows = Math.min(PARITY_ROWS, dataset.rows - dataset.trainRows);
+    const x = dataset.heldOutX[0].subarray(0, rows * width);
+    const scorer = await OnnxScorer.load(artifact, spec);
+    try {
+      const onnxScores = await scorer.score(x, rows);
+      const tsScores = predict(w, x, rows, norm);
+      let maxAbsDiff = 0;
+      for (let i = 0; i < tsScores.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(tsScores[i] - onnxScores[i]));
+      if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
+        throw new Error(`ONNX export disagrees with the TypeScript model by ${maxAbsDiff} (tolerance ${PARITY_TOLERANCE})`);
+      }
+      return { rows, maxAbsDiff };
+    } finally {
+      await scorer.release();
+    }
+  }
+
+  private async evaluate(
+    dataset: Dataset,
+    spec: FeatureSpec,
+    w: MlpWeights,
+    norm: Standardizer,
+    active: ModelVersionWithArtifact | null,
+    activeSpec: FeatureSpec | null,
+  ): Promise<{ report: EvaluationReport; heldOutScores: Float32Array }> {
+    const heads = LABEL_HEADS;
+    const heldOutRows = dataset.rows - dataset.trainRows;
+    const heldOutY = dataset.y.subarray(dataset.trainRows * heads.length);
+    const trainRates = labelRates(dataset.y, heads, dataset.trainRows);
+    const heldOutScores = predict(w, dataset.heldOutX[0], heldOutRows, norm);
+    const queries = dataset.queries;
+    const queryScores = queries.map((q) => blendHeads(predict(w, q.x[0], q.videos.length, norm), spec.heads, this.headWeights));
+
+    let previous: EvaluationReport['ranking']['previous'] = null;
+    if (active && activeSpec) {
+      const k = sameList(activeSpec.features, spec.features) ? 0 : 1;
+      const scorer = await OnnxScorer.load(active.artifact, activeSpec);
+      try {
+        const prevHeld = await scorer.score(dataset.heldOutX[k], heldOutRows);
+        const prevQuery: Float64Array[] = [];
+        for (const q of queries) prevQuery.push(blendHeads(await scorer.score(q.x[k], q.videos.length), activeSpec.heads, this.headWeights));
+        previous = {
+          modelId: active.id,
+          ...rankingMetrics(queries, (_, i) => prevQuery[i]),
+          heads: headMetrics(prevHeld, activeSpec.heads, heldOutY, heads, trainRates),
+        };
+      } catch (err) {
+        this.logger.warn(`could not score the active model ${active.id} offline: ${(err as Error).message}`);
+      } finally {
+        await scorer.release();
+      }
+    }
+    const report: EvaluationReport = {
+      k: RANKING_K,
+      heldOut: {
+        rows: heldOutRows,
+        from: new Date(dataset.at[dataset.trainRows]).toISOString(),
+        to: new Date(dataset.at[dataset.rows - 1]).toISOString(),
+      },
+      heads: headMetrics(heldOutScores, spec.heads, heldOutY, heads, trainRates),
+      ranking: {
+        queries: queries.length,
+        meanCandidates: queries.length ? queries.reduce((s, q) => s + q.videos.length, 0) / queries.length : 0,
+        model: rankingMetrics(queries, (_, i) => queryScores[i]),
+        popularity: rankingMetrics(queries, (q) => q.popularity),
+        previous,
+      },
+    };
+    return { report, heldOutScores };
+  }
+
+  private decide(report: EvaluationReport, active: ModelVersionWithArtifact | null, autoPromote: boolean): { promote: boolean; decision: string } {
+    if (!autoPromote) return { promote: false, decision: 'registered as candidate (auto-promotion off)' };
+    if (!active) return { promote: true, decision: 'activated (no model was active)' };
+    const mine = report.ranking.model.ndcg;
+    const theirs = report.ranking.previous?.ndcg;
+    if (mine === null || theirs === null || theirs === undefined) {
+      return { promote: false, decision: `kept ${active.id} active (could not compare on held-out NDCG@${RANKING_K})` };
+    }
+    const gain = mine - theirs;
+    if (gain > this.config.MODEL_PROMOTE_MIN_GAIN) {
+      return { promote: true, decision: `activated (held-out NDCG@${RANKING_K} ${fmt(mine)} vs ${fmt(theirs)} for ${active.id})` };
+    }
+    return { promote: false, decision: `kept ${active.id} active (held-out NDCG@${RANKING_K} ${fmt(mine)} vs its ${fmt(theirs)})` };
+  }
+
+  /** Decile summaries of each input on training rows and of each head's held-out scores: the drift monitor's reference. */
+  private baseline(dataset: Dataset, spec: FeatureSpec, heldOutScores: Float32Array): { features: Record<string, Distribution>; scores: Record<string, Distribution> } {
+    const width = spec.features.length;
+    const step = Math.max(1, Math.floor(dataset.trainRows / BASELINE_SAMPLE));
+    const features: Record<string, Distribution> = {};
+    spec.features.forEach((name, j) => {
+      const col: number[] = [];
+      for (let r = 0; r < dataset.trainRows; r += step) col.push(dataset.x[r * width + j]);
+      features[name] = deciles(Float64Array.from(col));
+    });
+    const scores: Record<string, Distribution> = {};
+    spec.heads.forEach((head, j) => {
+      const col: number[] = [];
+      for (let r = j; r < heldOutScores.length; r += spec.heads.length) col.push(heldOutScores[r]);
+      scores[head] = deciles(Float64Array.from(col));
+    });
+    return { features, scores };
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(4));
