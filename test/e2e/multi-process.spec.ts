@@ -2,13 +2,12 @@ import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { loadConfig } from '../../src/config/app-config';
 import { EventType } from '../../src/database/entities/interaction.entity';
-import { RedisKeys } from '../../src/redis/redis-keys';
-import { activateModel, registerModel, trainTestModel } from '../factories/model.factory';
+import { registerModel, trainTestModel } from '../factories/model.factory';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { AppProcess, buildDist, freePort, scrapeMetric, spawnEntry, waitForHttp } from '../support/processes';
-import { clearTestRedis, createTestRedis } from '../support/redis';
+import { clearTestRedis } from '../support/redis';
 import { eventually } from '../support/test-worker';
 
 /**
@@ -73,21 +72,21 @@ describe('several api and worker processes', () => {
     return new RegExp(`^reelrank_model_active\\{[^}]*version="${version}"[^}]*\\} 1$`, 'm').test(text);
   };
 
-  it('brings every api to a newly activated model within seconds', async () => {
-    const redis = createTestRedis();
-    try {
-      for (const model of models) {
-        const started = Date.now();
-        await activateModel(db, redis, new RedisKeys(process.env.REDIS_PREFIX!), model.id);
-        await eventually(
-          async () => (await activeVersion(0, model.id)) && (await activeVersion(1, model.id)),
-          `both apis on ${model.id}`,
-          10_000,
-        );
-        expect(Date.now() - started).toBeLessThan(10_000);
-      }
-    } finally {
-      await redis.quit();
+  it('brings every api to a model activated through either api within seconds', async () => {
+    for (const [i, model] of models.entries()) {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${apis[i % 2].port}/v1/admin/models/${model.id}/activate`, {
+        method: 'POST',
+        headers: { 'x-api-key': loadConfig().ADMIN_API_KEY },
+      });
+      expect(res.status).toBe(200);
+      await eventually(
+        async () => (await activeVersion(0, model.id)) && (await activeVersion(1, model.id)),
+        `both apis on ${model.id}`,
+        10_000,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await activeVersion(0, models[1 - i].id)).toBe(false);
     }
   }, 60_000);
 
