@@ -175,6 +175,8 @@ describe('training jobs on the worker', () => {
     await seedTestWorld(['--users', '150', '--videos', '1000', '--history', '80']);
     process.env.RETRAIN_EVERY = '45m';
     process.env.RETRAIN_WINDOW_HOURS = '200';
+    // No metrics port: a second worker below (and any worker on this host) would collide on it.
+    process.env.WORKER_METRICS_PORT = '0';
     app = await createTestApp();
     worker = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
   }, 60_000);
