@@ -40,7 +40,10 @@ describe('several api and worker processes', () => {
     for (const model of models) await registerModel(db, model);
     for (const name of ['api-a', 'api-b']) {
       const port = await freePort();
-      apis.push({ proc: spawnEntry(name, 'main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }), port });
+      // A generous Redis budget: on this busy machine a slow read would send a page down the
+      // degraded path (no served set), which is not what this test is about.
+      const env = { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0', FEED_REDIS_BUDGET_MS: '1000' };
+      apis.push({ proc: spawnEntry(name, 'main', env), port });
     }
     for (const name of ['worker-1', 'worker-2']) {
       const port = await freePort();
@@ -64,6 +67,11 @@ describe('several api and worker processes', () => {
     });
     expect(res.status).toBe(200);
     return (await res.json()) as { requestId: string; items: { videoId: string; source: string }[]; nextCursor: string };
+  };
+
+  const metricOn = async (api: number, name: string, reason: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${apis[api].port}/metrics`)).text();
+    return Number(new RegExp(`^${name}\\{reason="${reason}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   };
 
   /** 1 when the api serves with `version` (the ranking runtime's gauge on each api's /metrics). */
@@ -110,6 +118,12 @@ describe('several api and worker processes', () => {
       cursor = body.nextCursor;
     }
     expect(requestIds.size).toBe(5);
+    const degraded = await Promise.all(
+      [0, 1].flatMap((api) =>
+        ['redis_timeout', 'redis_unavailable', 'served_write_failed'].map((reason) => metricOn(api, 'reelrank_feed_fallback_total', reason)),
+      ),
+    );
+    expect(degraded.reduce((a, b) => a + b)).toBe(0);
     expect(new Set(served).size).toBe(served.length);
     expect(served.filter((v) => watched.includes(v))).toEqual([]);
   }, 60_000);

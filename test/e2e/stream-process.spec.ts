@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { ChannelModel, ConfirmChannel, connect } from 'amqplib';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
-import { deadLetterName } from '../../src/stream/stream-transport';
+import { deadLetterName, rmqOptions } from '../../src/stream/stream-transport';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog, snapshotOnlineState } from '../support/events';
@@ -29,6 +29,9 @@ describe('stream process crash', () => {
       WORKER_METRICS_PORT: String(port),
     });
     await waitForHttp(proc, port, '/metrics');
+    // Consuming once the queue has a consumer (asserting it with the same arguments is a no-op).
+    const { queueOptions } = rmqOptions(loadConfig({ ...process.env, STREAM_RMQ_QUEUE: queue }));
+    await eventually(async () => (await channel.assertQueue(queue, queueOptions)).consumerCount > 0, `${name} consuming`, 30_000);
     return { proc, port };
   };
 
