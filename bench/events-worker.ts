@@ -128,7 +128,11 @@ async function main(): Promise<void> {
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
       const auth = await tokens(config, users);
-      const before = histogram(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'reelrank_event_freshness_seconds');
+      const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const m0 = await scrape();
+      const before = histogram(m0, 'reelrank_event_freshness_seconds');
+      const waitBefore = histogram(m0, 'reelrank_event_queue_wait_seconds');
+      const jobBefore = histogram(m0, 'reelrank_event_job_seconds');
       // Same-run baseline: how long a bare Redis PING takes while this runs (CPU contention shows up here first).
       const pings: number[] = [];
       let sampling = true;
@@ -173,8 +177,12 @@ async function main(): Promise<void> {
       sampling = false;
       await sampler;
       await new Promise((r) => setTimeout(r, 1000));
-      const after = histogram(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'reelrank_event_freshness_seconds');
-      const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
+      const m1 = await scrape();
+      const minus = (a: { le: number; count: number }[], b: { le: number; count: number }[]) =>
+        a.map((x, i) => ({ le: x.le, count: x.count - (b[i]?.count ?? 0) }));
+      const delta = minus(histogram(m1, 'reelrank_event_freshness_seconds'), before);
+      const wait = minus(histogram(m1, 'reelrank_event_queue_wait_seconds'), waitBefore);
+      const job = minus(histogram(m1, 'reelrank_event_job_seconds'), jobBefore);
       const count = delta[delta.length - 1].count;
       results.freshness = {
         targetEventsPerSec: rate,
@@ -183,6 +191,10 @@ async function main(): Promise<void> {
         p50Ms: +(bucketQuantile(delta, 0.5) * 1000).toFixed(1),
         p90Ms: +(bucketQuantile(delta, 0.9) * 1000).toFixed(1),
         p99Ms: +(bucketQuantile(delta, 0.99) * 1000).toFixed(1),
+        queueWaitP50Ms: +(bucketQuantile(wait, 0.5) * 1000).toFixed(1),
+        queueWaitP99Ms: +(bucketQuantile(wait, 0.99) * 1000).toFixed(1),
+        jobP50Ms: +(bucketQuantile(job, 0.5) * 1000).toFixed(1),
+        jobP99Ms: +(bucketQuantile(job, 0.99) * 1000).toFixed(1),
         withinBucketMs: Object.fromEntries(delta.filter((b) => b.le <= 0.25).map((b) => [b.le * 1000, +(b.count / count).toFixed(4)])),
         httpP50Ms: res.latency.p50,
         httpP99Ms: res.latency.p99,

@@ -52,24 +52,17 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
     this.worker = worker;
   }
 
-  /**
-   * A job whose log write failed after its online effects were done records so in its
-   * progress; its retries (and a dead-letter replay, however much later) then only write
-   * the log instead of relying on the per-video markers, which expire.
-   */
+  /** The job's progress carries what an earlier run recorded (see EventApplierService.apply). */
   async process(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
-    const done = isAppliedProgress(job.progress) ? job.progress : null;
-    const { seqs, applied } = done ? { seqs: done.seqs, applied: 0 } : await this.applier.applyOnline(job.data);
-    try {
-      await this.applier.appendToLog(job.data, seqs);
-    } catch (err) {
-      if (!done) await job.updateProgress({ seqs }).catch(() => undefined);
-      throw err;
-    }
+    const { applied } = await this.applier.apply(job.data, {
+      resumedSeqs: isAppliedProgress(job.progress) ? job.progress.seqs : null,
+      record: (seqs) => job.updateProgress({ seqs }),
+    });
     return { applied };
   }
 
   private async timed(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
+    if (job.attemptsMade === 0) this.metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
     const end = this.metrics.jobSeconds.startTimer();
     try {
       return await this.process(job);

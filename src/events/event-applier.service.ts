@@ -13,16 +13,22 @@ import { trendIncrements } from './trending';
 /** Compare-and-set retries before the job fails (and is retried by the queue with backoff). */
 const MAX_CAS_ATTEMPTS = 50;
 
+export type VideoTrends = { videoId: string; trend: [number, number] | null }[];
+
+/** What a job remembers between runs (see `apply`). */
+export interface JobProgress {
+  /** Seqs recorded by an earlier run whose user and video effects were applied; null otherwise. */
+  resumedSeqs: number[] | null;
+  record(seqs: number[]): Promise<void>;
+}
+
+const NO_PROGRESS: JobProgress = { resumedSeqs: null, record: async () => undefined };
+
 export interface UserApplyResult {
   /** Per event of the job, its position in the user's applied order. */
   seqs: number[];
   /** How many events this run applied (0 when an earlier run already had). */
   applied: number;
-}
-
-/** A per-video applied marker unique per (user, event) whatever characters the ids contain. */
-export function videoMarker(userId: string, eventId: string): string {
-  return `${userId.length}:${userId}:${eventId}`;
 }
 
 /**
@@ -32,8 +38,9 @@ export function videoMarker(userId: string, eventId: string): string {
  *     the follows table), apply the new events in TS with the same `applyUserEvent`
  *     replay and training use, write back with compare-and-set that records the applied
  *     ids (and the seen set) atomically;
- *  2. video counters and trend scores: a script guarded by per-event markers in each
- *     video's slot; then the trending sets, with absolute monotonic writes;
+ *  2. video counters and trend scores: a script guarded by the job's applied marker
+ *     (kept EVENTS_APPLIED_MARKER_TTL_SECONDS); then the trending sets, with absolute
+ *     monotonic writes;
  *  3. the interactions log: a batched INSERT ... ON CONFLICT DO NOTHING.
  */
 @Injectable()
@@ -47,16 +54,23 @@ export class EventApplierService {
     private readonly follows: FollowsRepository,
   ) {}
 
-  async apply(job: ApplyEventsJob): Promise<UserApplyResult> {
-    const user = await this.applyOnline(job);
-    await this.appendToLog(job, user.seqs);
-    return user;
-  }
-
-  /** Steps 1 and 2: everything in Redis. */
-  async applyOnline(job: ApplyEventsJob): Promise<UserApplyResult> {
-    const user = await this.applyToUser(job);
-    await this.applyToVideos(job);
+  /**
+   * Runs the steps. `progress` is the job's memory across runs: once the video script has
+   * run, a failure in what follows is recorded there with the seqs the events got, and a
+   * later run (a retry, or a dead-letter replay however much later) resumes after the
+   * script instead of relying on the applied marker, which expires.
+   */
+  async apply(job: ApplyEventsJob, progress: JobProgress = NO_PROGRESS): Promise<UserApplyResult> {
+    const resumed = progress.resumedSeqs;
+    const user = resumed ? { seqs: resumed, applied: 0 } : await this.applyToUser(job);
+    const trends = resumed ? await this.currentTrends(job) : await this.applyToVideos(job);
+    try {
+      await this.writeTrending(trends);
+      await this.appendToLog(job, user.seqs);
+    } catch (err) {
+      if (!resumed) await progress.record(user.seqs).catch(() => undefined);
+      throw err;
+    }
     return user;
   }
 
@@ -112,24 +126,30 @@ export class EventApplierService {
     }
   }
 
-  async applyToVideos(job: ApplyEventsJob): Promise<void> {
+  /** Step 2, the counters and trend scores; returns the trend scores of the job's videos afterwards. */
+  async applyToVideos(job: ApplyEventsJob): Promise<VideoTrends> {
     const byVideo = new Map<string, VideoUpdate>();
     for (const e of job.events) {
       let update = byVideo.get(e.videoId);
       if (!update) byVideo.set(e.videoId, (update = { videoId: e.videoId, events: [] }));
-      update.events.push({
-        marker: videoMarker(job.userId, e.eventId),
-        trend: trendIncrements(e.type, e.occurredAt),
-        delta: videoStatDelta(e.type, e.watchMs),
-      });
+      update.events.push({ trend: trendIncrements(e.type, e.occurredAt), delta: videoStatDelta(e.type, e.watchMs) });
     }
     const updates = [...byVideo.values()];
-    const trends = await this.state.applyVideos(updates, Date.now());
+    const trends = await this.state.applyVideos(job.chunkId, updates, Date.now());
+    return updates.map((u, i) => ({ videoId: u.videoId, trend: trends[i] }));
+  }
+
+  /** The trend scores of the job's videos as they are now (to resume a job after step 2). */
+  async currentTrends(job: ApplyEventsJob): Promise<VideoTrends> {
+    const videoIds = [...new Set(job.events.map((e) => e.videoId))];
+    const trends = await this.state.readTrends(videoIds);
+    return videoIds.map((videoId, i) => ({ videoId, trend: trends[i] }));
+  }
+
+  /** End of step 2: raises the videos in the trending sets to their current scores (idempotent). */
+  async writeTrending(trends: VideoTrends): Promise<void> {
     const entries: { videoId: string; trend: [number, number] }[] = [];
-    updates.forEach((u, i) => {
-      const trend = trends[i];
-      if (trend) entries.push({ videoId: u.videoId, trend });
-    });
+    for (const t of trends) if (t.trend) entries.push({ videoId: t.videoId, trend: t.trend });
     await this.state.writeTrending(entries);
   }
 

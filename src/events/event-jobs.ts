@@ -31,8 +31,8 @@ export interface LoggedEvent extends QueuedEvent {
 }
 
 /**
- * Progress an `apply` job records when its online effects are done but the log write
- * failed: a retry or dead-letter replay then only writes the log, with these seqs.
+ * Progress an `apply` job records when it failed after its user and video effects were
+ * applied: a retry or dead-letter replay then resumes from there, with these seqs.
  */
 export interface AppliedProgress {
   seqs: number[];

@@ -23,6 +23,7 @@ export class PipelineMetrics {
   readonly freshness: Histogram;
   readonly applied: Counter<'type'>;
   readonly jobSeconds: Histogram;
+  readonly queueWait: Histogram;
   readonly casConflicts: Counter;
   readonly logged: Counter;
   readonly deadLetters: Counter<'queue'>;
@@ -44,6 +45,12 @@ export class PipelineMetrics {
       name: 'reelrank_event_job_seconds',
       help: 'Processing time of one events job (a batch of one user\'s events)',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    });
+    this.queueWait = new Histogram({
+      name: 'reelrank_event_queue_wait_seconds',
+      help: 'Time an events job waited in the queue before a worker started it (queue lag)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers: [registry],
     });
     this.casConflicts = new Counter({

@@ -26,8 +26,8 @@ interface RawLogRow {
   type: EventType;
   watch_ms: number | null;
   request_id: string | null;
-  occurred_at: Date;
-  received_at: Date;
+  occurred_ms: number;
+  received_ms: number;
   user_seq: string | null;
   occurred_key: string;
 }
@@ -76,8 +76,8 @@ export class InteractionLogRepository {
    * user/time index), so replay sees each user's events together.
    */
   async page(after: LogCursor | null, limit: number): Promise<{ rows: LogRow[]; next: LogCursor | null }> {
-    const cols = `id, event_id, user_id, video_id, type, watch_ms, request_id, occurred_at, received_at, user_seq,
-      occurred_at::text AS occurred_key`;
+    const cols = `id, event_id, user_id, video_id, type, watch_ms, request_id, user_seq, occurred_at::text AS occurred_key,
+      (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms, (extract(epoch FROM received_at) * 1000)::float8 AS received_ms`;
     const raw: RawLogRow[] = after
       ? await this.db.query(
           `SELECT ${cols} FROM interactions WHERE (user_id, occurred_at, id) > ($1, $2::timestamptz, $3)
@@ -95,8 +95,8 @@ export class InteractionLogRepository {
         type: r.type,
         watchMs: r.watch_ms,
         requestId: r.request_id,
-        occurredAt: r.occurred_at.getTime(),
-        receivedAt: r.received_at.getTime(),
+        occurredAt: r.occurred_ms,
+        receivedAt: r.received_ms,
         userSeq: r.user_seq === null ? null : Number(r.user_seq),
       })),
       next: last ? { userId: last.user_id, occurredAt: last.occurred_key, id: last.id } : null,

@@ -26,10 +26,10 @@ export interface UserCommit {
   appliedAt: number;
 }
 
-/** One video's share of a job: per event a marker, trend increments (or null) and the counter deltas. */
+/** One video's share of a job: per event its trend increments (or null) and counter deltas. */
 export interface VideoUpdate {
   videoId: string;
-  events: { marker: string; trend: [number, number] | null; delta: number[] }[];
+  events: { trend: [number, number] | null; delta: number[] }[];
 }
 
 export interface UserFeaturesRead {
@@ -53,7 +53,7 @@ export class OnlineStateRepository {
     private readonly keys: RedisKeys,
     private readonly config: AppConfig,
   ) {
-    this.markerWindowMs = config.EVENTS_DEDUPE_TTL_SECONDS * 1000;
+    this.markerWindowMs = config.EVENTS_APPLIED_MARKER_TTL_SECONDS * 1000;
   }
 
   async readUser(userId: string, eventIds: string[]): Promise<UserRead> {
@@ -88,29 +88,36 @@ export class OnlineStateRepository {
   }
 
   /**
-   * Applies each video's events exactly once; returns each video's trend scores afterwards
-   * (null if none). One script call for all the videos on a single node; one per video on
-   * a cluster, where a script may only touch one slot.
+   * Applies a job's video updates exactly once (`marker` identifies the job); returns each
+   * video's trend scores afterwards (null if none). One script call for all the videos on
+   * a single node; one per video on a cluster, where a script may only touch one slot.
    */
-  async applyVideos(updates: VideoUpdate[], now: number): Promise<([number, number] | null)[]> {
+  async applyVideos(marker: string, updates: VideoUpdate[], now: number): Promise<([number, number] | null)[]> {
+    if (updates.length === 0) return [];
     const groups = this.redis instanceof Cluster ? updates.map((u) => [u]) : [updates];
     const results = await Promise.all(
       groups.map((group) => {
         const keys: string[] = [];
-        const args: (string | number)[] = [now, this.markerWindowMs, VIDEO_STAT_FIELDS.length];
+        const args: (string | number)[] = [now, this.markerWindowMs, VIDEO_STAT_FIELDS.length, marker];
         for (const u of group) {
           keys.push(this.keys.videoStats(u.videoId), this.keys.videoAppliedEvents(u.videoId), this.keys.videoTrend(u.videoId));
           args.push(u.events.length);
           for (const e of u.events) {
             const pairs: number[] = [];
             for (let f = 0; f < e.delta.length; f++) if (e.delta[f] !== 0) pairs.push(f + 1, e.delta[f]);
-            args.push(e.marker, e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', pairs.length / 2, ...pairs);
+            args.push(e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', pairs.length / 2, ...pairs);
           }
         }
         return this.redis.rrApplyVideosBuffer(keys.length, ...keys, ...args);
       }),
     );
     return results.flat().map((b) => decodeTrend(b));
+  }
+
+  /** The videos' current trend scores (null where none). */
+  async readTrends(videoIds: string[]): Promise<([number, number] | null)[]> {
+    const blobs = await Promise.all(videoIds.map((v) => this.redis.getBuffer(this.keys.videoTrend(v))));
+    return blobs.map((b) => decodeTrend(b));
   }
 
   /**

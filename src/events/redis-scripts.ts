@@ -47,79 +47,75 @@ return 1
 `;
 
 /**
- * Applies events to videos exactly once. KEYS: per video its stats blob, applied-markers
- * ZSET (member = marker of user and event, score = time applied) and trend blob. ARGV:
- * now, windowMs, then per video: event count, then per event: marker, trend1h
- * ('' = none), trend24h, count of delta pairs, then (field index, delta) pairs.
- * Counters are float64 little-endian (see src/features/video-stats.ts); fields past
- * the known ones (written by a newer version) are kept as they are. Trend scores are
- * combined in log space (see trending.ts). Returns per video its trend blob (or nil).
+ * Applies a job's events to its videos exactly once. KEYS: per video its stats blob,
+ * applied-markers ZSET and trend blob; the first video's markers ZSET holds the marker
+ * of this call (member = job marker, score = time applied). ARGV: now, markerWindowMs,
+ * number of known fields, job marker, then per video: event count, then per event:
+ * trend1h ('' = none), trend24h, count of delta pairs, then (field index, delta) pairs.
+ * If the marker is already there, nothing is applied again. Counters are float64
+ * little-endian (see src/features/video-stats.ts); fields past the known ones (written
+ * by a newer version) are kept as they are. Trend scores are combined in log space (see
+ * trending.ts). Returns per video its trend blob (or nil).
  *
- * One call can carry many videos on a single Redis node; on a cluster each call carries
- * the videos of one slot.
+ * One call carries all the videos of a job on a single Redis node; on a cluster one
+ * call per video, since a script may only touch one slot.
  */
 export const APPLY_VIDEOS_LUA = `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local known = tonumber(ARGV[3])
+local out = {}
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZADD', KEYS[2], 'NX', now, ARGV[4]) == 0 then
+  for v = 1, #KEYS / 3 do out[v] = redis.call('GET', KEYS[3 * v]) end
+  return out
+end
+redis.call('PEXPIRE', KEYS[2], window)
 local function logaddexp(a, b)
   if a > b then return a + math.log(1 + math.exp(b - a)) end
   return b + math.log(1 + math.exp(a - b))
 end
-local out = {}
-local a = 4
+local a = 5
 for v = 1, #KEYS / 3 do
-  local kStats, kMarkers, kTrend = KEYS[3 * v - 2], KEYS[3 * v - 1], KEYS[3 * v]
-  redis.call('ZREMRANGEBYSCORE', kMarkers, '-inf', now - window)
-  local stats = nil
-  local n = 0
-  local raw = nil
+  local kStats, kTrend = KEYS[3 * v - 2], KEYS[3 * v]
+  local raw = redis.call('GET', kStats) or ''
+  local n = math.floor(#raw / 8)
+  local stats = {}
+  for f = 1, n do stats[f] = struct.unpack('<d', raw, (f - 1) * 8 + 1) end
+  while n < known do
+    n = n + 1
+    stats[n] = 0
+  end
   local trend = nil
-  local trendChanged = false
   local events = tonumber(ARGV[a])
   a = a + 1
   for e = 1, events do
-    local marker, t1, t24, pairs = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-    local first = a + 4
-    a = first + 2 * pairs
-    if redis.call('ZADD', kMarkers, 'NX', now, marker) == 1 then
-      if not stats then
-        stats = {}
-        raw = redis.call('GET', kStats) or ''
-        n = math.floor(#raw / 8)
-        for f = 1, n do stats[f] = struct.unpack('<d', raw, (f - 1) * 8 + 1) end
-        while n < known do
-          n = n + 1
-          stats[n] = 0
+    local t1, t24, pairs = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+    for p = a + 3, a + 2 + 2 * pairs, 2 do
+      local f = tonumber(ARGV[p])
+      stats[f] = stats[f] + tonumber(ARGV[p + 1])
+    end
+    a = a + 3 + 2 * pairs
+    if t1 ~= '' then
+      if trend == nil then
+        local tr = redis.call('GET', kTrend)
+        if tr and #tr >= 16 then
+          local x, next = struct.unpack('<d', tr, 1)
+          trend = { x, (struct.unpack('<d', tr, next)) }
+        else
+          trend = false
         end
       end
-      for p = first, first + 2 * pairs - 1, 2 do
-        local f = tonumber(ARGV[p])
-        stats[f] = stats[f] + tonumber(ARGV[p + 1])
-      end
-      if t1 ~= '' then
-        if trend == nil then
-          local tr = redis.call('GET', kTrend)
-          if tr and #tr >= 16 then
-            local x, next = struct.unpack('<d', tr, 1)
-            trend = { x, (struct.unpack('<d', tr, next)) }
-          end
-        end
-        local i1, i24 = tonumber(t1), tonumber(t24)
-        if trend == nil then trend = { i1, i24 } else trend = { logaddexp(trend[1], i1), logaddexp(trend[2], i24) } end
-        trendChanged = true
-      end
+      local i1, i24 = tonumber(t1), tonumber(t24)
+      if not trend then trend = { i1, i24 } else trend = { logaddexp(trend[1], i1), logaddexp(trend[2], i24) } end
     end
   end
-  redis.call('PEXPIRE', kMarkers, window)
-  if stats then
-    local parts = {}
-    for f = 1, n do parts[f] = struct.pack('<d', stats[f]) end
-    local tail = ''
-    if #raw > n * 8 then tail = string.sub(raw, n * 8 + 1) end
-    redis.call('SET', kStats, table.concat(parts) .. tail)
-  end
-  if trendChanged then
+  local parts = {}
+  for f = 1, n do parts[f] = struct.pack('<d', stats[f]) end
+  local tail = ''
+  if #raw > n * 8 then tail = string.sub(raw, n * 8 + 1) end
+  redis.call('SET', kStats, table.concat(parts) .. tail)
+  if trend then
     local blob = struct.pack('<dd', trend[1], trend[2])
     redis.call('SET', kTrend, blob)
     out[v] = blob

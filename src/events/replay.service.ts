@@ -114,7 +114,7 @@ export class ReplayService {
     const acceptedSince = now - this.config.EVENTS_DEDUPE_TTL_SECONDS * 1000;
     const recent: { eventId: string; receivedAt: number }[] = [];
     for (const row of rows) {
-      applyUserEvent(state, { ...row, userId }, this.catalog.get(row.videoId) ?? null);
+      applyUserEvent(state, row, this.catalog.get(row.videoId) ?? null);
       state.version += 1;
       applied.push({ eventId: row.eventId, seq: state.version });
       const at = seenAt.get(row.videoId);

@@ -48,7 +48,13 @@ export interface UserFeaturesResponse {
   follows: string[];
   embedding: number[];
   seenCount: number;
-  freshness: { acceptedAt: string | null; appliedAt: string | null; lagMs: number | null };
+  /** This user's latest applied events (acceptance -> features) and the pipeline's latest lag over all users. */
+  freshness: {
+    acceptedAt: string | null;
+    appliedAt: string | null;
+    lagMs: number | null;
+    pipeline: { lagMs: number; at: string } | null;
+  };
   computedAt: string;
 }
 
@@ -67,7 +73,13 @@ function decayedSorted(map: Record<string, number>, last: number, now: number, l
   );
 }
 
-export function toUserFeaturesResponse(userId: string, state: UserState, read: UserFeaturesRead, now: number): UserFeaturesResponse {
+export function toUserFeaturesResponse(
+  userId: string,
+  state: UserState,
+  read: UserFeaturesRead,
+  pipeline: { lagMs: number; at: number } | null,
+  now: number,
+): UserFeaturesResponse {
   const ctx = { ...userContext(state, now), video: NO_VIDEO, stats: emptyVideoStats() };
   const features: Record<string, number> = {};
   for (const name of USER_ONLY_FEATURES) features[name] = featureByName(name)!.compute(ctx);
@@ -90,6 +102,7 @@ export function toUserFeaturesResponse(userId: string, state: UserState, read: U
       acceptedAt: iso(read.acceptedAt),
       appliedAt: iso(read.appliedAt),
       lagMs: read.acceptedAt !== null && read.appliedAt !== null ? read.appliedAt - read.acceptedAt : null,
+      pipeline: pipeline && { lagMs: pipeline.lagMs, at: new Date(pipeline.at).toISOString() },
     },
     computedAt: new Date(now).toISOString(),
   };
@@ -104,7 +117,7 @@ export class UserFeaturesService {
   ) {}
 
   async get(userId: string): Promise<UserFeaturesResponse> {
-    const read = await this.state.readUserFeatures(userId);
-    return toUserFeaturesResponse(userId, decodeUserState(read.raw, this.config.EMBEDDING_DIM), read, Date.now());
+    const [read, pipeline] = await Promise.all([this.state.readUserFeatures(userId), this.state.readFreshness()]);
+    return toUserFeaturesResponse(userId, decodeUserState(read.raw, this.config.EMBEDDING_DIM), read, pipeline, Date.now());
   }
 }

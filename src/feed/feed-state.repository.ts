@@ -3,8 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
-import { readBlobs } from '../redis/read-blobs';
-import { guardRedis } from './redis-guard';
+import { guardRedis, mgetBuffers } from './redis-guard';
 
 /** The most recent watched videos read per request (the event pipeline caps the set itself). */
 export const SEEN_READ_MAX = 2000;
@@ -51,7 +50,7 @@ export class FeedStateRepository {
   /** Round trip 2: packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none). */
   readStats(videoIds: string[]): Promise<(Buffer | null)[]> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));
-    return guardRedis(this.redis, this.budgetMs, () => readBlobs(this.redis, keys));
+    return guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
   }
 
   /** Adds the ids served on this page to the session's served set (which expires with the session). */

@@ -32,10 +32,16 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         (err: Error) => res.writeHead(500).end(err.message),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, () => resolve());
+      });
+    } catch (err) {
+      // The process's real work (the queues) matters more than its metrics port.
+      this.logger.error(`metrics not served: cannot listen on ${this.config.HOST}:${this.config.WORKER_METRICS_PORT}: ${(err as Error).message}`);
+      return;
+    }
     this.server = server;
     this.logger.log(`metrics on http://${this.config.HOST}:${this.port}/metrics`);
   }

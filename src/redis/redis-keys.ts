@@ -51,6 +51,7 @@ export class RedisKeys {
     return `${this.prefix}:v:{${videoId}}:emb`;
   }
 
+  /** Markers of the jobs whose effect on this video (and, on a single node, the job's other videos) is applied. */
   videoAppliedEvents(videoId: string): string {
     return `${this.prefix}:v:{${videoId}}:applied`;
   }
@@ -72,6 +73,11 @@ export class RedisKeys {
   /** Pub/sub channel announcing catalog changes (upserts, takedowns). */
   get catalogChannel(): string {
     return `${this.prefix}:catalog:changed`;
+  }
+
+  /** Rate-limit counter of one client (throttler name + tracker); one key per client, its own slot. */
+  throttle(key: string): string {
+    return `${this.prefix}:throttle:{${key}}`;
   }
 
   /** Marker of the last time each part of the state was rebuilt or updated. */

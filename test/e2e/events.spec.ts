@@ -69,13 +69,14 @@ describe('POST /v1/events and GET /v1/me/features', () => {
     let body: Record<string, any> = {};
     await eventually(async () => {
       body = (await user.features().expect(200)).body;
-      return body.eventsApplied === 3;
+      return body.eventsApplied === 3 && body.freshness.pipeline !== null;
     }, 'features to show the 3 events', 5000);
     expect(body.counts).toMatchObject({ view: 1, like: 1, skip: 1 });
     expect(body.features.user_like_rate).toBeGreaterThan(0);
     expect(body.seenCount).toBe(2);
     expect(body.embedding.some((x: number) => x !== 0)).toBe(true);
     expect(body.freshness.lagMs).toBeGreaterThanOrEqual(0);
+    expect(body.freshness.pipeline).toEqual({ lagMs: expect.any(Number), at: expect.any(String) });
     expect(Date.parse(body.lastEventAt)).toBeGreaterThan(Date.now() - 60_000);
     await eventually(async () => (await loggedCount(userId)) === 3, 'the log to hold the 3 events');
   });

@@ -6,7 +6,8 @@ import { CoreModule } from '../../src/app/core.module';
 import { EVENT_TYPES } from '../../src/database/entities/interaction.entity';
 import { DEFAULT_FEATURE_NAMES, userContext } from '../../src/features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../../src/features/feature-spec';
-import { applyUserEvent, emptyUserState } from '../../src/features/user-state';
+import { initialUserState } from '../../src/events/follows.repository';
+import { applyUserEvent } from '../../src/features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../src/features/video-stats';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { buildPointInTimeDataset, Dataset } from '../../src/training/data/point-in-time-dataset';
@@ -129,7 +130,7 @@ describe(TrainingService.name, () => {
              WHERE (user_id = $1 OR video_id = $2) AND occurred_at < $3 ORDER BY occurred_at, id`,
             [user, video.id, servedAt],
           );
-        const state = emptyUserState(DIM);
+        const state = initialUserState(DIM, log.follows.get(user) ?? []);
         const stats = emptyVideoStats();
         for (const e of events) {
           const ev = { eventId: '', userId: e.user_id, videoId: e.video_id, type: e.type, watchMs: e.watch_ms, occurredAt: e.at };

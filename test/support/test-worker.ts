@@ -5,12 +5,8 @@ import { Queue } from 'bullmq';
 import { WorkerModule } from '../../src/app/worker.module';
 import { QueueName } from '../../src/queue/queue.types';
 
-/**
- * The worker exactly as src/worker.ts builds it (processors running), without its
- * metrics port. Close it in afterAll.
- */
+/** The worker exactly as src/worker.ts builds it (processors running; no metrics port in tests). Close it in afterAll. */
 export async function createTestWorker(): Promise<INestApplicationContext> {
-  process.env.WORKER_METRICS_PORT = '0';
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
   await app.init();
   return app;
