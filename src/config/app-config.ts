@@ -287,6 +287,32 @@ export class AppConfig {
   /** At most this many of the most recent impressions are used per check. */
   @IsInt() @Min(100) @Max(1_000_000)
   DRIFT_MAX_SAMPLES = 50_000;
+
+  /** Broker the `stream` process consumes interaction events from: RabbitMQ locally, Kafka in production. */
+  @IsIn(['rmq', 'kafka'])
+  STREAM_TRANSPORT: 'rmq' | 'kafka' = 'rmq';
+
+  @Matches(/^amqps?:\/\//, { message: 'STREAM_RMQ_URL must be an amqp:// URL' })
+  STREAM_RMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+  /** RabbitMQ quorum queue the stream consumes; rejected messages go to `<queue>.dead`. */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'STREAM_RMQ_QUEUE must be 1-200 chars of A-Z, a-z, 0-9, ., _ or -' })
+  STREAM_RMQ_QUEUE = 'reelrank.interactions';
+
+  /** Comma-separated Kafka bootstrap brokers (host:port). */
+  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'STREAM_KAFKA_BROKERS must be host:port[,host:port...]' })
+  STREAM_KAFKA_BROKERS = '127.0.0.1:9092';
+
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'STREAM_KAFKA_GROUP must be 1-200 chars of A-Z, a-z, 0-9, ., _ or -' })
+  STREAM_KAFKA_GROUP = 'reelrank-stream';
+
+  /** Messages in flight per stream process (RabbitMQ prefetch; Kafka partitions consumed concurrently). */
+  @IsInt() @Min(1) @Max(1000)
+  STREAM_CONCURRENCY = 32;
+
+  /** Pause before a message whose ingest failed (e.g. Redis down) is handed back to the broker for redelivery. */
+  @IsInt() @Min(0) @Max(60_000)
+  STREAM_RETRY_DELAY_MS = 1000;
 }
 
 export class ConfigValidationError extends Error {
