@@ -10,7 +10,7 @@ import { RedisKeys } from '../redis/redis-keys';
 import { fitStandardizer, initMlp } from '../training/model/mlp';
 import { exportMlpToOnnx } from '../training/model/onnx-export';
 import { ModelRuntime } from './model-runtime.service';
-import { ModelArtifact, ModelVersionRepository } from './model-version.repository';
+import { ModelArtifact, ActiveModelRepository } from './active-model.repository';
 
 /** The registry as the runtime reads it: one active row, changeable by the test. */
 class FakeRegistry {
@@ -51,7 +51,7 @@ describe(ModelRuntime.name, () => {
     const pubsub = { subscribe: async () => undefined } as unknown as PubSubService;
     runtime = new ModelRuntime(
       Object.assign(new AppConfig(), { FEED_CANDIDATES: 10 }, config),
-      registry as unknown as ModelVersionRepository,
+      registry as unknown as ActiveModelRepository,
       pubsub,
       new RedisKeys('test'),
       new Registry(),
