@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEMO_MODE="${DEMO_MODE:-true}"
+# Engagement counts for an impression within this window, and retraining uses impressions
+# older than it: 1 minute (the seeded videos last up to 60 s) lets the simulator's
+# background retrains learn from the last minutes of traffic.
+export TRAIN_LABEL_WINDOW_MINUTES="${TRAIN_LABEL_WINDOW_MINUTES:-1}"
 PORT="${PORT:-3000}"
 BASE_URL="http://localhost:${PORT}"
 SEED_ARGS=(${SEED_ARGS:-})
@@ -64,9 +68,11 @@ print_urls() {
   cat <<URLS
 
 Reelrank demo is running (Ctrl-C stops the api and the worker):
+  Demo page           ${BASE_URL}/demo/
   API docs (OpenAPI)  ${BASE_URL}/docs
   Readiness           ${BASE_URL}/health/ready
   Metrics             ${BASE_URL}/metrics
+  Simulator           in another terminal: PORT=${PORT} npm run simulate${SEED_ARGS[*]:+ -- ${SEED_ARGS[*]}}
 URLS
 }
 

@@ -1,16 +1,38 @@
-import { Module } from '@nestjs/common';
+import { Module, ModuleMetadata } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
-import { EventsApiModule } from '../events/events-api.module';
+import { DemoTokenModule } from '../auth/demo-token.module';
+import { DemoModule } from '../demo/demo.module';
 import { CatalogAdminModule } from '../catalog/catalog-admin.module';
+import { AppConfig } from '../config/app-config';
+import { EventsApiModule } from '../events/events-api.module';
 import { FeedModule } from '../feed/feed.module';
 import { HealthModule } from '../health/health.module';
+import { RateLimitModule } from '../limits/rate-limit.module';
+import { LoggingModule } from '../logging/logging.module';
 import { MetricsController } from '../metrics/metrics.controller';
+import { MonitoringApiModule } from '../monitoring/monitoring-api.module';
 import { ModelsAdminModule } from '../training/models-admin.module';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */
 @Module({
-  imports: [CoreModule, AuthModule, HealthModule, EventsApiModule, FeedModule, CatalogAdminModule, ModelsAdminModule],
+  imports: [
+    CoreModule,
+    LoggingModule.forProcess('api'),
+    RateLimitModule,
+    AuthModule,
+    HealthModule,
+    EventsApiModule,
+    FeedModule,
+    CatalogAdminModule,
+    ModelsAdminModule,
+    MonitoringApiModule,
+  ],
   controllers: [MetricsController],
 })
 export class ApiModule {}
+
+/** Modules the api registers only in some configurations (read when the app is created, not at import). */
+export function optionalApiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
+  return config.DEMO_MODE ? [DemoTokenModule, DemoModule] : [];
+}

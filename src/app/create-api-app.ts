@@ -2,28 +2,50 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
-import { ApiModule } from './api.module';
+import { VALIDATION_OPTIONS } from '../common/validation';
+import { depthLimitedJsonParser } from '../common/json-body-parser';
+import { rejectNulInUrls } from '../common/nul-guard';
+import { AppConfig, loadConfig } from '../config/app-config';
+import { echoRequestIds, requestIdOptions } from '../logging/request-id';
+import { ApiModule, optionalApiModules } from './api.module';
 
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Fastify's trustProxy from TRUST_PROXY: true/false, or a list of addresses, CIDRs and proxy-addr names. */
+export function trustProxyOption(value: string): boolean | string {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false' || v === '') return false;
+  return value;
+}
 
 /** Builds the api application (used by main.ts and by the e2e tests). */
 export async function createApiApp(options: { logger?: false } = {}): Promise<NestFastifyApplication> {
+  const config: AppConfig = loadConfig();
+  const adapter = new FastifyAdapter({
+    ...requestIdOptions,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    // Requests arriving on a kept-alive connection while the server closes are still served (see ShutdownService).
+    return503OnClosing: false,
+  });
+  echoRequestIds(adapter.getInstance());
+  rejectNulInUrls(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule,
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true }),
-    { bufferLogs: false, ...(options.logger === false ? { logger: false } : {}) },
+    { module: ApiModule, imports: optionalApiModules(config) },
+    adapter,
+    options.logger === false ? { logger: false } : { bufferLogs: true },
   );
-  app.useGlobalPipes(
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      stopAtFirstError: false,
-    }),
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: config.BODY_LIMIT_BYTES },
+    depthLimitedJsonParser(app.getHttpAdapter().getInstance(), config.JSON_MAX_DEPTH),
   );
-  app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  app.useGlobalPipes(new ValidationPipe(VALIDATION_OPTIONS));
+  app.useGlobalFilters(new AllExceptionsFilter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }));
+  // process.exit after shutdown (not a re-raised signal) so pino flushes its buffered lines on 'exit'
+  app.enableShutdownHooks([], { useProcessExit: true });
   const docs = new DocumentBuilder()
     .setTitle('Reelrank')
     .setDescription('Real-time short-video feed recommendations')

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { EventsWorkerModule } from '../events/events-worker.module';
+import { LoggingModule } from '../logging/logging.module';
 import { MetricsServer } from '../metrics/metrics-server';
+import { MonitoringWorkerModule } from '../monitoring/monitoring-worker.module';
 import { TrainingWorkerModule } from '../training/training-worker.module';
 import { CoreModule } from './core.module';
 
 /** The worker process: the same providers as the api, plus the queue processors, and no HTTP. */
 @Module({
-  imports: [CoreModule, EventsWorkerModule, TrainingWorkerModule],
+  imports: [CoreModule, LoggingModule.forProcess('worker'), EventsWorkerModule, TrainingWorkerModule, MonitoringWorkerModule],
   providers: [MetricsServer],
 })
 export class WorkerModule {}

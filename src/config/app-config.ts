@@ -177,7 +177,7 @@ export class AppConfig {
   @IsInt() @Min(10) @Max(60_000)
   IMPRESSION_FLUSH_MS = 500;
   /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
-  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
+  @Matches(/^(off|[1-9]\d*(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
   RETRAIN_EVERY = 'off';
 
   /** Training window: impressions and engagement of the last N hours of the interaction log. */
@@ -204,7 +204,7 @@ export class AppConfig {
   @Matches(/^\d{1,4}(,\d{1,4}){0,4}$/, { message: 'TRAIN_HIDDEN_LAYERS must be sizes like 64,32' })
   TRAIN_HIDDEN_LAYERS = '64,32';
 
-  /** Model inputs (feature registry names, comma-separated); empty = every registry feature. */
+  /** Model inputs (feature registry names, comma-separated); empty = DEFAULT_TRAIN_FEATURES (all but the session-scaled ones). */
   @IsString()
   TRAIN_FEATURES = '';
 
@@ -216,13 +216,103 @@ export class AppConfig {
   @IsNumber() @Min(0) @Max(1)
   MODEL_PROMOTE_MIN_GAIN = 0;
 
+  /** Share of users (by a stable hash of the user id) served by the shadow model instead of the active one: an A/B split. 0 = shadow only scores alongside. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_AB_SHARE = 0;
+
+  /** Share of the active model's feed requests the shadow model also scores in the background, to compare rankings. */
+  @IsNumber() @Min(0) @Max(1)
+  MODEL_SHADOW_SAMPLE = 0.2;
+
   /** Largest ONNX file accepted by POST /v1/admin/models. */
   @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
   MODEL_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 
-  /** How ranking heads blend into one score (head:weight, comma-separated; skip is a negative). */
-  @Matches(/^[a-z_]+:-?\d+(\.\d+)?(,[a-z_]+:-?\d+(\.\d+)?)*$/, { message: 'RANKING_HEAD_WEIGHTS must look like like:1,skip:-1' })
-  RANKING_HEAD_WEIGHTS = 'like:1,complete:1,share:2,skip:-1';
+  /** Largest request body accepted (bytes); larger bodies get 413. */
+  @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Deepest nesting of objects/arrays accepted in a JSON body; deeper bodies get 400. */
+  @IsInt() @Min(2) @Max(1000)
+  JSON_MAX_DEPTH = 32;
+
+  /** Proxies whose X-Forwarded-For is believed (client IP for rate limits): addresses/CIDRs, loopback, uniquelocal, or true/false. */
+  @IsString()
+  TRUST_PROXY = 'loopback,linklocal,uniquelocal';
+
+  /** Rate limiting of the api (429 with Retry-After); off for benchmarks. */
+  @Transform(toBool) @IsBoolean()
+  THROTTLE_ENABLED = true;
+
+  /** A rate-limit check waiting longer than this for Redis lets the request through. */
+  @IsInt() @Min(1) @Max(10_000)
+  THROTTLE_REDIS_TIMEOUT_MS = 100;
+
+  /** Rate-limit window in seconds. */
+  @IsInt() @Min(1) @Max(86_400)
+  THROTTLE_WINDOW_S = 60;
+
+  /** Requests per window from one client IP (all users behind it together). */
+  @IsInt() @Min(1)
+  THROTTLE_IP_LIMIT = 6000;
+
+  /** Requests per window from one authenticated user (JWT subject). */
+  @IsInt() @Min(1)
+  THROTTLE_USER_LIMIT = 1200;
+
+  /** On SIGTERM, how long /health/ready answers 503 while still serving, so load balancers stop sending first. */
+  @IsInt() @Min(0) @Max(120_000)
+  SHUTDOWN_DRAIN_DELAY_MS = 0;
+
+  /** A shutdown that has not finished after this long exits the process anyway (code 1). */
+  @IsInt() @Min(1000) @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  /** Drift check interval on the monitoring queue: `off` or a duration such as 30s, 1m, 1h. */
+  @Matches(/^(off|\d+(ms|s|m|h|d))$/, { message: 'DRIFT_CHECK_EVERY must be off or a duration like 30s, 1m, 1h' })
+  DRIFT_CHECK_EVERY = '1m';
+
+  /** Live distributions are taken from the impressions served in the last N minutes. */
+  @IsNumber() @Min(1) @Max(7 * 24 * 60)
+  DRIFT_WINDOW_MINUTES = 60;
+
+  /** A feature or score head whose PSI exceeds this raises a drift alert (0.1 moderate, 0.2+ significant). */
+  @IsNumber() @Min(0) @Max(100)
+  DRIFT_ALERT_PSI = 0.2;
+
+  /** Fewer live impressions than this in the window gives an `insufficient_data` report instead of PSI values. */
+  @IsInt() @Min(1)
+  DRIFT_MIN_SAMPLES = 200;
+
+  /** At most this many of the most recent impressions are used per check. */
+  @IsInt() @Min(100) @Max(1_000_000)
+  DRIFT_MAX_SAMPLES = 50_000;
+
+  /** Broker the `stream` process consumes interaction events from: RabbitMQ locally, Kafka in production. */
+  @IsIn(['rmq', 'kafka'])
+  STREAM_TRANSPORT: 'rmq' | 'kafka' = 'rmq';
+
+  @Matches(/^amqps?:\/\//, { message: 'STREAM_RMQ_URL must be an amqp:// URL' })
+  STREAM_RMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+  /** RabbitMQ quorum queue the stream consumes; rejected messages go to `<queue>.dead`. */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'STREAM_RMQ_QUEUE must be 1-200 chars of A-Z, a-z, 0-9, ., _ or -' })
+  STREAM_RMQ_QUEUE = 'reelrank.interactions';
+
+  /** Comma-separated Kafka bootstrap brokers (host:port). */
+  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'STREAM_KAFKA_BROKERS must be host:port[,host:port...]' })
+  STREAM_KAFKA_BROKERS = '127.0.0.1:9092';
+
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'STREAM_KAFKA_GROUP must be 1-200 chars of A-Z, a-z, 0-9, ., _ or -' })
+  STREAM_KAFKA_GROUP = 'reelrank-stream';
+
+  /** Messages in flight per stream process (RabbitMQ prefetch; Kafka partitions consumed concurrently). */
+  @IsInt() @Min(1) @Max(1000)
+  STREAM_CONCURRENCY = 32;
+
+  /** Pause before a message whose ingest failed (e.g. Redis down) is handed back to the broker for redelivery. */
+  @IsInt() @Min(0) @Max(60_000)
+  STREAM_RETRY_DELAY_MS = 1000;
 }
 
 export class ConfigValidationError extends Error {

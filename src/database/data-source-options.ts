@@ -4,11 +4,13 @@ import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-InitialSchema';
 import { LearnedVideoEmbeddings1764000000001 } from '../../migrations/1764000000001-LearnedVideoEmbeddings';
 import { InteractionUserSequence1764000100000 } from '../../migrations/1764000100000-InteractionUserSequence';
+import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   LearnedVideoEmbeddings1764000000001,
   InteractionUserSequence1764000100000,
+  DriftReportStatus1764000400000,
 ];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */

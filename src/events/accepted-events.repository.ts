@@ -16,15 +16,17 @@ export class AcceptedEventsRepository {
     this.windowMs = config.EVENTS_DEDUPE_TTL_SECONDS * 1000;
   }
 
-  /** Marks the ids as accepted; returns, per id, whether it is new (false: seen before or earlier in the list). */
+  /** Per id, whether it was accepted within the dedupe window. */
+  async wereAccepted(userId: string, eventIds: string[], now: number): Promise<boolean[]> {
+    if (eventIds.length === 0) return [];
+    const scores = await this.redis.zmscore(this.keys.userAcceptedEvents(userId), ...eventIds);
+    return scores.map((s) => s !== null && Number(s) > now - this.windowMs);
+  }
+
+  /** Records the ids as accepted (after they were queued); returns, per id, whether it was new. */
   async markAccepted(userId: string, eventIds: string[], now: number): Promise<boolean[]> {
     const flags = await this.redis.rrMarkAccepted(this.keys.userAcceptedEvents(userId), now, this.windowMs, ...eventIds);
     return flags.map((f) => f === 1);
-  }
-
-  /** Forgets ids marked by a request whose enqueue failed, so the client's retry is accepted. */
-  async unmark(userId: string, eventIds: string[]): Promise<void> {
-    if (eventIds.length > 0) await this.redis.zrem(this.keys.userAcceptedEvents(userId), ...eventIds);
   }
 
   /** Restores the window from the log (replay): ids with their acceptance times. */

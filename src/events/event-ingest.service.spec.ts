@@ -12,11 +12,13 @@ import { IngestMetrics } from './events.metrics';
 /** The dedupe window as a plain set, like the Lua script: an id repeated in one call is a duplicate. */
 class FakeAccepted {
   readonly ids = new Set<string>();
-  async markAccepted(_user: string, eventIds: string[]): Promise<boolean[]> {
-    return eventIds.map((id) => (this.ids.has(id) ? false : (this.ids.add(id), true)));
+  failing = false;
+  async wereAccepted(_user: string, eventIds: string[]): Promise<boolean[]> {
+    return eventIds.map((id) => this.ids.has(id));
   }
-  async unmark(_user: string, eventIds: string[]): Promise<void> {
-    for (const id of eventIds) this.ids.delete(id);
+  async markAccepted(_user: string, eventIds: string[]): Promise<boolean[]> {
+    if (this.failing) throw new Error('connection is closed');
+    return eventIds.map((id) => (this.ids.has(id) ? false : (this.ids.add(id), true)));
   }
 }
 
@@ -61,13 +63,22 @@ describe(EventIngestService.name, () => {
     expect(await service.ingest('u', [ev('a'), ev('c')], now)).toEqual({ accepted: 1, duplicates: 1 });
   });
 
-  it('un-marks what it accepted when the queue fails, so a retry is accepted', async () => {
+  it('records nothing when the queue fails, so a retry is accepted', async () => {
     await service.ingest('u', [ev('old')], now);
     queues.failing = true;
     await expect(service.ingest('u', [ev('old'), ev('new')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
     expect([...accepted.ids]).toEqual(['old']);
     queues.failing = false;
     expect(await service.ingest('u', [ev('old'), ev('new')], now)).toEqual({ accepted: 1, duplicates: 1 });
+  });
+
+  it('records ids only after queueing: ids left unrecorded (a crash in between) are queued again on retry', async () => {
+    accepted.failing = true;
+    expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    accepted.failing = false;
+    expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    expect(queues.queued.map((batch) => batch.map((e) => e.eventId))).toEqual([['a'], ['a']]);
+    expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 0, duplicates: 1 });
   });
 
   it('rejects the whole batch naming each problem: size, unknown videos, future times', async () => {

@@ -10,8 +10,9 @@ import { IngestMetrics } from './events.metrics';
 /**
  * POST /v1/events: checks what the DTO cannot (batch size from config, clock skew,
  * known videos), drops event ids the user already had accepted, queues the rest and
- * answers only once they are safely queued. If queueing fails the ids are un-marked so
- * the client's retry is accepted: nothing accepted is lost, nothing lost is claimed.
+ * answers only once they are safely queued; the ids are recorded for dedupe after that,
+ * so a failure or a crash before it leaves the retry free to queue them again: nothing
+ * accepted is lost, nothing lost is claimed.
  */
 @Injectable()
 export class EventIngestService {
@@ -27,22 +28,31 @@ export class EventIngestService {
 
   async ingest(userId: string, events: EventDto[], now = Date.now()): Promise<IngestEventsResponseDto> {
     const queued = this.toQueued(events, now);
-    let fresh: boolean[];
+    let known: boolean[];
     try {
-      fresh = await this.accepted.markAccepted(userId, queued.map((e) => e.eventId), now);
+      known = await this.accepted.wereAccepted(userId, queued.map((e) => e.eventId), now);
     } catch (err) {
       throw this.unavailable(events.length, err as Error);
     }
-    const accepted = queued.filter((_, i) => fresh[i]);
+    const ids = new Set<string>();
+    const accepted = queued.filter((e, i) => {
+      if (known[i] || ids.has(e.eventId)) return false;
+      ids.add(e.eventId);
+      return true;
+    });
     if (accepted.length > 0) {
       try {
         await this.queues.enqueueApply(userId, accepted);
       } catch (err) {
-        await this.accepted.unmark(userId, accepted.map((e) => e.eventId)).catch((unmarkErr: Error) => {
-          this.logger.error(`could not un-mark ${accepted.length} event ids of ${userId} after a failed enqueue: ${unmarkErr.message}`);
-        });
         throw this.unavailable(events.length, err as Error);
       }
+      // Ids are recorded only once their events are queued: a crash in between leaves them
+      // unrecorded, so the client's retry (or the broker's redelivery) queues them again and
+      // the worker applies them once. Recording first would turn that retry into a "duplicate"
+      // and lose the events.
+      await this.accepted.markAccepted(userId, [...ids], now).catch((err: Error) => {
+        this.logger.warn(`queued ${accepted.length} events of ${userId} but could not record their ids for dedupe: ${err.message}`);
+      });
     }
     const duplicates = events.length - accepted.length;
     this.metrics.events.inc({ outcome: 'accepted' }, accepted.length);

@@ -24,7 +24,13 @@ export const eventsRedisProvider: Provider = {
   provide: EVENTS_REDIS,
   inject: [AppConfig],
   useFactory: (config: AppConfig): EventsRedis => {
-    const redis = createRedisClient(config, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+    // Cluster auto-pipelining routes a command by its first argument; rrApplyVideos starts
+    // with its key count, not a key, so it is sent on its own (to its keys' node).
+    const redis = createRedisClient(
+      config,
+      { enableAutoPipelining: true, maxRetriesPerRequest: 2 },
+      { autoPipeliningIgnoredCommands: ['rrApplyVideos'] },
+    );
     redis.defineCommand('rrMarkAccepted', { numberOfKeys: 1, lua: MARK_ACCEPTED_LUA });
     redis.defineCommand('rrCommitUser', { numberOfKeys: 4, lua: COMMIT_USER_LUA });
     redis.defineCommand('rrApplyVideos', { lua: APPLY_VIDEOS_LUA });

@@ -11,11 +11,13 @@ export interface FeatureContext {
   now: number;
   /** Computed once per user and request (see `userContext`). */
   userHasEmbedding: boolean;
+  /** `user.embedding` as a typed array (computed once per user: read for every candidate). */
+  userEmbedding: Float64Array;
   categoryAffinityTotal: number;
   follows: ReadonlySet<string>;
 }
 
-export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'categoryAffinityTotal' | 'follows'>;
+export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows'>;
 
 export function userContext(user: UserState, now: number): UserContext {
   let total = 0;
@@ -24,6 +26,7 @@ export function userContext(user: UserState, now: number): UserContext {
     user,
     now,
     userHasEmbedding: user.embedding.some((x) => x !== 0),
+    userEmbedding: Float64Array.from(user.embedding),
     categoryAffinityTotal: total,
     follows: new Set(user.follows),
   };
@@ -37,6 +40,15 @@ export function userContext(user: UserState, now: number): UserContext {
 export interface FeatureDefinition {
   name: string;
   description: string;
+  /** True when the value depends only on the user and the time, not on the video: computed once per user. */
+  perUser?: boolean;
+  /**
+   * True when the value grows with how many events arrive before they decay (a decayed
+   * sum), so one dense session reaches values a history spread over days never shows:
+   * a model trained on such history extrapolates on them at serving. Kept in the
+   * registry (models that name them still load) but left out of DEFAULT_TRAIN_FEATURES.
+   */
+  sessionScaled?: boolean;
   compute(ctx: FeatureContext): number;
 }
 
@@ -47,7 +59,7 @@ function userRate(u: UserState, type: 'like' | 'skip' | 'complete' | 'share', pr
   return smoothedRate(u.counts[type], u.counts.view + u.counts.skip, prior, 10);
 }
 
-function cosine(user: number[], video: Float32Array | null): number {
+function cosine(user: Float64Array, video: Float32Array | null): number {
   if (!video || video.length !== user.length) return 0;
   let s = 0;
   for (let i = 0; i < user.length; i++) s += user[i] * video[i];
@@ -55,23 +67,26 @@ function cosine(user: number[], video: Float32Array | null): number {
 }
 
 export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
-  { name: 'user_views_log', description: 'log(1 + lifetime views)', compute: (c) => log1p(c.user.counts.view) },
-  { name: 'user_likes_log', description: 'log(1 + lifetime likes)', compute: (c) => log1p(c.user.counts.like) },
-  { name: 'user_like_rate', description: 'smoothed likes per watched video', compute: (c) => userRate(c.user, 'like', 0.1) },
-  { name: 'user_skip_rate', description: 'smoothed skips per watched video', compute: (c) => userRate(c.user, 'skip', 0.4) },
-  { name: 'user_complete_rate', description: 'smoothed completions per watched video', compute: (c) => userRate(c.user, 'complete', 0.3) },
+  { name: 'user_views_log', perUser: true, description: 'log(1 + lifetime views)', compute: (c) => log1p(c.user.counts.view) },
+  { name: 'user_likes_log', perUser: true, description: 'log(1 + lifetime likes)', compute: (c) => log1p(c.user.counts.like) },
+  { name: 'user_like_rate', perUser: true, description: 'smoothed likes per watched video', compute: (c) => userRate(c.user, 'like', 0.1) },
+  { name: 'user_skip_rate', perUser: true, description: 'smoothed skips per watched video', compute: (c) => userRate(c.user, 'skip', 0.4) },
+  { name: 'user_complete_rate', perUser: true, description: 'smoothed completions per watched video', compute: (c) => userRate(c.user, 'complete', 0.3) },
   {
     name: 'user_watch_ratio',
+    perUser: true,
     description: 'watched time / duration of watched videos',
     compute: (c) => (c.user.watchedDurationMs > 0 ? c.user.watchMs / c.user.watchedDurationMs : 0.5),
   },
   {
     name: 'user_activity_1h',
+    perUser: true,
     description: 'log(1 + events in the last hour, decayed)',
     compute: (c) => log1p(decayedAt(c.user.recent1h.view + c.user.recent1h.skip, c.user.lastEventAt, c.now, HOUR)),
   },
   {
     name: 'user_skips_1h',
+    perUser: true,
     description: 'share of skips among recent (1h) watches',
     compute: (c) => {
       const r = c.user.recent1h;
@@ -80,6 +95,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   },
   {
     name: 'user_hours_since_last',
+    perUser: true,
     description: 'log(1 + hours since the last event)',
     compute: (c) => (c.user.lastEventAt === 0 ? log1p(24 * 30) : log1p(Math.max(0, c.now - c.user.lastEventAt) / HOUR)),
   },
@@ -122,11 +138,12 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   {
     name: 'user_video_cosine',
     description: 'cosine of user taste and video embedding (0 if either is missing)',
-    compute: (c) => (c.userHasEmbedding ? cosine(c.user.embedding, c.video.embedding) : 0),
+    compute: (c) => (c.userHasEmbedding ? cosine(c.userEmbedding, c.video.embedding) : 0),
   },
   {
     name: 'user_category_affinity',
     description: "user's decayed affinity for the video's category",
+    sessionScaled: true,
     compute: (c) => decayedAt(c.user.categoryAffinity[c.video.category] ?? 0, c.user.lastEventAt, c.now, DAY),
   },
   {
@@ -137,6 +154,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   {
     name: 'user_creator_affinity',
     description: "user's decayed affinity for the video's creator",
+    sessionScaled: true,
     compute: (c) => decayedAt(c.user.creatorAffinity[c.video.creatorId] ?? 0, c.user.lastEventAt, c.now, DAY),
   },
   { name: 'user_follows_creator', description: '1 if the user follows the creator', compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0) },
@@ -149,3 +167,6 @@ export function featureByName(name: string): FeatureDefinition | undefined {
 }
 
 export const DEFAULT_FEATURE_NAMES: readonly string[] = FEATURE_REGISTRY.map((f) => f.name);
+
+/** What the trainer uses when TRAIN_FEATURES is empty: every feature except the session-scaled ones. */
+export const DEFAULT_TRAIN_FEATURES: readonly string[] = FEATURE_REGISTRY.filter((f) => !f.sessionScaled).map((f) => f.name);

@@ -59,13 +59,28 @@ export function buildFeatureMatrix(
   out?: Float32Array,
 ): Float32Array {
   const width = features.length;
-  const matrix = out && out.length >= videos.length * width ? out : new Float32Array(videos.length * width);
+  const n = videos.length;
+  const matrix = out && out.length >= n * width ? out : new Float32Array(n * width);
   const ctx = { ...user } as FeatureContext;
-  for (let i = 0; i < videos.length; i++) {
+  const perVideo: number[] = [];
+  for (let j = 0; j < width; j++) {
+    if (!features[j].perUser) {
+      perVideo.push(j);
+      continue;
+    }
+    if (n === 0) continue;
+    ctx.video = videos[0];
+    ctx.stats = stats[0];
+    const v = features[j].compute(ctx);
+    const value = Number.isFinite(v) ? v : 0;
+    for (let i = 0; i < n; i++) matrix[i * width + j] = value;
+  }
+  for (let i = 0; i < n; i++) {
     ctx.video = videos[i];
     ctx.stats = stats[i];
     const base = i * width;
-    for (let j = 0; j < width; j++) {
+    for (let k = 0; k < perVideo.length; k++) {
+      const j = perVideo[k];
       const v = features[j].compute(ctx);
       matrix[base + j] = Number.isFinite(v) ? v : 0;
     }

@@ -72,8 +72,11 @@ export const EMBEDDING_STEP: Record<EventType, number> = {
   unfollow: 0,
 };
 
+/** Built property by property: Object.fromEntries would give a slow dictionary-mode object. */
 function zeroCounts(): EventCounts {
-  return Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as EventCounts;
+  const counts = {} as EventCounts;
+  for (const t of EVENT_TYPES) counts[t] = 0;
+  return counts;
 }
 
 export function emptyUserState(dim: number): UserState {

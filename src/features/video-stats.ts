@@ -35,8 +35,13 @@ export const VIDEO_STAT_DELTAS: Record<EventType, Partial<VideoStats>> = {
   unfollow: { follows: -1 },
 };
 
+/*
+ * Stats objects are built as literals with every field, in wire order: the feed decodes
+ * hundreds per request and reads them in every feature, so they must have one fast
+ * shape (Object.fromEntries would give slow dictionary-mode objects).
+ */
 export function emptyVideoStats(): VideoStats {
-  return Object.fromEntries(VIDEO_STAT_FIELDS.map((f) => [f, 0])) as VideoStats;
+  return { impressions: 0, views: 0, likes: 0, shares: 0, comments: 0, completes: 0, skips: 0, watchMs: 0, follows: 0 };
 }
 
 /** The delta vector (in wire order) one event adds to its video's stats. */
@@ -58,6 +63,19 @@ export function encodeVideoStats(stats: VideoStats): Buffer {
 
 /** Decodes a blob; shorter blobs (written before a field was added) read missing fields as 0. */
 export function decodeVideoStats(buf: Buffer | null | undefined): VideoStats {
+  if (buf && buf.length >= VIDEO_STATS_BYTES) {
+    return {
+      impressions: buf.readDoubleLE(0),
+      views: buf.readDoubleLE(8),
+      likes: buf.readDoubleLE(16),
+      shares: buf.readDoubleLE(24),
+      comments: buf.readDoubleLE(32),
+      completes: buf.readDoubleLE(40),
+      skips: buf.readDoubleLE(48),
+      watchMs: buf.readDoubleLE(56),
+      follows: buf.readDoubleLE(64),
+    };
+  }
   const stats = emptyVideoStats();
   if (!buf) return stats;
   VIDEO_STAT_FIELDS.forEach((f, i) => {

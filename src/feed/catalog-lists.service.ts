@@ -8,7 +8,7 @@ import { parseHeadWeights } from '../ranking/head-weights';
 import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis } from './redis-guard';
+import { guardRedis, mgetBuffers } from './redis-guard';
 import { topK } from './top-k';
 
 export const FRESH_MAX = 2000;
@@ -32,20 +32,35 @@ export interface CatalogLists {
   exploration: string[];
 }
 
-const EMPTY: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], byCategory: new Map(), exploration: [] };
+/** What depends on the catalog only (rebuilt on a full reload, patched on single changes). */
+interface Structure {
+  fresh: string[];
+  byCreator: Map<string, string[]>;
+  newestByCategory: Map<string, string[]>;
+}
+
+/** What depends on engagement (recomputed from the Redis video stats). */
+interface Engagement {
+  popular: string[];
+  bestByCategory: Map<string, string[]>;
+  impressions: Map<string, number>;
+}
+
+const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], byCategory: new Map(), exploration: [] };
 
 /**
- * Keeps the lists behind the in-memory candidate sources current: rebuilt when the
- * whole catalog reloads, patched when single videos change (uploads, takedowns), and
- * re-ranked by popularity from the Redis video stats every 30 s in the background.
- * Each rebuild swaps in a new object, so a request always reads one consistent set.
+ * Keeps the lists behind the in-memory candidate sources current: the catalog part is
+ * rebuilt when the whole catalog reloads and patched when single videos change
+ * (uploads, takedowns); the engagement part is recomputed from the Redis video stats
+ * every 30 s in the background. Every update swaps in a new object, so a request
+ * always reads one consistent set.
  */
 @Injectable()
 export class CatalogListsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CatalogListsService.name);
-  private lists: CatalogLists = EMPTY;
-  private popularity = new Map<string, number>();
-  private impressions = new Map<string, number>();
+  private lists: CatalogLists = EMPTY_LISTS;
+  private structure: Structure = { fresh: [], byCreator: new Map(), newestByCategory: new Map() };
+  private engagement: Engagement = { popular: [], bestByCategory: new Map(), impressions: new Map() };
   private readonly popularityWeights: Map<string, number>;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
@@ -62,7 +77,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
   onModuleInit(): void {
     this.catalog.onRefresh((changed) => {
       if (changed === 'all') {
-        this.rebuild();
+        this.rebuildStructure();
         void this.refreshPopularity();
       } else {
         this.patch(changed);
@@ -87,125 +102,130 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
 
   /** Re-reads every active video's stats from Redis and re-ranks popularity and exploration. */
   refreshPopularity(): Promise<void> {
-    this.refreshing ??= this.readStats()
-      .then(() => this.rebuild())
+    this.refreshing ??= this.readEngagement()
+      .then((engagement) => {
+        this.engagement = engagement;
+        this.compose();
+      })
       .catch((err: Error) => this.logger.warn(`popularity refresh failed, keeping the previous lists: ${err.message}`))
       .finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
-  private score(stats: ReturnType<typeof decodeVideoStats>): number {
+  private popularity(stats: ReturnType<typeof decodeVideoStats>): number {
     const w = (head: string) => this.popularityWeights.get(head) ?? 0;
     return 0.1 * stats.views + w('like') * stats.likes + w('complete') * stats.completes + w('share') * stats.shares + w('skip') * stats.skips;
   }
 
-  private async readStats(): Promise<void> {
+  private async readEngagement(): Promise<Engagement> {
+    const videos: CatalogVideo[] = [];
+    for (const v of this.catalog.values()) if (v.active) videos.push(v);
     const ids: string[] = [];
-    for (const v of this.catalog.values()) if (v.active) ids.push(v.id);
-    const popularity = new Map<string, number>();
+    const scores: number[] = [];
+    const categories: string[] = [];
     const impressions = new Map<string, number>();
-    for (let start = 0; start < ids.length; start += STATS_CHUNK) {
-      const chunk = ids.slice(start, start + STATS_CHUNK);
-      const blobs = await guardRedis(this.redis, 5000, () => this.redis.mgetBuffer(...chunk.map((id) => this.keys.videoStats(id))));
+    for (let start = 0; start < videos.length; start += STATS_CHUNK) {
+      const chunk = videos.slice(start, start + STATS_CHUNK);
+      const blobs = await guardRedis(this.redis, 5000, () => mgetBuffers(this.redis, chunk.map((v) => this.keys.videoStats(v.id))));
       blobs.forEach((blob, i) => {
         if (!blob) return;
         const stats = decodeVideoStats(blob);
-        const score = this.score(stats);
-        if (score > 0) popularity.set(chunk[i], score);
-        if (stats.impressions > 0) impressions.set(chunk[i], stats.impressions);
+        const score = this.popularity(stats);
+        if (score > 0) {
+          ids.push(chunk[i].id);
+          scores.push(score);
+          categories.push(chunk[i].category);
+        }
+        if (stats.impressions > 0) impressions.set(chunk[i].id, stats.impressions);
       });
       await yieldToLoop();
     }
-    this.popularity = popularity;
-    this.impressions = impressions;
+    const byCategory = new Map<string, { ids: string[]; scores: number[] }>();
+    categories.forEach((c, i) => {
+      let group = byCategory.get(c);
+      if (!group) byCategory.set(c, (group = { ids: [], scores: [] }));
+      group.ids.push(ids[i]);
+      group.scores.push(scores[i]);
+    });
+    const bestByCategory = new Map<string, string[]>();
+    const best = (group: { ids: string[]; scores: number[] }, k: number) =>
+      topK(
+        group.ids.map((_, i) => i),
+        k,
+        (i) => group.scores[i],
+      ).map((i) => group.ids[i]);
+    for (const [c, group] of byCategory) bestByCategory.set(c, best(group, PER_CATEGORY_MAX));
+    return { popular: best({ ids, scores }, POPULAR_MAX), bestByCategory, impressions };
   }
 
-  private rebuild(): void {
+  private rebuildStructure(): void {
     const started = Date.now();
-    const actives: CatalogVideo[] = [];
     const byCreatorVideos = new Map<string, CatalogVideo[]>();
     const byCategoryVideos = new Map<string, CatalogVideo[]>();
+    const actives: CatalogVideo[] = [];
     for (const v of this.catalog.values()) {
       if (!v.active) continue;
       actives.push(v);
       push(byCreatorVideos, v.creatorId, v);
       push(byCategoryVideos, v.category, v);
     }
+    const newest = (videos: CatalogVideo[], k: number) => topK(videos, k, (v) => v.createdAt).map((v) => v.id);
     const byCreator = new Map<string, string[]>();
-    for (const [creator, videos] of byCreatorVideos) {
-      byCreator.set(creator, topK(videos, PER_CREATOR_MAX, (v) => v.createdAt).map((v) => v.id));
-    }
-    const pop = (v: CatalogVideo) => this.popularity.get(v.id) ?? 0;
-    const byCategory = new Map<string, string[]>();
-    for (const [category, videos] of byCategoryVideos) {
-      const best = topK(
-        videos.filter((v) => this.popularity.has(v.id)),
-        PER_CATEGORY_MAX,
-        pop,
-      );
-      if (best.length < PER_CATEGORY_MAX) {
-        const taken = new Set(best);
-        best.push(...topK(videos, PER_CATEGORY_MAX, (v) => v.createdAt).filter((v) => !taken.has(v)));
-      }
-      byCategory.set(category, best.slice(0, PER_CATEGORY_MAX).map((v) => v.id));
-    }
-    const fresh = topK(actives, FRESH_MAX, (v) => v.createdAt).map((v) => v.id);
-    this.lists = {
-      fresh,
-      byCreator,
-      popular: topK(
-        actives.filter((v) => this.popularity.has(v.id)),
-        POPULAR_MAX,
-        pop,
-      ).map((v) => v.id),
-      byCategory,
-      exploration: this.explorationPool(fresh),
-    };
-    const ms = Date.now() - started;
-    if (ms > 100) this.logger.log(`candidate lists rebuilt over ${actives.length} videos in ${ms} ms`);
-  }
-
-  private explorationPool(fresh: string[]): string[] {
-    const cap = this.config.FEED_EXPLORATION_IMPRESSION_CAP;
-    const seen = (id: string) => this.impressions.get(id) ?? 0;
-    return fresh
-      .filter((id) => seen(id) < cap)
-      .map((id, i) => ({ id, i }))
-      .sort((a, b) => seen(a.id) - seen(b.id) || a.i - b.i)
-      .map((e) => e.id);
+    for (const [creator, videos] of byCreatorVideos) byCreator.set(creator, newest(videos, PER_CREATOR_MAX));
+    const newestByCategory = new Map<string, string[]>();
+    for (const [category, videos] of byCategoryVideos) newestByCategory.set(category, newest(videos, PER_CATEGORY_MAX));
+    this.structure = { fresh: newest(actives, FRESH_MAX), byCreator, newestByCategory };
+    this.compose();
+    this.logger.log(`candidate lists rebuilt over ${actives.length} videos in ${Date.now() - started} ms`);
   }
 
   /** Applies single-video changes (upload, edit, takedown) without a full rebuild. */
   private patch(changed: CatalogVideo[]): void {
-    const lists = this.lists;
+    const { structure } = this;
     const changedIds = new Set(changed.map((v) => v.id));
+    const current = (ids: string[]) =>
+      ids
+        .filter((id) => !changedIds.has(id))
+        .map((id) => this.catalog.get(id))
+        .filter((v): v is CatalogVideo => !!v && v.active);
+    const merge = (ids: string[], include: (v: CatalogVideo) => boolean, k: number) =>
+      topK([...current(ids), ...changed.filter((v) => v.active && include(v))], k, (v) => v.createdAt).map((v) => v.id);
+    const byCreator = new Map(structure.byCreator);
+    for (const [creator, ids] of structure.byCreator) if (ids.some((id) => changedIds.has(id))) byCreator.set(creator, merge(ids, () => false, PER_CREATOR_MAX));
+    for (const creator of new Set(changed.map((v) => v.creatorId))) {
+      byCreator.set(creator, merge(byCreator.get(creator) ?? [], (v) => v.creatorId === creator, PER_CREATOR_MAX));
+    }
+    const newestByCategory = new Map(structure.newestByCategory);
+    for (const [category, ids] of structure.newestByCategory) if (ids.some((id) => changedIds.has(id))) newestByCategory.set(category, merge(ids, () => false, PER_CATEGORY_MAX));
+    for (const category of new Set(changed.map((v) => v.category))) {
+      newestByCategory.set(category, merge(newestByCategory.get(category) ?? [], (v) => v.category === category, PER_CATEGORY_MAX));
+    }
+    this.structure = { fresh: merge(structure.fresh, () => true, FRESH_MAX), byCreator, newestByCategory };
     const keep = (id: string) => !changedIds.has(id) || this.catalog.get(id)?.active === true;
-    const byCreator = new Map(lists.byCreator);
-    const creators = new Set(changed.map((v) => v.creatorId));
-    for (const creator of creators) {
-      const current = (byCreator.get(creator) ?? []).filter((id) => !changedIds.has(id));
-      const videos = current.map((id) => this.catalog.get(id)).filter((v): v is CatalogVideo => !!v && v.active);
-      for (const v of changed) if (v.creatorId === creator && v.active) videos.push(v);
-      byCreator.set(creator, topK(videos, PER_CREATOR_MAX, (v) => v.createdAt).map((v) => v.id));
-    }
-    for (const [creator, ids] of lists.byCreator) {
-      if (!creators.has(creator) && ids.some((id) => changedIds.has(id))) byCreator.set(creator, ids.filter(keep));
-    }
-    const freshVideos = lists.fresh
-      .filter((id) => !changedIds.has(id))
-      .map((id) => this.catalog.get(id))
-      .filter((v): v is CatalogVideo => !!v);
-    for (const v of changed) if (v.active) freshVideos.push(v);
-    const fresh = topK(freshVideos, FRESH_MAX, (v) => v.createdAt).map((v) => v.id);
+    const bestByCategory = new Map<string, string[]>();
+    for (const [category, ids] of this.engagement.bestByCategory) bestByCategory.set(category, ids.filter(keep));
+    this.engagement = { ...this.engagement, popular: this.engagement.popular.filter(keep), bestByCategory };
+    this.compose();
+  }
+
+  private compose(): void {
+    const { structure, engagement } = this;
     const byCategory = new Map<string, string[]>();
-    for (const [category, ids] of lists.byCategory) byCategory.set(category, ids.filter(keep));
-    this.lists = {
-      fresh,
-      byCreator,
-      popular: lists.popular.filter(keep),
-      byCategory,
-      exploration: this.explorationPool(fresh),
-    };
+    for (const [category, newest] of structure.newestByCategory) {
+      const best = engagement.bestByCategory.get(category) ?? [];
+      const taken = new Set(best);
+      const list = best.slice();
+      for (let i = 0; i < newest.length && list.length < PER_CATEGORY_MAX; i++) if (!taken.has(newest[i])) list.push(newest[i]);
+      byCategory.set(category, list);
+    }
+    const cap = this.config.FEED_EXPLORATION_IMPRESSION_CAP;
+    const seen = (id: string) => engagement.impressions.get(id) ?? 0;
+    const exploration = structure.fresh
+      .filter((id) => seen(id) < cap)
+      .map((id, i) => ({ id, i, n: seen(id) }))
+      .sort((a, b) => a.n - b.n || a.i - b.i)
+      .map((e) => e.id);
+    this.lists = { fresh: structure.fresh, byCreator: structure.byCreator, popular: engagement.popular, byCategory, exploration };
   }
 }
 

@@ -4,7 +4,7 @@ import { FeedCursorCodec, InvalidCursorError } from './feed-cursor';
 describe(FeedCursorCodec.name, () => {
   const codec = new FeedCursorCodec(Object.assign(new AppConfig(), { FEED_SESSION_TTL_S: 60 }));
   const now = 1_800_000_000_000;
-  const cursor = { session: codec.newSession(), page: 3, offset: 40, issuedAt: now };
+  const cursor = { session: codec.newSession(), offset: 40, issuedAt: now };
 
   it('round-trips for the same user', () => {
     expect(codec.decode(codec.encode(cursor, 'u1'), 'u1', now + 1000)).toEqual(cursor);
@@ -14,7 +14,7 @@ describe(FeedCursorCodec.name, () => {
     const raw = codec.encode(cursor, 'u1');
     expect(() => codec.decode(raw, 'u2', now)).toThrow(InvalidCursorError);
     const [payload, sig] = raw.split('.');
-    const edited = Buffer.from(JSON.stringify([cursor.session, 0, 0, now])).toString('base64url');
+    const edited = Buffer.from(JSON.stringify([cursor.session, 0, now])).toString('base64url');
     expect(edited).not.toEqual(payload);
     expect(() => codec.decode(`${edited}.${sig}`, 'u1', now)).toThrow(/not valid/);
     expect(() => codec.decode('nonsense', 'u1', now)).toThrow(/malformed/);

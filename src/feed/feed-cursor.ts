@@ -5,8 +5,6 @@ import { AppConfig } from '../config/app-config';
 /** Where a client is in its feed session. */
 export interface FeedCursor {
   session: string;
-  /** Pages served so far in this session. */
-  page: number;
   /** Degraded mode only: how far the session has walked the in-memory fallback list. */
   offset: number;
   /** Epoch ms the cursor was issued. */
@@ -37,7 +35,7 @@ export class FeedCursorCodec {
   }
 
   encode(cursor: FeedCursor, userId: string): string {
-    const payload = Buffer.from(JSON.stringify([cursor.session, cursor.page, cursor.offset, cursor.issuedAt])).toString('base64url');
+    const payload = Buffer.from(JSON.stringify([cursor.session, cursor.offset, cursor.issuedAt])).toString('base64url');
     return `${payload}.${this.sign(payload, userId).toString('base64url')}`;
   }
 
@@ -57,15 +55,15 @@ export class FeedCursorCodec {
     }
     if (
       !Array.isArray(fields) ||
-      fields.length !== 4 ||
+      fields.length !== 3 ||
       typeof fields[0] !== 'string' ||
       !fields.slice(1).every((n) => Number.isSafeInteger(n) && n >= 0)
     ) {
       throw new InvalidCursorError('cursor is malformed');
     }
-    const [session, page, offset, issuedAt] = fields as [string, number, number, number];
+    const [session, offset, issuedAt] = fields as [string, number, number];
     if (now - issuedAt > this.ttlMs) throw new InvalidCursorError('cursor has expired: start a new feed session');
-    return { session, page, offset, issuedAt };
+    return { session, offset, issuedAt };
   }
 
   private sign(payload: string, userId: string): Buffer {

@@ -25,6 +25,7 @@ export class FeedMetrics {
   private readonly fallbacks: Counter<'reason'>;
   private readonly dropped: Counter<'source' | 'reason'>;
   private readonly served: Counter<'source'>;
+  private readonly servedBySource = new Map<string, Counter.Internal>();
 
   constructor(registry: Registry) {
     this.stageHistogram = new Histogram({
@@ -82,6 +83,8 @@ export class FeedMetrics {
   }
 
   itemServed(source: string): void {
-    this.served.labels(source).inc();
+    let child = this.servedBySource.get(source);
+    if (!child) this.servedBySource.set(source, (child = this.served.labels(source)));
+    child.inc();
   }
 }

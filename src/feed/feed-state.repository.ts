@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cluster } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis } from './redis-guard';
+import { guardRedis, mgetBuffers } from './redis-guard';
 
 /** The most recent watched videos read per request (the event pipeline caps the set itself). */
 export const SEEN_READ_MAX = 2000;
@@ -51,12 +50,7 @@ export class FeedStateRepository {
   /** Round trip 2: packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none). */
   readStats(videoIds: string[]): Promise<(Buffer | null)[]> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));
-    return guardRedis(this.redis, this.budgetMs, () =>
-      this.redis instanceof Cluster
-        ? // Each video's stats live in their own slot: a cluster cannot MGET across slots.
-          Promise.all(keys.map((k) => this.redis.getBuffer(k)))
-        : this.redis.mgetBuffer(...keys),
-    );
+    return guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
   }
 
   /** Adds the ids served on this page to the session's served set (which expires with the session). */

@@ -143,7 +143,7 @@ export class FeedService {
     this.impressions.log(impressions);
     this.reportFallbacks(fallbacks);
     this.metrics.stage('total', performance.now() - started);
-    const next: FeedCursor = { session, page: (cursor?.page ?? -1) + 1, offset: chosen.nextOffset, issuedAt: now };
+    const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now };
     return { requestId, items, nextCursor: this.cursors.encode(next, userId) };
   }
 
@@ -181,7 +181,7 @@ export class FeedService {
     }
     this.lap('hydrate', clock);
 
-    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats });
+    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, userId });
     if (fallback) fallbacks.add(fallback);
     this.lap('rank', clock);
 

@@ -1,4 +1,6 @@
+import { Cluster } from 'ioredis';
 import { AnyRedis } from '../redis/redis-connection';
+import { withDeadline } from './deadline';
 
 export class RedisUnavailableError extends Error {
   readonly reason = 'redis_unavailable';
@@ -15,14 +17,14 @@ export class RedisTimeoutError extends Error {
  */
 export function guardRedis<T>(redis: AnyRedis, budgetMs: number, op: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') return Promise.reject(new RedisUnavailableError(`redis is ${redis.status}`));
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(`redis did not answer within ${budgetMs} ms`)), budgetMs);
-  });
-  const work = op();
-  return Promise.race([work, deadline]).finally(() => {
-    clearTimeout(timer);
-    // The abandoned command may still fail later; that is already accounted for.
-    work.catch(() => undefined);
-  });
+  return withDeadline(op(), budgetMs, () => new RedisTimeoutError(`redis did not answer within ${budgetMs} ms`));
+}
+
+/**
+ * GET of many keys as Buffers in one round trip: MGET on a single node; on a cluster,
+ * where keys of different videos live in different slots, pipelined GETs instead.
+ */
+export function mgetBuffers(redis: AnyRedis, keys: string[]): Promise<(Buffer | null)[]> {
+  if (redis instanceof Cluster) return Promise.all(keys.map((k) => redis.getBuffer(k)));
+  return redis.mgetBuffer(...keys);
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { withDeadline } from './deadline';
 
 export interface UserGraph {
   /** Creators the user follows (follows table). */
@@ -13,10 +14,10 @@ const TTL_MS = 60_000;
 const MAX_USERS = 200_000;
 
 /**
- * A user's follows and blocked creators from Postgres, cached per user for a minute
- * (LRU-bounded) so the feed reads Postgres once per user per minute at most. A slow
- * or failed read answers with the last known graph (or null) and fills the cache
- * when it completes.
+ * A user's follows and blocked creators from Postgres, cached per user (bounded) and
+ * re-read at most once a minute, off the request path once the user is known. A slow
+ * or failed first read answers null (the feed reports it) and fills the cache when it
+ * completes.
  */
 @Injectable()
 export class UserGraphRepository {
@@ -25,21 +26,20 @@ export class UserGraphRepository {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /**
+   * The user's graph: from the cache when there is one (an expired entry is served
+   * while it is re-read in the background), else read within `budgetMs` or null.
+   */
   async get(userId: string, budgetMs: number): Promise<UserGraph | null> {
     const cached = this.cache.get(userId);
-    if (cached && cached.expires > Date.now()) return cached.graph;
-    let timer: NodeJS.Timeout | undefined;
+    if (cached) {
+      if (cached.expires <= Date.now()) this.load(userId).catch(() => undefined);
+      return cached.graph;
+    }
     try {
-      return await Promise.race([
-        this.load(userId),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`user graph not read within ${budgetMs} ms`)), budgetMs);
-        }),
-      ]);
+      return await withDeadline(this.load(userId), budgetMs, () => new Error(`user graph not read within ${budgetMs} ms`));
     } catch {
-      return cached?.graph ?? null;
-    } finally {
-      clearTimeout(timer);
+      return null;
     }
   }
 

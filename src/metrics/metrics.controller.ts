@@ -1,8 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipRateLimits } from '../limits/skip-rate-limits.decorator';
 import { Registry } from 'prom-client';
 
 @ApiExcludeController()
+@SkipRateLimits()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly registry: Registry) {}

@@ -89,6 +89,25 @@ export class ModelRegistryService {
     return created;
   }
 
+  /** Per serving version: impressions, users and outcome rates among seen impressions since `since`. */
+  async variants(since: Date, labelWindowMinutes: number) {
+    const rows = await this.repository.variantReport(since, labelWindowMinutes);
+    const rate = (n: number, d: number) => (d > 0 ? n / d : null);
+    return rows.map((r) => ({
+      modelVersion: r.modelVersion,
+      users: r.users,
+      impressions: r.impressions,
+      exposed: r.exposed,
+      rates: {
+        engaged: rate(r.engaged, r.exposed),
+        like: rate(r.likes, r.exposed),
+        complete: rate(r.completes, r.exposed),
+        share: rate(r.shares, r.exposed),
+        skip: rate(r.skips, r.exposed),
+      },
+    }));
+  }
+
   /** Retires the active version and activates `id` in one transaction, then announces it. */
   async activate(id: string): Promise<ModelVersionSummary> {
     const activated = await this.repository.activate(id);

@@ -46,6 +46,18 @@ interface Row {
 const SUMMARY_COLUMNS = `id, status, artifact_sha256, octet_length(artifact) AS artifact_bytes, feature_spec, metrics,
   training_info, created_at, activated_at`;
 
+export interface VariantRow {
+  modelVersion: string | null;
+  users: number;
+  impressions: number;
+  exposed: number;
+  engaged: number;
+  likes: number;
+  completes: number;
+  shares: number;
+  skips: number;
+}
+
 /** Serialises activations so two concurrent ones cannot both retire the same row and collide on the one-active index. */
 const ACTIVATION_LOCK = 7_640_003;
 
@@ -164,6 +176,44 @@ export class ModelVersionRepository {
       [id],
     );
     return affected > 0 ? this.find(id) : null;
+  }
+
+  /**
+   * Engagement per serving version (the A/B read-out): impressions served since `since`,
+   * how many were seen (any event answering them) and the rates of each outcome among
+   * those, from impressions joined with the interactions that carry their request id.
+   */
+  async variantReport(since: Date, labelWindowMinutes: number): Promise<VariantRow[]> {
+    const rows: VariantRow[] = await this.db.query(
+      `SELECT i.model_version AS "modelVersion",
+              count(DISTINCT i.user_id)::int AS users,
+              count(*)::int AS impressions,
+              count(*) FILTER (WHERE o.exposed)::int AS exposed,
+              count(*) FILTER (WHERE o.engaged)::int AS engaged,
+              count(*) FILTER (WHERE o.liked)::int AS likes,
+              count(*) FILTER (WHERE o.completed)::int AS completes,
+              count(*) FILTER (WHERE o.shared)::int AS shares,
+              count(*) FILTER (WHERE o.skipped)::int AS skips
+       FROM impressions i
+       LEFT JOIN LATERAL (
+         SELECT true AS exposed,
+                bool_or(x.type IN ('like', 'complete', 'share')) AS engaged,
+                bool_or(x.type = 'like') AS liked,
+                bool_or(x.type = 'complete') AS completed,
+                bool_or(x.type = 'share') AS shared,
+                bool_or(x.type = 'skip') AS skipped
+         FROM interactions x
+         WHERE x.user_id = i.user_id AND x.occurred_at >= i.served_at
+           AND x.occurred_at < i.served_at + $2 * interval '1 minute'
+           AND x.video_id = i.video_id AND x.request_id = i.request_id
+         HAVING count(*) > 0
+       ) o ON true
+       WHERE i.served_at >= $1
+       GROUP BY i.model_version
+       ORDER BY impressions DESC`,
+      [since, labelWindowMinutes],
+    );
+    return rows;
   }
 
   private async findIn(tx: EntityManager, id: string): Promise<ModelVersionSummary | null> {

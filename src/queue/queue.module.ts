@@ -1,16 +1,15 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { ConnectionOptions } from 'bullmq';
 import { RedisKeys } from '../redis/redis-keys';
+import { BULL_CONNECTION, BullConnectionModule } from './bull-connection.module';
 
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [AppConfig, RedisKeys],
-      useFactory: (config: AppConfig, keys: RedisKeys) => ({
-        connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
-        prefix: keys.bullPrefix,
-      }),
+      imports: [BullConnectionModule],
+      inject: [BULL_CONNECTION, RedisKeys],
+      useFactory: (connection: ConnectionOptions, keys: RedisKeys) => ({ connection, prefix: keys.bullPrefix }),
     }),
   ],
 })

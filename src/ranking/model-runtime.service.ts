@@ -6,15 +6,28 @@ import { AppConfig } from '../config/app-config';
 import { FeatureSpecError, validateFeatureSpec } from '../features/feature-spec';
 import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
+import { abBucket, topKOverlap } from './ab-bucket';
 import { parseHeadWeights } from './head-weights';
 import { HEURISTIC_VERSION, HeuristicRanker } from './heuristic-ranker';
-import { ModelVersionRepository } from './model-version.repository';
+import { ActiveModelRepository } from './active-model.repository';
 import { ModelRejectedError, OnnxRanker } from './onnx-ranker';
 import { RankRequest, RankResult } from './ranker';
 
 export type RankFallbackReason = 'no_model' | 'model_slow' | 'model_error';
 
-/** How long the heuristic stands in after an inference slower than MODEL_SLOW_MS. */
+/** Which model served a request: the active one, or the shadow for the A/B share. */
+export type ModelVariant = 'active' | 'shadow';
+
+/** Rankings of active and shadow are compared on their top this many. */
+const COMPARE_TOP_K = 10;
+
+/**
+ * Consecutive scorings slower than MODEL_SLOW_MS that open the breaker (one GC pause or
+ * preemption does not). Scoring time as observed includes event-loop waits, so an
+ * overloaded instance also sheds to the cheaper heuristic.
+ */
+const BREAKER_STRIKES = 3;
+/** How long the heuristic then stands in before the model is tried again. */
 const BREAKER_COOLDOWN_MS = 5000;
 
 /**
@@ -24,6 +37,11 @@ const BREAKER_COOLDOWN_MS = 5000;
  * one serves, and only then does the reference switch. A model that fails any
  * check is rejected and the current one keeps serving. With no usable model, the
  * heuristic ranker answers and the fallback is reported.
+ *
+ * A SHADOW version, when one is marked, is loaded the same way. It serves the users
+ * whose stable hash falls in MODEL_AB_SHARE (an A/B split; impressions carry the
+ * version that served them), and scores a sample of the active model's requests in
+ * the background so the two rankings can be compared, without touching the response.
  */
 @Injectable()
 export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,16 +50,23 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly weights: Map<string, number>;
   private model: OnnxRanker | null = null;
   private rejected: string | null = null;
+  private shadow: OnnxRanker | null = null;
+  private shadowRejected: string | null = null;
+  private shadowBusy = false;
   private breakerUntil = 0;
+  private slowStrikes = 0;
   private loading: Promise<void> = Promise.resolve();
   private poller: NodeJS.Timeout | null = null;
   private readonly loads: Counter<'result' | 'reason'>;
   private readonly active: Gauge<'version'>;
   private readonly inference: Histogram<'ranker'>;
+  private readonly variants: Counter<'variant' | 'version'>;
+  private readonly overlap: Histogram;
+  private readonly shadowErrors: Counter;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly repository: ModelVersionRepository,
+    private readonly repository: ActiveModelRepository,
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
     registry: Registry,
@@ -62,9 +87,26 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     });
     this.inference = new Histogram({
       name: 'reelrank_model_inference_seconds',
-      help: 'Compute time to score one feed request (feature matrix, batched inference, head blend; excludes event-loop waits)',
+      help: 'Time to score one feed request: feature matrix, batched inference (as observed, event-loop waits included), head blend',
       labelNames: ['ranker'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    });
+    this.variants = new Counter({
+      name: 'reelrank_model_variant_requests_total',
+      help: 'Feed requests ranked per model variant (active, or shadow for the A/B share) and version',
+      labelNames: ['variant', 'version'],
+      registers: [registry],
+    });
+    this.overlap = new Histogram({
+      name: 'reelrank_model_shadow_top10_overlap',
+      help: "Share of the serving model's top 10 that the other (shadow or active) model also ranks in its top 10",
+      buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      registers: [registry],
+    });
+    this.shadowErrors = new Counter({
+      name: 'reelrank_model_shadow_errors_total',
+      help: 'Shadow model scorings that failed (the request was served by the active model)',
       registers: [registry],
     });
     this.active.labels(HEURISTIC_VERSION).set(1);
@@ -81,6 +123,8 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.poller) clearInterval(this.poller);
     this.model?.retire();
     this.model = null;
+    this.shadow?.retire();
+    this.shadow = null;
   }
 
   /** The version serving now: a model id, or `heuristic`. */
@@ -88,29 +132,54 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     return this.model?.version ?? HEURISTIC_VERSION;
   }
 
+  /** The shadow version loaded, if any. */
+  get shadowVersion(): string | null {
+    return this.shadow?.version ?? null;
+  }
+
   /**
    * Re-reads the active version and swaps to it if it changed. Loads are serialised;
    * the promise settles when this refresh is done (it never rejects).
    */
   refresh(why: string): Promise<void> {
-    this.loading = this.loading.then(() =>
-      this.loadActive(why).catch((err: Error) => this.logger.error(`model refresh (${why}) failed: ${err.message}`)),
-    );
+    this.loading = this.loading.then(async () => {
+      await this.loadActive(why).catch((err: Error) => this.logger.error(`model refresh (${why}) failed: ${err.message}`));
+      await this.loadShadow(why).catch((err: Error) => this.logger.error(`shadow refresh (${why}) failed: ${err.message}`));
+    });
     return this.loading;
   }
 
-  /** Scores with the active model, or with the heuristic when there is none or it fails. */
+  /**
+   * Scores with the active model (or the shadow, for users in the A/B share), or with
+   * the heuristic when there is none or it fails.
+   */
   async rank(request: RankRequest): Promise<{ result: RankResult; fallback: RankFallbackReason | null }> {
     const model = this.model;
     if (!model) return { result: await this.rankHeuristic(request), fallback: 'no_model' };
     if (performance.now() < this.breakerUntil) return { result: await this.rankHeuristic(request), fallback: 'model_slow' };
+    const shadow = this.shadow;
+    if (shadow && this.inShadowShare(request)) {
+      try {
+        const result = await shadow.rank(request);
+        this.inference.labels('shadow').observe(result.computeMs / 1000);
+        this.variants.labels('shadow', shadow.version).inc();
+        return { result, fallback: null };
+      } catch (err) {
+        this.shadowErrors.inc();
+        this.logger.error(`shadow model ${shadow.version} failed to score, serving the active one: ${(err as Error).message}`);
+      }
+    }
     try {
       const result = await model.rank(request);
       this.inference.labels('model').observe(result.computeMs / 1000);
-      if (result.computeMs > this.config.MODEL_SLOW_MS) {
+      this.variants.labels('active', model.version).inc();
+      if (shadow && !this.shadowBusy && Math.random() < this.config.MODEL_SHADOW_SAMPLE) this.compareInBackground(shadow, request, result);
+      this.slowStrikes = result.computeMs > this.config.MODEL_SLOW_MS ? this.slowStrikes + 1 : 0;
+      if (this.slowStrikes >= BREAKER_STRIKES) {
+        this.slowStrikes = 0;
         this.breakerUntil = performance.now() + BREAKER_COOLDOWN_MS;
         this.logger.warn(
-          `scoring took ${result.computeMs.toFixed(1)} ms (> MODEL_SLOW_MS ${this.config.MODEL_SLOW_MS}): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
+          `scoring took over MODEL_SLOW_MS (${this.config.MODEL_SLOW_MS} ms) ${BREAKER_STRIKES} times in a row (last ${result.computeMs.toFixed(1)} ms): heuristic ranking for ${BREAKER_COOLDOWN_MS} ms`,
         );
       }
       return { result, fallback: null };
@@ -118,6 +187,38 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.error(`model ${model.version} failed to score: ${(err as Error).message}`);
       return { result: await this.rankHeuristic(request), fallback: 'model_error' };
     }
+  }
+
+  private inShadowShare(request: RankRequest): boolean {
+    return request.userId !== undefined && this.config.MODEL_AB_SHARE > 0 && abBucket(request.userId) < this.config.MODEL_AB_SHARE;
+  }
+
+  /**
+   * Scores the same request with the shadow model after the response has its scores
+   * (one comparison at a time, so shadow work never queues up behind traffic).
+   */
+  private compareInBackground(shadow: OnnxRanker, request: RankRequest, served: RankResult): void {
+    const n = request.videos.length;
+    const servedScores = served.scores.slice(0, n);
+    this.shadowBusy = true;
+    setImmediate(() => {
+      shadow
+        .rank(request)
+        .then((result) => {
+          try {
+            this.inference.labels('shadow').observe(result.computeMs / 1000);
+            const k = Math.min(COMPARE_TOP_K, n);
+            if (k > 0) this.overlap.observe(topKOverlap(servedScores, result.scores, n, k) / k);
+          } finally {
+            result.release();
+          }
+        })
+        .catch((err: Error) => {
+          this.shadowErrors.inc();
+          this.logger.warn(`shadow model ${shadow.version} failed to score: ${err.message}`);
+        })
+        .finally(() => (this.shadowBusy = false));
+    });
   }
 
   private async rankHeuristic(request: RankRequest): Promise<RankResult> {
@@ -154,6 +255,36 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  private async loadShadow(why: string): Promise<void> {
+    const head = await this.repository.findShadowHead();
+    if (!head) {
+      if (this.shadow) {
+        this.logger.log(`no shadow model any more (${why})`);
+        this.shadow.retire();
+        this.shadow = null;
+      }
+      return;
+    }
+    const key = `${head.id}:${head.artifactSha256}`;
+    if (head.id === this.shadow?.version || key === this.shadowRejected) return;
+    const row = await this.repository.findArtifact(head.id);
+    if (!row) return;
+    try {
+      const ranker = await this.build(row.id, row.artifact, row.artifactSha256, row.featureSpec);
+      const previous = this.shadow;
+      this.shadow = ranker;
+      previous?.retire();
+      this.shadowRejected = null;
+      this.logger.log(
+        `shadow model ${row.id} loaded (${why}): ${this.config.MODEL_AB_SHARE > 0 ? `serves ${this.config.MODEL_AB_SHARE * 100}% of users` : 'scores alongside only'}`,
+      );
+    } catch (err) {
+      this.shadowRejected = key;
+      this.loads.labels('rejected', err instanceof ModelRejectedError ? err.reason : 'load').inc();
+      this.logger.error(`shadow model ${row.id} rejected: ${(err as Error).message}`);
+    }
+  }
+
   private async build(id: string, artifact: Buffer, sha256: string, rawSpec: unknown): Promise<OnnxRanker> {
     const actual = createHash('sha256').update(artifact).digest('hex');
     if (actual !== sha256.toLowerCase()) {
@@ -173,6 +304,7 @@ export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdo
     const previous = this.model;
     this.model = next;
     this.breakerUntil = 0;
+    this.slowStrikes = 0;
     this.active.reset();
     this.active.labels(this.version).set(1);
     previous?.retire();

@@ -132,13 +132,12 @@ export class OnnxRanker implements Ranker {
   }
 
   /**
-   * onnxruntime-node runs the session on a setImmediate; one queued just before it
-   * marks when it starts, so `inferenceMs` excludes time spent waiting behind other work.
+   * One batched inference. onnxruntime-node runs it on a setImmediate, so `inferenceMs`
+   * is the time observed by the request: it includes waiting behind other work.
    */
   private async run(matrix: Float32Array, rows: number): Promise<{ probs: Float32Array; inferenceMs: number }> {
     const input = new Tensor('float32', matrix.subarray(0, rows * this.width), [rows, this.width]);
-    let startedAt = performance.now();
-    setImmediate(() => (startedAt = performance.now()));
+    const startedAt = performance.now();
     const output = (await this.session.run({ [this.spec.input]: input }, [this.spec.output]))[this.spec.output];
     const inferenceMs = performance.now() - startedAt;
     if (output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== this.heads) {

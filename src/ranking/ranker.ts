@@ -4,6 +4,8 @@ import { VideoStats } from '../features/video-stats';
 
 export interface RankRequest {
   user: UserContext;
+  /** Who the feed is for: puts the request in a stable A/B variant when two models are split. */
+  userId?: string;
   videos: CatalogVideo[];
   /** Index-aligned with `videos`. */
   stats: VideoStats[];
@@ -17,7 +19,7 @@ export interface RankResult {
   width: number;
   /** What produced the scores: a model_versions id, or `heuristic`. */
   version: string;
-  /** Time spent computing (feature matrix, inference, blend), not waiting in the event loop. */
+  /** Time spent scoring: feature matrix and blend, plus inference as observed (including event-loop waits). */
   computeMs: number;
   /** Hands the buffers back for reuse; read nothing from this result afterwards. */
   release(): void;

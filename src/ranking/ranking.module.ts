@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ModelRuntime } from './model-runtime.service';
-import { ModelVersionRepository } from './model-version.repository';
+import { ActiveModelRepository } from './active-model.repository';
 
 @Module({
-  providers: [ModelVersionRepository, ModelRuntime],
+  providers: [ActiveModelRepository, ModelRuntime],
   exports: [ModelRuntime],
 })
 export class RankingModule {}

@@ -1,4 +1,4 @@
-import { Cluster, Redis, RedisOptions } from 'ioredis';
+import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
 export type AnyRedis = Redis | Cluster;
@@ -15,10 +15,16 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
-/** A new client for the configured Redis: a single node, or a cluster when REDIS_CLUSTER_NODES is set. */
+/**
+ * A new client for the configured Redis: a single node, or a cluster when
+ * REDIS_CLUSTER_NODES is set. `overrides` apply to every node connection; those that
+ * ioredis reads at the cluster level (auto-pipelining, offline queue) are applied there
+ * too, and `clusterOverrides` only in cluster mode.
+ */
 export function createRedisClient(
   config: Pick<AppConfig, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>,
   overrides: RedisOptions = {},
+  clusterOverrides: ClusterOptions = {},
 ): AnyRedis {
   const base = { ...redisOptionsFromUrl(config.REDIS_URL), ...overrides };
   if (config.REDIS_CLUSTER_NODES) {
@@ -27,7 +33,10 @@ export function createRedisClient(
       return { host, port: Number(port) };
     });
     const { host: _host, port: _port, ...shared } = base;
-    return new Cluster(nodes, { redisOptions: shared });
+    const clusterLevel: ClusterOptions = {};
+    if (overrides.enableAutoPipelining !== undefined) clusterLevel.enableAutoPipelining = overrides.enableAutoPipelining;
+    if (overrides.enableOfflineQueue !== undefined) clusterLevel.enableOfflineQueue = overrides.enableOfflineQueue;
+    return new Cluster(nodes, { ...clusterLevel, ...clusterOverrides, redisOptions: shared });
   }
   return new Redis(base);
 }

@@ -75,6 +75,11 @@ export class RedisKeys {
     return `${this.prefix}:catalog:changed`;
   }
 
+  /** Rate-limit counter of one client (throttler name + tracker); one key per client, its own slot. */
+  throttle(key: string): string {
+    return `${this.prefix}:throttle:{${key}}`;
+  }
+
   /** Marker of the last time each part of the state was rebuilt or updated. */
   get freshness(): string {
     return `${this.prefix}:{meta}:freshness`;

@@ -11,7 +11,9 @@ import { PubSubService } from './pubsub.service';
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRedisClient(config, { maxRetriesPerRequest: 2, enableOfflineQueue: true }),
+      // On a cluster, commands of one tick go out as one pipeline per node (e.g. the feed's per-video GETs).
+      useFactory: (config: AppConfig) =>
+        createRedisClient(config, { maxRetriesPerRequest: 2, enableOfflineQueue: true }, { enableAutoPipelining: true }),
     },
     { provide: RedisKeys, inject: [AppConfig], useFactory: (config: AppConfig) => new RedisKeys(config.REDIS_PREFIX) },
     PubSubService,

@@ -8,6 +8,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   UploadedFile,
   UseGuards,
   UseInterceptors,
@@ -16,8 +17,10 @@ import { FileInterceptor, UploadedMultipartFile } from '@nestjs/platform-fastify
 import { ApiBody, ApiConsumes, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../auth/admin-api-key.guard';
 import { ModelRegistryService } from '../models/model-registry.service';
+import { AppConfig } from '../config/app-config';
 import { RegisterModelDto } from './dto/register-model.dto';
 import { TrainModelDto } from './dto/train-model.dto';
+import { VariantsQueryDto } from './dto/variants-query.dto';
 import { toModelResponse } from './model-response';
 import { TrainingQueueService } from './training-queue.service';
 
@@ -29,6 +32,7 @@ export class ModelsAdminController {
   constructor(
     private readonly registry: ModelRegistryService,
     private readonly trainingQueue: TrainingQueueService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Every registered version with its metrics and status, newest first. */
@@ -70,6 +74,23 @@ export class ModelsAdminController {
       trainingInfo: { trainer: 'external', filename: file.originalname },
     });
     return toModelResponse(body.activate ? await this.registry.activate(created.id) : created);
+  }
+
+  /**
+   * The A/B read-out: per serving version (active, shadow for the MODEL_AB_SHARE users,
+   * heuristic), impressions and the like/complete/share/skip rates among seen ones.
+   */
+  @Get('variants')
+  async variants(@Query() query: VariantsQueryDto) {
+    const hours = query.hours ?? 24;
+    const models = await this.registry.list();
+    return {
+      hours,
+      active: models.find((m) => m.status === 'active')?.id ?? null,
+      shadow: models.find((m) => m.status === 'shadow')?.id ?? null,
+      abShare: this.config.MODEL_AB_SHARE,
+      variants: await this.registry.variants(new Date(Date.now() - hours * 3_600_000), this.config.TRAIN_LABEL_WINDOW_MINUTES),
+    };
   }
 
   /** Re-activates the model that was active before the current one. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { parseDuration } from './training-jobs';
+import { parseDuration } from '../common/duration';
 import { TrainingQueueService } from './training-queue.service';
 
 /** Keeps the retraining job scheduler in line with RETRAIN_EVERY / RETRAIN_WINDOW_HOURS when the worker starts. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CatalogChange } from '../catalog/catalog-snapshot.service';
-import { DEFAULT_FEATURE_NAMES } from '../features/feature-registry';
+import { DEFAULT_TRAIN_FEATURES } from '../features/feature-registry';
 import { FeatureSpec, resolveFeatures, validateFeatureSpec } from '../features/feature-spec';
 import { ModelRegistryService, newModelVersionId } from '../models/model-registry.service';
 import { PubSubService } from '../redis/pubsub.service';
@@ -11,10 +11,8 @@ import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './dat
 import { TrainingLogRepository } from './data/training-log.repository';
 import { categoryPriors, collectEngagements, DEFAULT_ALS_OPTIONS, learnItemEmbeddings } from './embeddings/implicit-als';
 import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
-import { blendHeads, parseHeadWeights } from './evaluation/head-blend';
+import { blendHeads, parseHeadWeights, weightsForHeads } from '../ranking/head-weights';
 import {
-  deciles,
-  Distribution,
   HeadMetrics,
   headMetrics,
   labelRates,
@@ -25,6 +23,7 @@ import {
 import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
 import { logLoss } from './model/metrics';
+import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 
@@ -71,7 +70,6 @@ const RANKING_USERS = 2000;
 const RANKING_NEGATIVES = 100;
 const PARITY_ROWS = 2000;
 const PARITY_TOLERANCE = 1e-5;
-const BASELINE_SAMPLE = 20_000;
 const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
 const VALIDATION_FRACTION = 0.1;
 const PATIENCE = 3;
@@ -87,7 +85,7 @@ const HOUR = 3_600_000;
 @Injectable()
 export class TrainingService {
   private readonly logger = new Logger(TrainingService.name);
-  private readonly headWeights: Record<string, number>;
+  private readonly headWeights: Map<string, number>;
 
   constructor(
     private readonly config: AppConfig,
@@ -98,7 +96,8 @@ export class TrainingService {
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
   ) {
-    this.headWeights = parseHeadWeights(config.RANKING_HEAD_WEIGHTS);
+    // Heads blend exactly as the feed blends them (RANK_WEIGHTS).
+    this.headWeights = parseHeadWeights(config.RANK_WEIGHTS);
   }
 
   /** The spec every model this trainer produces ships with. */
@@ -107,7 +106,7 @@ export class TrainingService {
     return validateFeatureSpec({
       input: ONNX_INPUT_NAME,
       output: ONNX_OUTPUT_NAME,
-      features: configured.length ? configured : [...DEFAULT_FEATURE_NAMES],
+      features: configured.length ? configured : [...DEFAULT_TRAIN_FEATURES],
       heads: [...LABEL_HEADS],
     });
   }
@@ -248,7 +247,7 @@ export class TrainingService {
         written,
       },
       onnxParity: parity,
-      baseline: this.baseline(dataset, spec, heldOutScores),
+      baseline: driftBaseline(spec, dataset.heldOutX[0], heldOutScores),
       timingsMs: { ...timings, total: Date.now() - started },
     };
     const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
@@ -351,7 +350,7 @@ export class TrainingService {
     const trainRates = labelRates(dataset.y, heads, dataset.trainRows);
     const heldOutScores = predict(w, dataset.heldOutX[0], heldOutRows, norm);
     const queries = dataset.queries;
-    const queryScores = queries.map((q) => blendHeads(predict(w, q.x[0], q.videos.length, norm), spec.heads, this.headWeights));
+    const queryScores = queries.map((q) => this.blend(predict(w, q.x[0], q.videos.length, norm), q.videos.length, spec.heads));
 
     let previous: EvaluationReport['ranking']['previous'] = null;
     if (active && activeSpec) {
@@ -359,8 +358,8 @@ export class TrainingService {
       const scorer = await OnnxScorer.load(active.artifact, activeSpec);
       try {
         const prevHeld = await scorer.score(dataset.heldOutX[k], heldOutRows);
-        const prevQuery: Float64Array[] = [];
-        for (const q of queries) prevQuery.push(blendHeads(await scorer.score(q.x[k], q.videos.length), activeSpec.heads, this.headWeights));
+        const prevQuery: Float32Array[] = [];
+        for (const q of queries) prevQuery.push(this.blend(await scorer.score(q.x[k], q.videos.length), q.videos.length, activeSpec.heads));
         previous = {
           modelId: active.id,
           ...rankingMetrics(queries, (_, i) => prevQuery[i]),
@@ -391,6 +390,10 @@ export class TrainingService {
     return { report, heldOutScores };
   }
 
+  private blend(scores: Float32Array, rows: number, heads: readonly string[]): Float32Array {
+    return blendHeads(scores, rows, weightsForHeads(heads, this.headWeights), new Float32Array(rows));
+  }
+
   private decide(report: EvaluationReport, active: ModelVersionWithArtifact | null, autoPromote: boolean): { promote: boolean; decision: string } {
     if (!autoPromote) return { promote: false, decision: 'registered as candidate (auto-promotion off)' };
     if (!active) return { promote: true, decision: 'activated (no model was active)' };
@@ -405,25 +408,6 @@ export class TrainingService {
     }
     return { promote: false, decision: `kept ${active.id} active (held-out NDCG@${RANKING_K} ${fmt(mine)} vs its ${fmt(theirs)})` };
   }
-
-  /** Decile summaries of each input on training rows and of each head's held-out scores: the drift monitor's reference. */
-  private baseline(dataset: Dataset, spec: FeatureSpec, heldOutScores: Float32Array): { features: Record<string, Distribution>; scores: Record<string, Distribution> } {
-    const width = spec.features.length;
-    const step = Math.max(1, Math.floor(dataset.trainRows / BASELINE_SAMPLE));
-    const features: Record<string, Distribution> = {};
-    spec.features.forEach((name, j) => {
-      const col: number[] = [];
-      for (let r = 0; r < dataset.trainRows; r += step) col.push(dataset.x[r * width + j]);
-      features[name] = deciles(Float64Array.from(col));
-    });
-    const scores: Record<string, Distribution> = {};
-    spec.heads.forEach((head, j) => {
-      const col: number[] = [];
-      for (let r = j; r < heldOutScores.length; r += spec.heads.length) col.push(heldOutScores[r]);
-      scores[head] = deciles(Float64Array.from(col));
-    });
-    return { features, scores };
-  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -431,3 +415,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(4));
+
+/** The drift monitor's reference: held-out rows (the newest data) and the model's scores on them. */
+function driftBaseline(spec: FeatureSpec, rows: Float32Array, scores: Float32Array): DriftBaseline {
+  const n = rows.length / spec.features.length;
+  const perHead = Object.fromEntries(
+    spec.heads.map((head, j) => [head, Float64Array.from({ length: n }, (_, r) => scores[r * spec.heads.length + j])]),
+  );
+  return computeBaseline(spec.features, rows, perHead);
+}

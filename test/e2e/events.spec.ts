@@ -170,7 +170,7 @@ describe('POST /v1/events when the queue is down', () => {
     await db.destroy();
   });
 
-  it('answers 503 and un-marks the ids, so the client’s retry is accepted', async () => {
+  it('answers 503 and records no ids, so the client’s retry is accepted', async () => {
     const userId = uniqueId('u');
     const token = await app.get(TokenVerifierService).issue(userId);
     await app.get<Queue>(getQueueToken(QueueName.Events), { strict: false }).close();

@@ -26,6 +26,7 @@ describe('api app (health, docs, errors)', () => {
     expect(res.body.info).toEqual({
       postgres: expect.objectContaining({ status: 'up' }),
       redis: expect.objectContaining({ status: 'up' }),
+      lifecycle: { status: 'up' },
     });
   });
 
@@ -65,6 +66,6 @@ describe('api app after losing Redis', () => {
     const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(res.body.status).toBe('error');
     expect(res.body.error).toEqual({ redis: expect.objectContaining({ status: 'down' }) });
-    expect(res.body.info).toEqual({ postgres: expect.objectContaining({ status: 'up' }) });
+    expect(res.body.info).toEqual({ postgres: expect.objectContaining({ status: 'up' }), lifecycle: { status: 'up' } });
   });
 });

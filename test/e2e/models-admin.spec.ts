@@ -1,17 +1,25 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { WorkerModule } from '../../src/app/worker.module';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { RETRAIN_SCHEDULER_ID } from '../../src/training/training-jobs';
 import { TrainingQueueService } from '../../src/training/training-queue.service';
-import { buildOnnxModel } from '../factories/onnx-model.factory';
+import { trainTestModel } from '../factories/model.factory';
 import { seedTestWorld } from '../factories/seeded-world.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createTestRedis } from '../support/redis';
 import { createTestApp } from '../support/test-app';
+import { createTestWorker } from '../support/test-worker';
+
+/** A model trained elsewhere, as an external tool would hand it over: ONNX bytes and a feature spec. */
+const external = trainTestModel({
+  id: 'external',
+  features: ['user_video_cosine', 'video_like_rate', 'user_category_share'],
+  heads: ['like', 'skip'],
+  truth: (x) => [x[1], 1 - x[0]],
+});
+const buildOnnxModel = () => ({ artifact: external.artifact, spec: external.spec });
 
 const ADMIN = { 'x-api-key': process.env.ADMIN_API_KEY ?? 'reelrank-admin-dev-key' };
 
@@ -117,10 +125,12 @@ describe('admin model endpoints', () => {
     expect(s[a]).toBe('retired');
     expect(Object.values(s).filter((v) => v === 'active')).toHaveLength(1);
 
+    const seen = announced.length;
     const rolled = await http().post('/v1/admin/models/rollback').set(ADMIN).expect(200);
     expect(rolled.body).toMatchObject({ id: a, status: 'active' });
     expect((await statuses())[b]).toBe('retired');
-    expect(announced[announced.length - 1]).toBe(a);
+    for (let i = 0; i < 100 && announced.length === seen; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(announced.slice(seen)).toEqual([a]);
 
     await http().post('/v1/admin/models/nope/activate').set(ADMIN).expect(404);
     await http().get('/v1/admin/models/nope').set(ADMIN).expect(404);
@@ -176,7 +186,7 @@ describe('training jobs on the worker', () => {
     process.env.RETRAIN_EVERY = '45m';
     process.env.RETRAIN_WINDOW_HOURS = '200';
     app = await createTestApp();
-    worker = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
+    worker = await createTestWorker();
   }, 60_000);
 
   afterAll(async () => {
@@ -207,12 +217,9 @@ describe('training jobs on the worker', () => {
   }, 90_000);
 
   it('removes the schedule when RETRAIN_EVERY is off', async () => {
+    await worker.close();
     process.env.RETRAIN_EVERY = 'off';
-    const other = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
-    try {
-      expect(await other.get(TrainingQueueService).scheduler()).toBeUndefined();
-    } finally {
-      await other.close();
-    }
+    worker = await createTestWorker();
+    expect(await worker.get(TrainingQueueService).scheduler()).toBeUndefined();
   });
 });

@@ -4,9 +4,10 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { DataSource } from 'typeorm';
 import { CoreModule } from '../../src/app/core.module';
 import { EVENT_TYPES } from '../../src/database/entities/interaction.entity';
-import { DEFAULT_FEATURE_NAMES, userContext } from '../../src/features/feature-registry';
+import { DEFAULT_FEATURE_NAMES, DEFAULT_TRAIN_FEATURES, userContext } from '../../src/features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../../src/features/feature-spec';
-import { applyUserEvent, emptyUserState } from '../../src/features/user-state';
+import { initialUserState } from '../../src/events/follows.repository';
+import { applyUserEvent } from '../../src/features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../src/features/video-stats';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { buildPointInTimeDataset, Dataset } from '../../src/training/data/point-in-time-dataset';
@@ -66,9 +67,9 @@ describe(TrainingService.name, () => {
     const [row] = await db.query(`SELECT status, metrics, training_info, feature_spec FROM model_versions WHERE id = $1`, [first.modelId]);
     expect(row.status).toBe('active');
     expect(row.metrics.ranking.model.hitRate).toBeCloseTo(ranking.model.hitRate!, 10);
-    expect(row.feature_spec).toEqual({ input: 'features', output: 'scores', features: [...DEFAULT_FEATURE_NAMES], heads: ['like', 'complete', 'share', 'skip'] });
+    expect(row.feature_spec).toEqual({ input: 'features', output: 'scores', features: [...DEFAULT_TRAIN_FEATURES], heads: ['like', 'complete', 'share', 'skip'] });
     expect(row.training_info.onnxParity.maxAbsDiff).toBeLessThan(1e-5);
-    expect(Object.keys(row.training_info.baseline.features).sort()).toEqual([...DEFAULT_FEATURE_NAMES].sort());
+    expect(Object.keys(row.training_info.baseline.features).sort()).toEqual([...DEFAULT_TRAIN_FEATURES].sort());
     const keys = app.get(RedisKeys);
     expect(messages).toContainEqual({ channel: keys.modelChannel, message: first.modelId });
   });
@@ -129,7 +130,7 @@ describe(TrainingService.name, () => {
              WHERE (user_id = $1 OR video_id = $2) AND occurred_at < $3 ORDER BY occurred_at, id`,
             [user, video.id, servedAt],
           );
-        const state = emptyUserState(DIM);
+        const state = initialUserState(DIM, log.follows.get(user) ?? []);
         const stats = emptyVideoStats();
         for (const e of events) {
           const ev = { eventId: '', userId: e.user_id, videoId: e.video_id, type: e.type, watchMs: e.watch_ms, occurredAt: e.at };

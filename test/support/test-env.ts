@@ -14,8 +14,13 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   env.DATABASE_URL = testDatabaseUrl();
   env.REDIS_PREFIX = `rrtest-${process.pid}`;
   env.LOG_LEVEL = env.LOG_LEVEL || 'warn';
-  // Workers built by tests serve no metrics port (it would clash between tests and with local processes).
-  env.WORKER_METRICS_PORT = '0';
+  // Scheduled drift checks would add a repeatable job to every worker a test starts.
+  env.DRIFT_CHECK_EVERY = env.DRIFT_CHECK_EVERY || 'off';
+  // Every test talks from 127.0.0.1: one IP budget would be shared by all suites of a run.
+  // The rate-limit tests switch limits on for their own apps.
+  env.THROTTLE_ENABLED = env.THROTTLE_ENABLED || 'false';
+  // Several workers may run at once in one test process: no fixed metrics port.
+  env.WORKER_METRICS_PORT = env.WORKER_METRICS_PORT || '0';
 }
 
 /** The Redis prefix of the current test run (set by global setup). */

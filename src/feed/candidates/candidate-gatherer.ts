@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../../config/app-config';
+import { withDeadline } from '../deadline';
 import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
 import { CANDIDATE_SOURCES, CandidateContext, CandidateSource, SourceUnavailableError } from './candidate-source';
 
@@ -9,8 +10,10 @@ export interface SourceResult {
   ids: string[];
 }
 
+class SourceLateError extends Error {}
+
 /** Sources are asked for more than their share: filters (seen, served, ...) remove some. */
-const OVERFETCH = 1.3;
+const OVERFETCH = 1.2;
 
 /**
  * Runs every candidate source in parallel, each under its time budget. A source that
@@ -56,22 +59,15 @@ export class CandidateGatherer {
       return { source: source.name, ids: out };
     }
     const budget = source.budgetMs ?? this.config.FEED_BUDGET_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
-    return Promise.race([out, late]).then(
+    return withDeadline(out, budget, () => new SourceLateError()).then(
       (ids) => {
-        clearTimeout(timer);
-        if (ids === 'late') {
-          (out as Promise<string[]>).catch(() => undefined);
-          this.metrics.sourceDropped(source.name, 'timeout');
-          return null;
-        }
         this.metrics.source(source.name, performance.now() - started);
         return { source: source.name, ids };
       },
       (err) => {
-        clearTimeout(timer);
-        return this.failed(source, err, fallbacks);
+        if (!(err instanceof SourceLateError)) return this.failed(source, err, fallbacks);
+        this.metrics.sourceDropped(source.name, 'timeout');
+        return null;
       },
     );
   }

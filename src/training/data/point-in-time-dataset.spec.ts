@@ -41,11 +41,12 @@ function catalogOf(n: number): CatalogVideo[] {
   }));
 }
 
-function makeLog(videos: CatalogVideo[], events: RawEvent[], impressions: RawImpression[]): TrainingLog {
+function makeLog(videos: CatalogVideo[], events: RawEvent[], impressions: RawImpression[], follows = new Map<string, string[]>()): TrainingLog {
   const users = new Interner();
   const requests = new Interner();
   const log: TrainingLog = {
     catalog: { videos, index: new Map(videos.map((v, i) => [v.id, i])), content: videos.map((v) => v.embedding), learned: videos.map(() => null) },
+    follows,
     users,
     requests,
     events: new EventLog(),
@@ -181,6 +182,14 @@ describe('buildPointInTimeDataset', () => {
       q.videos.forEach((v, i) => expect(q.relevant[i] === 1).toBe(positives.has(v)));
       expect(q.x[0].length).toBe(q.videos.length * DEFAULT_FEATURE_NAMES.length);
     }
+  });
+
+  it('starts every user from the follows table, as the live pipeline and replay do', async () => {
+    const videos = catalogOf(3);
+    const imp = { at: T0, user: 'u', video: 1, request: 'r' };
+    const events: RawEvent[] = [{ at: T0 + 1, user: 'u', video: 1, type: 'view', watchMs: 100, request: 'r' }];
+    const ds = await buildPointInTimeDataset(makeLog(videos, events, [imp], new Map([['u', ['c1']]])), options());
+    expect(ds.x[DEFAULT_FEATURE_NAMES.indexOf('user_follows_creator')]).toBe(1);
   });
 
   it('reuses feature vectors logged under a model with the same spec', async () => {

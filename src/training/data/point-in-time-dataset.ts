@@ -2,7 +2,8 @@ import { EVENT_TYPES } from '../../database/entities/interaction.entity';
 import { CatalogVideo } from '../../features/catalog-video';
 import { FeatureDefinition, userContext } from '../../features/feature-registry';
 import { buildFeatureMatrix } from '../../features/feature-spec';
-import { applyUserEvent, emptyUserState, FeatureEvent, UserState } from '../../features/user-state';
+import { initialUserState } from '../../events/follows.repository';
+import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta, VideoStats } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
 import { EventLoopYielder } from '../event-loop-yielder';
@@ -81,7 +82,7 @@ const TYPE = Object.fromEntries(EVENT_TYPES.map((t, i) => [t, i])) as Record<(ty
  * Builds training rows with point-in-time features: walks the interaction log in time
  * order applying the same `applyUserEvent` / `videoStatDelta` as the live pipeline, and
  * computes each impression's features from the state as of its `served_at` (events
- * strictly before it). Its labels come from the same user's events on the same video
+ * strictly before it), every user starting from the follows table like the live path. Its labels come from the same user's events on the same video
  * within the label window, preferring the impression whose request id they carry.
  * Impressions nobody reacted to at all (never shown on screen) are dropped.
  */
@@ -110,6 +111,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const plans = planQueries(log, firstHeld, opts);
   const queries: (RankingQuery & { candidatesFromLog: number })[] = [];
 
+  const startState = (u: number) => initialUserState(opts.embeddingDim, log.follows.get(log.users.values[u]) ?? []);
   const event: FeatureEvent = { eventId: '', userId: '', videoId: '', type: 'view', watchMs: null, occurredAt: 0 };
   let e = 0;
   const applyEvent = (i: number): void => {
@@ -121,7 +123,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     event.type = type;
     event.watchMs = watch < 0 ? null : watch;
     event.occurredAt = at;
-    const state = (userStates[u] ??= emptyUserState(opts.embeddingDim));
+    const state = (userStates[u] ??= startState(u));
     applyUserEvent(state, event, v === UNKNOWN_VIDEO ? null : catalog.videos[v]);
     if (v === UNKNOWN_VIDEO) return;
     applyVideoStatDelta((videoStats[v] ??= emptyVideoStats()), videoStatDelta(type, event.watchMs));
@@ -159,7 +161,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     }
     const u = imp.user[r];
     const v = imp.video[r];
-    const state = userStates[u] ?? emptyUserState(opts.embeddingDim);
+    const state = userStates[u] ?? startState(u);
     const ctx = userContext(state, t);
 
     const plan = r >= firstHeld ? plans.get(u) : undefined;

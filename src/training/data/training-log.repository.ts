@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EventType } from '../../database/entities/interaction.entity';
+import { FollowsRepository } from '../../events/follows.repository';
 import { CatalogVideo } from '../../features/catalog-video';
 import { EventLog, ImpressionLog, Interner, NO_REQUEST, TrainingCatalog, TrainingLog, UNKNOWN_VIDEO } from './training-log';
 
@@ -54,7 +55,10 @@ interface ImpressionRow {
 /** Reads what training needs from Postgres, page by page in time order (keyset paging). */
 @Injectable()
 export class TrainingLogRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly follows: FollowsRepository,
+  ) {}
 
   /** Epoch ms of the newest interaction, or null for an empty log. */
   async lastEventAt(): Promise<number | null> {
@@ -98,6 +102,7 @@ export class TrainingLogRepository {
   /** Loads the catalog, the interactions and the impressions of `range` into compact columns. */
   async loadLog(range: LogRange, onPage?: (events: number, impressions: number) => void): Promise<TrainingLog> {
     const catalog = await this.loadCatalog();
+    const follows = await this.follows.allFollows();
     const users = new Interner();
     const requests = new Interner();
     const events = new EventLog();
@@ -134,7 +139,7 @@ export class TrainingLogRepository {
       }
       onPage?.(events.length, impressions.length);
     }
-    return { catalog, users, requests, events, impressions };
+    return { catalog, follows, users, requests, events, impressions };
   }
 
   /**

@@ -135,6 +135,8 @@ export interface TrainingCatalog {
 /** Everything the dataset is built from: the catalog, the log and the interned ids. */
 export interface TrainingLog {
   catalog: TrainingCatalog;
+  /** The follows table by user id: a user's state starts from it, as live processing and replay do. */
+  follows: Map<string, string[]>;
   users: Interner;
   requests: Interner;
   events: EventLog;

@@ -1,6 +1,5 @@
 import { RankingQuery } from '../data/point-in-time-dataset';
-import { blendHeads, parseHeadWeights } from './head-blend';
-import { deciles, headMetrics, rankingMetrics } from './offline-evaluation';
+import { headMetrics, rankingMetrics } from './offline-evaluation';
 
 function query(user: number, n: number, relevant: number[]): RankingQuery {
   const rel = new Uint8Array(n);
@@ -28,24 +27,5 @@ describe('headMetrics', () => {
     expect(m.like.auc).toBe(1);
     expect(m.like.logLoss).toBeLessThan(m.like.baselineLogLoss);
     expect(m.like.positiveRate).toBe(0.5);
-  });
-});
-
-describe('head blending', () => {
-  it('parses weights and blends per row, skip counting against', () => {
-    const w = parseHeadWeights('like:1,skip:-1,share:2.5');
-    expect(w).toEqual({ like: 1, skip: -1, share: 2.5 });
-    expect(Array.from(blendHeads([0.5, 0.2, 0.1, 0.9], ['like', 'skip'], w))).toEqual([0.3, -0.8]);
-    expect(() => parseHeadWeights('like:x')).toThrow(/bad head weight/);
-  });
-});
-
-describe('deciles', () => {
-  it('summarises a column into cut points and shares', () => {
-    const d = deciles(Float64Array.from({ length: 1000 }, (_, i) => i));
-    expect(d.edges).toHaveLength(9);
-    expect(d.shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
-    expect(d.shares[0]).toBeCloseTo(0.1);
-    expect(deciles(new Float64Array(50).fill(3))).toEqual({ edges: [3], shares: [0, 1] });
   });
 });

@@ -88,27 +88,3 @@ export function rankingMetrics(queries: RankingQuery[], score: (q: RankingQuery,
     ndcg: finiteOrNull(ndcgAtK(lists, relevant, RANKING_K)),
   };
 }
-
-/** Quantile summary of a column: cut points at the deciles and the share of values in each bin (drift baselines). */
-export interface Distribution {
-  edges: number[];
-  shares: number[];
-}
-
-export function deciles(values: Float64Array): Distribution {
-  const sorted = Float64Array.from(values).sort();
-  const n = sorted.length;
-  if (n === 0) return { edges: [], shares: [] };
-  const edges: number[] = [];
-  for (let q = 1; q < 10; q++) {
-    const e = sorted[Math.min(n - 1, Math.floor((q * n) / 10))];
-    if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
-  }
-  const counts = new Array(edges.length + 1).fill(0);
-  for (const v of sorted) {
-    let b = 0;
-    while (b < edges.length && v >= edges[b]) b++;
-    counts[b]++;
-  }
-  return { edges, shares: counts.map((c) => c / n) };
-}

@@ -14,13 +14,23 @@ export interface ModelArtifact extends ActiveModelHead {
 
 /** Reads the model registry (model_versions) for serving. */
 @Injectable()
-export class ModelVersionRepository {
+export class ActiveModelRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** The active version's id and checksum (cheap: no artifact), or null when none is active. */
-  async findActiveHead(): Promise<ActiveModelHead | null> {
+  findActiveHead(): Promise<ActiveModelHead | null> {
+    return this.findHead('active');
+  }
+
+  /** The shadow version (scored alongside the active one, or serving the A/B share), or null. */
+  findShadowHead(): Promise<ActiveModelHead | null> {
+    return this.findHead('shadow');
+  }
+
+  private async findHead(status: 'active' | 'shadow'): Promise<ActiveModelHead | null> {
     const rows: { id: string; artifact_sha256: string }[] = await this.db.query(
-      `SELECT id, artifact_sha256 FROM model_versions WHERE status = 'active' LIMIT 1`,
+      `SELECT id, artifact_sha256 FROM model_versions WHERE status = $1 ORDER BY created_at DESC LIMIT 1`,
+      [status],
     );
     return rows.length ? { id: rows[0].id, artifactSha256: rows[0].artifact_sha256 } : null;
   }

@@ -1,0 +1,303 @@
+/**
+ * Feed benchmark: a 100k-video / 10k-user world in its own database (seeded, trained
+ * and replayed as the demo does), the api started
+ * as a child process, autocannon with 50 connections on GET /v1/feed (500 ranked
+ * candidates per request) alternating with GET /health/live as a same-run baseline.
+ * Prints medians over the rounds and the per-stage breakdown from /metrics.
+ *
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1]
+ *
+ * With several processes the stage breakdown comes from whichever process answers /metrics.
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
+ * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
+ */
+import autocannon from 'autocannon';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ensureDatabase } from '../../src/database/ensure-database';
+import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
+import { RedisKeys } from '../../src/redis/redis-keys';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '50' },
+    processes: { type: 'string', default: '1' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+/** 1: the api as `npm run start:api` runs it; N > 1: N api processes sharing the port (bench/feed/cluster-api.ts). */
+const PROCESSES = Number(args.processes);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
+const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
+const PORT = Number(process.env.BENCH_PORT ?? 3201);
+const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 100_000);
+const USERS = Number(process.env.BENCH_USERS ?? 10_000);
+const BASE = `http://127.0.0.1:${PORT}`;
+const config = new AppConfig();
+const CLOCK_TICKS = 100;
+let api: ChildProcess | null = null;
+
+const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function run(what: string, script: string, args: string[] = []): void {
+  log(`${what}...`);
+  const done = spawnSync('node', [join(ROOT, script), ...args], {
+    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX },
+    stdio: 'inherit',
+  });
+  if (done.status !== 0) throw new Error(`${what} failed`);
+}
+
+/** The demo's world at benchmark size: seed, train (item embeddings + ranker, activated), replay the log into Redis. */
+async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<void> {
+  await ensureDatabase(DATABASE_URL);
+  const ds = await new DataSource(dataSourceOptions({ DATABASE_URL, DATABASE_POOL_SIZE: 2 })).initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+  const [{ n }] = (await pool.query(`SELECT count(*)::int AS n FROM videos`)).rows;
+  if (n < VIDEOS) run(`seeding ${VIDEOS} videos, ${USERS} users`, 'dist/seed/seed.js', ['--videos', String(VIDEOS), '--users', String(USERS)]);
+  const { rowCount } = await pool.query(`SELECT 1 FROM model_versions WHERE status = 'active'`);
+  if (!rowCount) run('training item embeddings and the ranker (npm run train)', 'dist/src/training/train.js');
+  if (!(await redis.exists(keys.trending('24h')))) run('rebuilding the online state from the log (npm run replay)', 'dist/src/cli/replay.js');
+}
+
+const processId = (metrics: string) => /^process_start_time_seconds (\S+)/m.exec(metrics)?.[1];
+
+/** /metrics of one api process: the same one as `like` when given (each try is a new connection). */
+async function metricsText(like?: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
+    if (!like || processId(text) === processId(like) || attempt > 50) return text;
+  }
+}
+
+async function startApi(): Promise<ChildProcess> {
+  const taken = await fetch(`${BASE}/health/live`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`something already listens on port ${PORT}: stop it or set BENCH_PORT`);
+  const entry = PROCESSES > 1 ? 'dist/bench/feed/cluster-api.js' : 'dist/src/main.js';
+  const child = spawn('node', [join(ROOT, entry)], {
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      REDIS_PREFIX: PREFIX,
+      PORT: String(PORT),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      API_PROCESSES: String(PROCESSES),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 300_000;
+  // Each probe is a new connection, so with several processes every one of them gets asked.
+  let readyInARow = 0;
+  while (readyInARow < 4 * PROCESSES) {
+    if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}`);
+    try {
+      const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
+      const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
+      const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
+      readyInARow = ann > 0 && model && model !== 'heuristic' ? readyInARow + 1 : 0;
+    } catch {
+      readyInARow = 0;
+    }
+    if (Date.now() > deadline) throw new Error('api not ready (ANN index and model) within 300 s');
+    await new Promise((r) => setTimeout(r, readyInARow ? 50 : 500));
+  }
+  return child;
+}
+
+type Histograms = Map<string, { buckets: Map<number, number>; sum: number; count: number }>;
+
+function parseHistogram(text: string, name: string, label: string): Histograms {
+  const out: Histograms = new Map();
+  const get = (key: string) => {
+    let h = out.get(key);
+    if (!h) out.set(key, (h = { buckets: new Map(), sum: 0, count: 0 }));
+    return h;
+  };
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}_(bucket|sum|count)\\{([^}]*)\\} (\\S+)$`).exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const h = get(labels[label]);
+    if (m[1] === 'bucket') h.buckets.set(labels.le === '+Inf' ? Infinity : Number(labels.le), Number(m[3]));
+    else if (m[1] === 'sum') h.sum = Number(m[3]);
+    else h.count = Number(m[3]);
+  }
+  return out;
+}
+
+/** Mean and bucket-estimated p50/p99 (ms) of what was observed between two scrapes. */
+function breakdown(before: Histograms, after: Histograms): Record<string, { mean: number; p50: number; p99: number; count: number }> {
+  const result: Record<string, { mean: number; p50: number; p99: number; count: number }> = {};
+  for (const [key, a] of after) {
+    const b = before.get(key);
+    const count = a.count - (b?.count ?? 0);
+    if (count <= 0) continue;
+    const les = [...a.buckets.keys()].sort((x, y) => x - y);
+    const quantile = (q: number) => {
+      let prevLe = 0;
+      let prevCum = 0;
+      for (const le of les) {
+        const cum = a.buckets.get(le)! - (b?.buckets.get(le) ?? 0);
+        if (cum >= q * count) {
+          if (!Number.isFinite(le)) return prevLe * 1000;
+          return (prevLe + ((le - prevLe) * (q * count - prevCum)) / Math.max(1, cum - prevCum)) * 1000;
+        }
+        prevLe = le;
+        prevCum = cum;
+      }
+      return NaN;
+    };
+    result[key] = { mean: ((a.sum - (b?.sum ?? 0)) / count) * 1000, p50: quantile(0.5), p99: quantile(0.99), count };
+  }
+  return result;
+}
+
+interface Run {
+  /** api process CPU (all threads) per request: less sensitive to a busy machine than latency. */
+  cpuMsPerRequest: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** `duration` seconds, or with `amount` exactly that many requests. */
+/** CPU time (user + system, ms) used so far by the process and, with several api processes, its children. */
+function cpuMs(pid: number): number {
+  const own = (p: number | string) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return own(pid) + children.reduce((sum, c) => sum + own(c), 0);
+}
+
+async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
+  let next = 0;
+  const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
+  const result = await autocannon({
+    url: BASE,
+    connections: CONNECTIONS,
+    ...(amount ? { amount } : { duration }),
+    requests: [
+      {
+        method: 'GET',
+        path,
+        setupRequest: (req) =>
+          tokens ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } } : req,
+      },
+    ],
+  });
+  return {
+    cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / Math.max(1, result.requests.total) : NaN,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function main(): Promise<void> {
+  const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
+  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  const keys = new RedisKeys(PREFIX);
+  let benchStarted = Date.now();
+  try {
+    await prepareWorld(pool, redis, keys);
+    benchStarted = Date.now();
+    const secret = new TextEncoder().encode(config.JWT_SECRET);
+    const tokens = await Promise.all(
+      Array.from({ length: USERS }, (_, i) =>
+        new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`u_${String(i + 1).padStart(7, '0')}`).setExpirationTime('2h').sign(secret),
+      ),
+    );
+    const bootStarted = Date.now();
+    api = await startApi();
+    log(`api ready (ANN index built, model warm) in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const sample = (await (await fetch(`${BASE}/v1/feed?limit=20`, { headers: { authorization: `Bearer ${tokens[0]}` } })).json()) as { items: { source: string }[] };
+    log(`sample page: ${sample.items.length} items, sources ${[...new Set(sample.items.map((i: { source: string }) => i.source))].join(', ')}`);
+    // Warm-up: every user once (JIT, and the per-user follows/blocks cache, as for returning users).
+    const warm = await cannon('/v1/feed', tokens, 0, tokens.length);
+    log(`warm-up: ${tokens.length} feeds at ${warm.rps.toFixed(0)} req/s (p99 ${warm.p99} ms)`);
+    const health: Run[] = [];
+    const feed: Run[] = [];
+    const before = await metricsText();
+    for (let round = 1; round <= ROUNDS; round++) {
+      health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
+      feed.push(await cannon('/v1/feed', tokens, DURATION));
+      const [h, f] = [health.at(-1)!, feed.at(-1)!];
+      log(
+        `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, ` +
+          `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
+      );
+    }
+    const after = await metricsText(before);
+    const stages = breakdown(
+      parseHistogram(before, 'reelrank_feed_stage_seconds', 'stage'),
+      parseHistogram(after, 'reelrank_feed_stage_seconds', 'stage'),
+    );
+    const sources = breakdown(
+      parseHistogram(before, 'reelrank_feed_source_seconds', 'source'),
+      parseHistogram(after, 'reelrank_feed_source_seconds', 'source'),
+    );
+    const fallbacks = [...after.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    const pick = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
+    const table = [
+      `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | api CPU ms/request |`,
+      `|---|---|---|---|---|---|---|`,
+      `| GET /health/live (baseline) | ${pick(health, 'rps').toFixed(0)} | ${pick(health, 'p50')} | ${pick(health, 'p90')} | ${pick(health, 'p99')} | ${health.reduce((s, r) => s + r.non2xx, 0)} | ${pick(health, 'cpuMsPerRequest').toFixed(3)} |`,
+      `| GET /v1/feed (500 candidates) | ${pick(feed, 'rps').toFixed(0)} | ${pick(feed, 'p50')} | ${pick(feed, 'p90')} | ${pick(feed, 'p99')} | ${feed.reduce((s, r) => s + r.non2xx, 0)} | ${pick(feed, 'cpuMsPerRequest').toFixed(3)} |`,
+      '',
+      `| feed stage (server side) | mean ms | ~p50 ms | ~p99 ms |`,
+      `|---|---|---|---|`,
+      ...Object.entries(stages).map(([s, v]) => `| ${s} | ${v.mean.toFixed(3)} | ${v.p50.toFixed(3)} | ${v.p99.toFixed(3)} |`),
+      '',
+      `| candidate source | mean ms | ~p99 ms |`,
+      `|---|---|---|`,
+      ...Object.entries(sources).map(([s, v]) => `| ${s} | ${v.mean.toFixed(3)} | ${v.p99.toFixed(3)} |`),
+    ];
+    log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
+    log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  } finally {
+    if (api && api.exitCode === null) {
+      api.kill('SIGTERM');
+      await new Promise((r) => api!.once('exit', r));
+    }
+    // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
+    const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
+    log(`impressions the api logged during the run (written, then deleted): ${rowCount}`);
+    await pool.end();
+    await redis.quit();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`feed bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { CatalogVideo } from './catalog-video';
+import { DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext } from './feature-registry';
+import { buildFeatureMatrix, resolveFeatures } from './feature-spec';
+import { applyUserEvent, emptyUserState } from './user-state';
+import { decodeVideoStats, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from './video-stats';
+
+const video = (i: number): CatalogVideo => ({
+  id: `v${i}`,
+  creatorId: `c${i % 3}`,
+  title: '',
+  category: `cat${i % 4}`,
+  tags: [],
+  durationMs: 5000 + 1000 * i,
+  createdAt: 1_700_000_000_000 + i * 3_600_000,
+  embedding: i % 5 === 0 ? null : Float32Array.from({ length: 4 }, (_, d) => Math.sin(i + d)),
+  active: true,
+});
+
+describe('feature matrix', () => {
+  const videos = Array.from({ length: 12 }, (_, i) => video(i));
+  const stats: VideoStats[] = videos.map((_, i) => ({ ...emptyVideoStats(), views: i * 3, likes: i, skips: 12 - i, impressions: 40, watchMs: 1000 * i }));
+  const user = emptyUserState(4);
+  [0, 1, 2, 7].forEach((i, k) =>
+    applyUserEvent(user, { eventId: `e${k}`, userId: 'u', videoId: videos[i].id, type: k === 3 ? 'skip' : 'like', watchMs: 900, occurredAt: 1_800_000_000_000 + k }, videos[i]),
+  );
+  const ctx = userContext(user, 1_800_000_100_000);
+
+  it('equals every feature computed cell by cell (user-only features computed once)', () => {
+    const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAULT_FEATURE_NAMES], heads: ['h'] });
+    const matrix = buildFeatureMatrix(features, ctx, videos, stats);
+    videos.forEach((v, i) =>
+      features.forEach((f, j) => {
+        const expected = f.compute({ ...ctx, video: v, stats: stats[i] } as FeatureContext);
+        expect(matrix[i * features.length + j]).toBeCloseTo(Number.isFinite(expected) ? expected : 0, 5);
+      }),
+    );
+  });
+
+  it('marks as per-user only features that do not change with the video', () => {
+    for (const f of FEATURE_REGISTRY.filter((d) => d.perUser)) {
+      const values = videos.map((v, i) => f.compute({ ...ctx, video: v, stats: stats[i] } as FeatureContext));
+      expect(new Set(values).size).toBe(1);
+    }
+  });
+});
+
+describe('video stats shape', () => {
+  it('has every wire field in order, and the fast decoder agrees with the field list', () => {
+    expect(Object.keys(emptyVideoStats())).toEqual([...VIDEO_STAT_FIELDS]);
+    const stats = Object.fromEntries(VIDEO_STAT_FIELDS.map((f, i) => [f, i + 0.5])) as VideoStats;
+    expect(decodeVideoStats(encodeVideoStats(stats))).toEqual(stats);
+  });
+});

@@ -1,0 +1,93 @@
+import { Rng } from '../../seed/random';
+import { binDistribution, binFractions, binIndex, computeBaseline, parseBaseline, psi } from './drift-baseline';
+
+const normals = (rng: Rng, n: number, mean = 0, sd = 1) => Float64Array.from({ length: n }, () => mean + sd * rng.normal());
+
+describe('drift baseline', () => {
+  it('cuts a continuous feature into 10 bins of equal mass', () => {
+    const values = Float64Array.from({ length: 1000 }, (_, i) => i);
+    const d = binDistribution(values, 10);
+    expect(d.edges).toEqual([99, 199, 299, 399, 499, 599, 699, 799, 899]);
+    expect(d.fractions).toEqual(new Array(10).fill(0.1));
+  });
+
+  it('keeps repeated values in one bin (flags, counts) with distinct edges', () => {
+    const values = [...new Array(70).fill(0), ...new Array(30).fill(1)];
+    const d = binDistribution(values, 10);
+    expect(d.edges).toEqual([0, 1]);
+    expect(d.fractions).toEqual([0.7, 0.3, 0]);
+  });
+
+  it('puts a value on an edge in the bin that edge closes', () => {
+    expect(binIndex([0, 1], -5)).toBe(0);
+    expect(binIndex([0, 1], 0)).toBe(0);
+    expect(binIndex([0, 1], 0.5)).toBe(1);
+    expect(binIndex([0, 1], 1)).toBe(1);
+    expect(binIndex([0, 1], 2)).toBe(2);
+    expect(binFractions([0, 1], [NaN, Infinity, 0, 2])).toEqual([0.5, 0, 0.5]);
+  });
+
+  it('builds a baseline per feature column and per head, and survives a JSON round trip', () => {
+    const rng = new Rng(7);
+    const n = 2000;
+    const rows = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      rows[i * 2] = rng.normal();
+      rows[i * 2 + 1] = rng.next() < 0.2 ? 1 : 0;
+    }
+    const like = Float64Array.from({ length: n }, () => rng.next());
+    const baseline = computeBaseline(['a', 'flag'], rows, { like });
+    expect(baseline.sampleSize).toBe(n);
+    expect(Object.keys(baseline.features)).toEqual(['a', 'flag']);
+    expect(baseline.features.a.fractions).toHaveLength(10);
+    expect(baseline.features.flag.edges).toEqual([0, 1]);
+    expect(baseline.scores.like.fractions.reduce((s, f) => s + f, 0)).toBeCloseTo(1, 10);
+    expect(parseBaseline(JSON.parse(JSON.stringify(baseline)))).toEqual(baseline);
+  });
+
+  it('rejects inputs that do not line up', () => {
+    expect(() => computeBaseline(['a', 'b'], new Float32Array(3), {})).toThrow(/multiple of 2/);
+    expect(() => computeBaseline(['a'], new Float32Array(3), { like: [1, 2] })).toThrow(/scores.like has 2 values for 3 rows/);
+    expect(() => computeBaseline([], new Float32Array(0), {})).toThrow(/must not be empty/);
+  });
+
+  it('tells a malformed stored baseline from a usable one', () => {
+    expect(parseBaseline(undefined)).toBeNull();
+    expect(parseBaseline({ version: 1, features: {}, scores: {} })).toBeNull();
+    expect(parseBaseline({ version: 1, features: { a: { edges: [1], fractions: [1] } }, scores: {} })).toBeNull();
+    expect(parseBaseline({ version: 1, features: { a: { edges: [1], fractions: [0.5, 0.5] } }, scores: {} })).not.toBeNull();
+  });
+});
+
+describe('psi', () => {
+  const rng = new Rng(42);
+  const baseline = binDistribution(normals(rng, 20_000), 10);
+
+  it('is near zero for a fresh sample of the same distribution', () => {
+    expect(psi(baseline, normals(rng, 5000))).toBeLessThan(0.02);
+  });
+
+  it('is exactly zero when live matches the baseline bins', () => {
+    const values = Float64Array.from({ length: 1000 }, (_, i) => i);
+    expect(psi(binDistribution(values), values)).toBeCloseTo(0, 12);
+  });
+
+  it('exceeds 0.2 when the distribution shifts by half a standard deviation or more', () => {
+    const small = psi(baseline, normals(rng, 5000, 0.1));
+    const shifted = psi(baseline, normals(rng, 5000, 0.5));
+    const wider = psi(baseline, normals(rng, 5000, 0, 2));
+    expect(small).toBeLessThan(0.1);
+    expect(shifted).toBeGreaterThan(0.2);
+    expect(wider).toBeGreaterThan(0.2);
+    expect(shifted).toBeGreaterThan(small);
+  });
+
+  it('flags values the baseline never produced (a flag that used to be always 0)', () => {
+    const flag = binDistribution(new Array(1000).fill(0));
+    expect(psi(flag, [...new Array(500).fill(0), ...new Array(500).fill(1)])).toBeGreaterThan(1);
+  });
+
+  it('is NaN without a single finite live value', () => {
+    expect(psi(baseline, [NaN])).toBeNaN();
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Drift baselines and the population stability index (PSI).
+ *
+ * A baseline summarises, for one model, the distribution of each input feature and
+ * of each output head on the data the model was trained on, as quantile bins. The
+ * training pipeline stores it with the model in `model_versions.training_info.baseline`:
+ *
+ *   trainingInfo.baseline = computeBaseline(spec.features, trainingMatrix, { like: pLike, skip: pSkip, ... })
+ *
+ * where `trainingMatrix` is the row-major float32 matrix the model was fitted on
+ * (`buildFeatureMatrix` output, columns in `spec.features` order) and each head's
+ * array holds the model's predicted probability for every training row (the same
+ * row order; heads named as in `spec.heads`). The drift job (DriftService) then
+ * compares live traffic against it with `psi`.
+ */
+
+/** A distribution as quantile bins: `fractions[i]` of the values fell in bin i. */
+export interface BinnedDistribution {
+  /**
+   * Ascending, distinct cut points. Bins are right-closed: bin 0 is (-inf, edges[0]],
+   * bin i is (edges[i-1], edges[i]], the last bin is (edges[last], +inf). So there
+   * are edges.length + 1 bins (fewer than requested when values repeat, e.g. 0/1 flags).
+   */
+  edges: number[];
+  /** Share of the values in each bin; sums to 1. */
+  fractions: number[];
+}
+
+export interface DriftBaseline {
+  version: 1;
+  /** Rows the baseline was computed from. */
+  sampleSize: number;
+  /** Per input feature, keyed by feature registry name. */
+  features: Record<string, BinnedDistribution>;
+  /** Per model output head (like, complete, skip, ...): the predicted probabilities. */
+  scores: Record<string, BinnedDistribution>;
+}
+
+export const DEFAULT_BASELINE_BINS = 10;
+
+/** Floor applied to bin shares in PSI so an empty bin gives a large but finite term. */
+const PSI_EPSILON = 1e-4;
+
+function finiteSorted(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) out[n++] = v;
+  }
+  return out.subarray(0, n).sort();
+}
+
+/** Index of the right-closed bin `value` falls in: the number of edges strictly below it. */
+export function binIndex(edges: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Share of the finite `values` in each bin delimited by `edges` (all zeros when there are none). */
+export function binFractions(edges: ArrayLike<number>, values: ArrayLike<number>): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    counts[binIndex(edges, v)]++;
+    n++;
+  }
+  return counts.map((c) => (n === 0 ? 0 : c / n));
+}
+
+/** Quantile bins of `values` (non-finite values are ignored): `bins` bins of about equal mass. */
+export function binDistribution(values: ArrayLike<number>, bins = DEFAULT_BASELINE_BINS): BinnedDistribution {
+  if (!Number.isInteger(bins) || bins < 2) throw new RangeError('bins must be an integer >= 2');
+  const sorted = finiteSorted(values);
+  const edges: number[] = [];
+  if (sorted.length > 0) {
+    for (let k = 1; k < bins; k++) {
+      const edge = sorted[Math.max(0, Math.ceil((k * sorted.length) / bins) - 1)];
+      if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+    }
+  }
+  return { edges, fractions: binFractions(edges, sorted) };
+}
+
+/** Column `j` of a row-major matrix `width` values wide. */
+export function matrixColumn(rows: ArrayLike<number>, width: number, j: number): Float64Array {
+  const n = Math.floor(rows.length / width);
+  const column = new Float64Array(n);
+  for (let i = 0; i < n; i++) column[i] = rows[i * width + j];
+  return column;
+}
+
+/**
+ * The baseline of a model: quantile bins of every feature column of `rows` (row-major,
+ * `featureNames.length` wide) and of every head's scores (one value per row).
+ */
+export function computeBaseline(
+  featureNames: readonly string[],
+  rows: Float32Array,
+  scores: Record<string, ArrayLike<number>>,
+  bins = DEFAULT_BASELINE_BINS,
+): DriftBaseline {
+  const width = featureNames.length;
+  if (width === 0) throw new RangeError('featureNames must not be empty');
+  if (rows.length % width !== 0) {
+    throw new RangeError(`rows has ${rows.length} values, not a multiple of ${width} features`);
+  }
+  const n = rows.length / width;
+  const features: Record<string, BinnedDistribution> = {};
+  featureNames.forEach((name, j) => {
+    features[name] = binDistribution(matrixColumn(rows, width, j), bins);
+  });
+  const heads: Record<string, BinnedDistribution> = {};
+  for (const [head, values] of Object.entries(scores)) {
+    if (values.length !== n) throw new RangeError(`scores.${head} has ${values.length} values for ${n} rows`);
+    heads[head] = binDistribution(values, bins);
+  }
+  return { version: 1, sampleSize: n, features, scores: heads };
+}
+
+/**
+ * Population stability index of `live` values against a baseline distribution:
+ * sum over bins of (live - base) * ln(live / base). Rule of thumb: < 0.1 stable,
+ * 0.1-0.2 moderate shift, > 0.2 significant shift. NaN when `live` has no finite value.
+ */
+export function psi(baseline: BinnedDistribution, live: ArrayLike<number>): number {
+  const liveFractions = binFractions(baseline.edges, live);
+  if (liveFractions.every((f) => f === 0)) return Number.NaN;
+  let total = 0;
+  for (let i = 0; i < liveFractions.length; i++) {
+    const expected = Math.max(baseline.fractions[i] ?? 0, PSI_EPSILON);
+    const actual = Math.max(liveFractions[i], PSI_EPSILON);
+    total += (actual - expected) * Math.log(actual / expected);
+  }
+  return total;
+}
+
+function isDistribution(value: unknown): value is BinnedDistribution {
+  const d = value as Partial<BinnedDistribution> | null;
+  return (
+    !!d &&
+    Array.isArray(d.edges) &&
+    Array.isArray(d.fractions) &&
+    d.fractions.length === d.edges.length + 1 &&
+    d.edges.every((e) => typeof e === 'number' && Number.isFinite(e)) &&
+    d.fractions.every((f) => typeof f === 'number' && f >= 0)
+  );
+}
+
+/** The baseline stored in a model's training info, or null when it is missing or malformed. */
+export function parseBaseline(value: unknown): DriftBaseline | null {
+  const b = value as Partial<DriftBaseline> | null;
+  if (!b || typeof b !== 'object' || b.version !== 1) return null;
+  if (!b.features || typeof b.features !== 'object' || !b.scores || typeof b.scores !== 'object') return null;
+  const all = [...Object.values(b.features), ...Object.values(b.scores)];
+  if (all.length === 0 || !all.every(isDistribution)) return null;
+  return b as DriftBaseline;
+}

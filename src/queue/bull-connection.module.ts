@@ -1,0 +1,34 @@
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { closeRedisClient, createRedisClient } from '../redis/redis-connection';
+
+export const BULL_CONNECTION = Symbol('BULL_CONNECTION');
+
+/**
+ * What BullMQ connects with. A single node: options, so every Queue and Worker opens
+ * its own connection. A cluster: BullMQ only builds plain clients from options, so it
+ * gets one ioredis Cluster instance; queues share it, workers duplicate it for their
+ * blocking reads, and this module closes it.
+ */
+@Module({
+  providers: [
+    {
+      provide: BULL_CONNECTION,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): ConnectionOptions =>
+        config.REDIS_CLUSTER_NODES
+          ? (createRedisClient(config, { maxRetriesPerRequest: null }) as Cluster)
+          : { url: config.REDIS_URL, maxRetriesPerRequest: null },
+    },
+  ],
+  exports: [BULL_CONNECTION],
+})
+export class BullConnectionModule implements OnApplicationShutdown {
+  constructor(@Inject(BULL_CONNECTION) private readonly connection: ConnectionOptions) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.connection instanceof Cluster) await closeRedisClient(this.connection);
+  }
+}

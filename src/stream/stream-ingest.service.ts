@@ -1,0 +1,44 @@
+import { HttpException, Injectable, ValidationPipe } from '@nestjs/common';
+import { VALIDATION_OPTIONS } from '../common/validation';
+import { EventIngestService } from '../events/event-ingest.service';
+import { StreamMessageDto } from './stream-message.dto';
+
+export type StreamOutcome =
+  | { status: 'ingested'; accepted: number; duplicates: number }
+  | { status: 'rejected'; reason: string };
+
+/**
+ * Turns one broker message into an ingest call, exactly as POST /v1/events does:
+ * the same DTO validation and the same IngestService (dedupe by eventId, bulk
+ * enqueue). Client errors become a `rejected` outcome (dead letter); anything
+ * else (Redis unavailable, ...) is thrown so the message is redelivered.
+ */
+@Injectable()
+export class StreamIngestService {
+  private readonly validation = new ValidationPipe(VALIDATION_OPTIONS);
+
+  constructor(private readonly ingest: EventIngestService) {}
+
+  async consume(payload: unknown): Promise<StreamOutcome> {
+    try {
+      const message: StreamMessageDto = await this.validation.transform(payload, {
+        type: 'body',
+        metatype: StreamMessageDto,
+      });
+      const result = await this.ingest.ingest(message.userId, message.events);
+      return { status: 'ingested', accepted: result.accepted, duplicates: result.duplicates };
+    } catch (err) {
+      if (err instanceof HttpException && err.getStatus() < 500) {
+        return { status: 'rejected', reason: describe(err) };
+      }
+      throw err;
+    }
+  }
+}
+
+function describe(err: HttpException): string {
+  const body = err.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : String(message ?? err.message);
+}

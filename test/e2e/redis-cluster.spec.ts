@@ -1,0 +1,127 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Cluster } from 'ioredis';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { TokenVerifierService } from '../../src/auth/token-verifier.service';
+import { EventType } from '../../src/database/entities/interaction.entity';
+import { ReplayService } from '../../src/events/replay.service';
+import { CatalogListsService } from '../../src/feed/catalog-lists.service';
+import { AnyRedis } from '../../src/redis/redis-connection';
+import { REDIS } from '../../src/redis/redis.constants';
+import { uniqueId } from '../factories/sequence';
+import { createTestDataSource, truncateAllTables } from '../support/database';
+import { createCatalog, snapshotOnlineState } from '../support/events';
+import { LocalRedisCluster, startRedisCluster } from '../support/redis-cluster';
+import { getFeed, metricValue, tokenFor } from '../support/feed-helpers';
+import { createTestApp } from '../support/test-app';
+import { createTestWorker, eventually, waitForQueuesIdle } from '../support/test-worker';
+
+/** The api (ingest and feed) and the worker, unchanged, on a 3-master Redis Cluster (REDIS_CLUSTER_NODES). */
+describe('api and worker on Redis Cluster', () => {
+  let cluster: LocalRedisCluster;
+  let db: DataSource;
+  let app: NestFastifyApplication;
+  let worker: INestApplicationContext;
+  let videos: string[];
+  const savedNodes = process.env.REDIS_CLUSTER_NODES;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    process.env.REDIS_CLUSTER_NODES = cluster.nodes;
+    db = await createTestDataSource();
+    await truncateAllTables(db);
+    videos = await createCatalog(db, 30);
+    app = await createTestApp();
+    worker = await createTestWorker();
+  }, 60_000);
+
+  afterAll(async () => {
+    await worker?.close();
+    await app?.close();
+    await db?.destroy();
+    await cluster?.stop();
+    if (savedNodes === undefined) delete process.env.REDIS_CLUSTER_NODES;
+    else process.env.REDIS_CLUSTER_NODES = savedNodes;
+  });
+
+  const users = Array.from({ length: 24 }, () => uniqueId('cu'));
+  const types: EventType[] = ['view', 'like', 'complete', 'skip', 'share'];
+  const eventsOf = (u: number) =>
+    Array.from({ length: 10 }, (_, i) => ({
+      eventId: `${users[u]}-e${i}`,
+      type: types[(u + i) % types.length],
+      videoId: videos[(u * 7 + i) % videos.length],
+      watchMs: 1000 + i,
+    }));
+
+  it('ingests over HTTP, applies in the worker exactly once, and spreads the state over every master', async () => {
+    expect(app.get<AnyRedis>(REDIS)).toBeInstanceOf(Cluster);
+    const verifier = app.get(TokenVerifierService);
+    for (let u = 0; u < users.length; u++) {
+      const token = await verifier.issue(users[u]);
+      const post = () => request(app.getHttpServer()).post('/v1/events').set('authorization', `Bearer ${token}`).send({ events: eventsOf(u) });
+      expect((await post().expect(202)).body).toEqual({ accepted: 10, duplicates: 0 });
+      expect((await post().expect(202)).body).toEqual({ accepted: 0, duplicates: 10 });
+    }
+    await waitForQueuesIdle(worker);
+    await eventually(async () => {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM interactions WHERE user_id = ANY($1)`, [users]);
+      return n === users.length * 10;
+    }, 'every event logged once', 20_000);
+
+    const lastToken = await verifier.issue(users[0]);
+    const features = await request(app.getHttpServer()).get('/v1/me/features').set('authorization', `Bearer ${lastToken}`).expect(200);
+    expect(features.body.eventsApplied).toBe(10);
+
+    const snapshot = await snapshotOnlineState(worker, users, videos);
+    for (let u = 0; u < users.length; u++) {
+      const expected: Record<string, number> = {};
+      for (const e of eventsOf(u)) expected[e.type] = (expected[e.type] ?? 0) + 1;
+      expect(snapshot.users[users[u]].state.counts).toMatchObject(expected);
+    }
+    expect(snapshot.trending['24h'].length).toBeGreaterThan(0);
+
+    const masters = (app.get<AnyRedis>(REDIS) as Cluster).nodes('master');
+    const sizes = await Promise.all(masters.map((m) => m.dbsize()));
+    expect(sizes).toHaveLength(3);
+    for (const size of sizes) expect(size).toBeGreaterThan(10);
+  }, 60_000);
+
+  it('serves feeds from the cluster: popularity from every video stats blob, paging without repeats, no Redis degradation', async () => {
+    const lists = app.get(CatalogListsService);
+    await lists.refreshPopularity();
+    expect(lists.current.popular.length).toBeGreaterThan(0);
+
+    const userId = users[3];
+    const watched = new Set(eventsOf(3).map((e) => e.videoId));
+    const token = await tokenFor(app, userId);
+    const served: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 3; page++) {
+      const body = await getFeed(app, token, cursor ? { limit: 5, cursor } : { limit: 5 });
+      expect(body.items.length).toBeGreaterThan(0);
+      served.push(...body.items.map((i) => i.videoId));
+      cursor = body.nextCursor;
+    }
+    expect(new Set(served).size).toBe(served.length);
+    expect(served.filter((v) => watched.has(v))).toEqual([]);
+    expect(await metricValue(app, 'reelrank_feed_fallback_total', { reason: 'redis_unavailable' })).toBe(0);
+    expect(await metricValue(app, 'reelrank_feed_fallback_total', { reason: 'redis_timeout' })).toBe(0);
+    expect(await metricValue(app, 'reelrank_feed_source_dropped_total', { reason: 'error' })).toBe(0);
+  }, 60_000);
+
+  it('rebuilds the same state from the log with the replay command, scanning every master', async () => {
+    const before = await snapshotOnlineState(worker, users, videos);
+    const report = await worker.get(ReplayService).rebuild();
+    expect(report).toMatchObject({ events: users.length * 10 });
+    const after = await snapshotOnlineState(worker, users, videos);
+    for (const u of users) {
+      expect(after.users[u].state.counts).toEqual(before.users[u].state.counts);
+      expect(after.users[u].state.embedding).toEqual(before.users[u].state.embedding);
+      expect(after.users[u].seen).toEqual(before.users[u].seen);
+    }
+    for (const v of videos) expect(after.videos[v].stats).toEqual(before.videos[v].stats);
+    expect(after.trending['24h'].filter((_, i) => i % 2 === 0)).toEqual(before.trending['24h'].filter((_, i) => i % 2 === 0));
+  }, 60_000);
+});
