@@ -1,9 +1,8 @@
 import 'reflect-metadata';
+import autocannon from 'autocannon';
 import { loadConfig } from '../src/config/app-config';
 import { clearPrefix, cpuSeconds, log, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon');
 
 /**
  * HTTP ingest throughput: POST /v1/events with batches, many users, against an api
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     await waitForHttp(`${base}/health/ready`);
-    const run = (opts: object) => autocannon({ connections, duration: seconds, ...opts });
+    const run = (opts: Partial<autocannon.Options>) => autocannon({ url: base, connections, duration: seconds, ...opts });
 
     await run({ url: `${base}/health/live`, duration: 2 });
     const live = await run({ url: `${base}/health/live` });
@@ -54,11 +53,11 @@ async function main(): Promise<void> {
         seq++;
         return { body: JSON.stringify({ events }), auth: auth[u] };
       };
-      const requests = [
+      const requests: autocannon.Request[] = [
         {
           method: 'POST',
           path: '/v1/events',
-          setupRequest: (req: Record<string, unknown>) => {
+          setupRequest: (req) => {
             const { body, auth: token } = make();
             return { ...req, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
           },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import autocannon from 'autocannon';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
@@ -25,8 +26,6 @@ import {
   waitForHttp,
 } from './events-common';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon');
 
 @Module({ imports: [CoreModule, EventsModule] })
 class BenchModule {}
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
           {
             method: 'POST',
             path: '/v1/events',
-            setupRequest: (req: Record<string, unknown>) => {
+            setupRequest: (req: autocannon.Request) => {
               const i = n++;
               const now = new Date().toISOString();
               const events = Array.from({ length: freshBatch }, (_, k) => ({

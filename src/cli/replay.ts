@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     const report = await app.get(ReplayService).rebuild();
     process.stdout.write(
       `replay: ${report.events} events, ${report.users} users, ${report.videos} videos in ${(report.ms / 1000).toFixed(1)}s` +
-        ` (${Math.round(report.events / Math.max(0.001, report.ms / 1000))} events/s; ${report.keysCleared} old keys cleared)\n`,
+        ` (${Math.round(report.events / Math.max(0.001, report.ms / 1000))} events/s; ${report.keysCleared} old keys cleared;` +
+        ` phases ms: ${JSON.stringify(report.phasesMs)})\n`,
     );
   } finally {
     await app.close();

@@ -208,16 +208,19 @@ export class OnlineStateRepository {
       [`${p}:u:*`, ['}:feat', '}:applied', '}:accepted', '}:seen', '}:meta']],
       [`${p}:v:*`, ['}:stats', '}:applied', '}:trend']],
     ];
+    const cluster = this.redis instanceof Cluster;
     const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
     let deleted = 0;
     for (const node of nodes) {
       for (const [match, suffixes] of owned) {
         let cursor = '0';
         do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 5000);
+          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 20_000);
           cursor = next;
           const mine = keys.filter((k) => suffixes.some((s) => k.endsWith(s)));
-          const counts = await Promise.all(mine.map((k) => this.redis.unlink(k)));
+          if (mine.length === 0) continue;
+          // A cluster only takes multi-key commands within one slot.
+          const counts = await Promise.all(cluster ? mine.map((k) => this.redis.unlink(k)) : [this.redis.unlink(...mine)]);
           for (const c of counts) deleted += c;
         } while (cursor !== '0');
       }

@@ -15,6 +15,8 @@ export interface ReplayReport {
   videos: number;
   keysCleared: number;
   ms: number;
+  /** Time spent clearing old keys, reading and applying the log (with the user writes), and writing video state. */
+  phasesMs: { clear: number; users: number; videos: number };
 }
 
 /** Users whose writes are in flight at once. */
@@ -62,6 +64,7 @@ export class ReplayService {
     const pageSize = options.pageSize ?? 20_000;
     const now = options.now ?? Date.now();
     const keysCleared = await this.state.clearOwnedKeys();
+    const cleared = Date.now();
     const follows = await this.follows.allFollows();
     const videos = new Map<string, { stats: VideoStats; trend: [number, number] | null }>();
     let users = 0;
@@ -93,9 +96,18 @@ export class ReplayService {
     }
     if (current.length > 0) await flushUser(current);
     await Promise.all(writes);
+    const usersDone = Date.now();
 
     await this.writeVideos(videos);
-    const report = { events, users, videos: videos.size, keysCleared, ms: Date.now() - started };
+    const end = Date.now();
+    const report = {
+      events,
+      users,
+      videos: videos.size,
+      keysCleared,
+      ms: end - started,
+      phasesMs: { clear: cleared - started, users: usersDone - cleared, videos: end - usersDone },
+    };
     this.logger.log(`replayed ${events} events of ${users} users over ${videos.size} videos in ${report.ms} ms`);
     return report;
   }
