@@ -7,7 +7,7 @@
  *
  *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1]
  *
- * With several processes the stage breakdown comes from whichever process answers /metrics.
+ * The per-stage breakdown is printed for single-process runs only.
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
  * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
@@ -78,14 +78,8 @@ async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<
   if (!(await redis.exists(keys.trending('24h')))) run('rebuilding the online state from the log (npm run replay)', 'dist/src/cli/replay.js');
 }
 
-const processId = (metrics: string) => /^process_start_time_seconds (\S+)/m.exec(metrics)?.[1];
-
-/** /metrics of one api process: the same one as `like` when given (each try is a new connection). */
-async function metricsText(like?: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
-    if (!like || processId(text) === processId(like) || attempt > 50) return text;
-  }
+async function metricsText(): Promise<string> {
+  return (await fetch(`${BASE}/metrics`)).text();
 }
 
 async function startApi(): Promise<ChildProcess> {
@@ -247,7 +241,8 @@ async function main(): Promise<void> {
     log(`warm-up: ${tokens.length} feeds at ${warm.rps.toFixed(0)} req/s (p99 ${warm.p99} ms)`);
     const health: Run[] = [];
     const feed: Run[] = [];
-    const before = await metricsText();
+    // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
+    const before = PROCESSES === 1 ? await metricsText() : '';
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
       feed.push(await cannon('/v1/feed', tokens, DURATION));
@@ -257,7 +252,7 @@ async function main(): Promise<void> {
           `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
     }
-    const after = await metricsText(before);
+    const after = PROCESSES === 1 ? await metricsText() : '';
     const stages = breakdown(
       parseHistogram(before, 'reelrank_feed_stage_seconds', 'stage'),
       parseHistogram(after, 'reelrank_feed_stage_seconds', 'stage'),

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { withDeadline } from './deadline';
@@ -12,6 +12,7 @@ export interface UserGraph {
 
 const TTL_MS = 60_000;
 const MAX_USERS = 200_000;
+const FAILURE_LOG_EVERY_MS = 10_000;
 
 /**
  * A user's follows and blocked creators from Postgres, cached per user (bounded) and
@@ -23,6 +24,8 @@ const MAX_USERS = 200_000;
 export class UserGraphRepository {
   private readonly cache = new Map<string, { graph: UserGraph; expires: number }>();
   private readonly inflight = new Map<string, Promise<UserGraph>>();
+  private readonly logger = new Logger(UserGraphRepository.name);
+  private lastFailureLog = 0;
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
@@ -47,7 +50,13 @@ export class UserGraphRepository {
     let pending = this.inflight.get(userId);
     if (!pending) {
       pending = this.query(userId).finally(() => this.inflight.delete(userId));
-      pending.catch(() => undefined);
+      pending.catch((err: Error) => {
+        const now = Date.now();
+        if (now - this.lastFailureLog >= FAILURE_LOG_EVERY_MS) {
+          this.lastFailureLog = now;
+          this.logger.warn(`reading follows/blocks failed: ${err.message}`);
+        }
+      });
       this.inflight.set(userId, pending);
     }
     return pending;
