@@ -4,12 +4,14 @@ import { ENTITIES } from './entities';
 import { InitialSchema1764000000000 } from '../../migrations/1764000000000-InitialSchema';
 import { LearnedVideoEmbeddings1764000000001 } from '../../migrations/1764000000001-LearnedVideoEmbeddings';
 import { InteractionUserSequence1764000100000 } from '../../migrations/1764000100000-InteractionUserSequence';
+import { TimeKeysetIndexes1764000300000 } from '../../migrations/1764000300000-TimeKeysetIndexes';
 import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   LearnedVideoEmbeddings1764000000001,
   InteractionUserSequence1764000100000,
+  TimeKeysetIndexes1764000300000,
   DriftReportStatus1764000400000,
 ];
 

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** What was served to whom, where, by which model, with the features the model saw. */
 @Entity('impressions')
-@Index('idx_impressions_time', ['servedAt'])
+@Index('idx_impressions_time_id', ['servedAt', 'id'])
 @Index('idx_impressions_user_time', ['userId', 'servedAt'])
 @Index('uq_impressions_request_position', ['requestId', 'position'], { unique: true })
 export class ImpressionEntity {

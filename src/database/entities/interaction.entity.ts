@@ -18,7 +18,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 @Entity('interactions')
 @Index('uq_interactions_user_event', ['userId', 'eventId'], { unique: true })
 @Index('idx_interactions_user_time', ['userId', 'occurredAt'])
-@Index('idx_interactions_time', ['occurredAt'])
+@Index('idx_interactions_time_id', ['occurredAt', 'id'])
 export class InteractionEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;

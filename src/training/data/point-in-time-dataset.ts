@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '../../database/entities/interaction.entity';
 import { CatalogVideo } from '../../features/catalog-video';
-import { FeatureDefinition, userContext } from '../../features/feature-registry';
+import { FeatureDefinition, UserContext, userContext } from '../../features/feature-registry';
 import { buildFeatureMatrix } from '../../features/feature-spec';
 import { initialUserState } from '../../events/follows.repository';
 import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
@@ -103,6 +103,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const exposed = new Uint8Array(n);
   const userStates: (UserState | undefined)[] = new Array(log.users.size);
   const videoStats: (VideoStats | undefined)[] = new Array(nVideos);
+  const contexts: (UserContext | undefined)[] = new Array(log.users.size);
   const noStats = emptyVideoStats();
   const sameKeyBefore = new Int32Array(n).fill(-1);
   const latestByKey = new Map<number, number>();
@@ -125,6 +126,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     event.occurredAt = at;
     const state = (userStates[u] ??= startState(u));
     applyUserEvent(state, event, v === UNKNOWN_VIDEO ? null : catalog.videos[v]);
+    contexts[u] = undefined;
     if (v === UNKNOWN_VIDEO) return;
     applyVideoStatDelta((videoStats[v] ??= emptyVideoStats()), videoStatDelta(type, event.watchMs));
 
@@ -161,8 +163,10 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     }
     const u = imp.user[r];
     const v = imp.video[r];
-    const state = userStates[u] ?? startState(u);
-    const ctx = userContext(state, t);
+    // A user's context (follow set, affinity total) only changes when one of their events is applied.
+    let ctx = contexts[u];
+    if (ctx) ctx.now = t;
+    else ctx = contexts[u] = userContext((userStates[u] ??= startState(u)), t);
 
     const plan = r >= firstHeld ? plans.get(u) : undefined;
     if (plan && !plan.done) {
