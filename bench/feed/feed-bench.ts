@@ -5,7 +5,9 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1]
+ *
+ * With several processes the stage breakdown comes from whichever process answers /metrics.
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
  * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
@@ -29,11 +31,18 @@ import { RedisKeys } from '../../src/redis/redis-keys';
 const ROOT = join(__dirname, '..', '..', '..');
 
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '15' }, connections: { type: 'string', default: '50' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '50' },
+    processes: { type: 'string', default: '1' },
+  },
 });
 const ROUNDS = Number(args.rounds);
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
+/** 1: the api as `npm run start:api` runs it; N > 1: N api processes sharing the port (bench/feed/cluster-api.ts). */
+const PROCESSES = Number(args.processes);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
 const PORT = Number(process.env.BENCH_PORT ?? 3201);
@@ -69,8 +78,14 @@ async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<
   if (!(await redis.exists(keys.trending('24h')))) run('rebuilding the online state from the log (npm run replay)', 'dist/src/cli/replay.js');
 }
 
-async function metricsText(): Promise<string> {
-  return (await fetch(`${BASE}/metrics`)).text();
+const processId = (metrics: string) => /^process_start_time_seconds (\S+)/m.exec(metrics)?.[1];
+
+/** /metrics of one api process: the same one as `like` when given (each try is a new connection). */
+async function metricsText(like?: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
+    if (!like || processId(text) === processId(like) || attempt > 50) return text;
+  }
 }
 
 async function startApi(): Promise<ChildProcess> {
@@ -79,24 +94,36 @@ async function startApi(): Promise<ChildProcess> {
     () => false,
   );
   if (taken) throw new Error(`something already listens on port ${PORT}: stop it or set BENCH_PORT`);
-  const child = spawn('node', [join(ROOT, 'dist/src/main.js')], {
-    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, PORT: String(PORT), NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+  const entry = PROCESSES > 1 ? 'dist/bench/feed/cluster-api.js' : 'dist/src/main.js';
+  const child = spawn('node', [join(ROOT, entry)], {
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      REDIS_PREFIX: PREFIX,
+      PORT: String(PORT),
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      API_PROCESSES: String(PROCESSES),
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
+  const deadline = Date.now() + 300_000;
+  // Each probe is a new connection, so with several processes every one of them gets asked.
+  let readyInARow = 0;
+  while (readyInARow < 4 * PROCESSES) {
     if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}`);
     try {
-      const text = await metricsText();
+      const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
       const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
       const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
-      if (ann > 0 && model && model !== 'heuristic') return child;
+      readyInARow = ann > 0 && model && model !== 'heuristic' ? readyInARow + 1 : 0;
     } catch {
-      // not listening yet
+      readyInARow = 0;
     }
-    if (Date.now() > deadline) throw new Error('api not ready (ANN index and model) within 180 s');
-    await new Promise((r) => setTimeout(r, 500));
+    if (Date.now() > deadline) throw new Error('api not ready (ANN index and model) within 300 s');
+    await new Promise((r) => setTimeout(r, readyInARow ? 50 : 500));
   }
+  return child;
 }
 
 type Histograms = Map<string, { buckets: Map<number, number>; sum: number; count: number }>;
@@ -159,10 +186,14 @@ interface Run {
 }
 
 /** `duration` seconds, or with `amount` exactly that many requests. */
-/** CPU time (user + system, ms) the process has used so far. */
+/** CPU time (user + system, ms) used so far by the process and, with several api processes, its children. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  const own = (p: number | string) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return own(pid) + children.reduce((sum, c) => sum + own(c), 0);
 }
 
 async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
@@ -226,7 +257,7 @@ async function main(): Promise<void> {
           `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
     }
-    const after = await metricsText();
+    const after = await metricsText(before);
     const stages = breakdown(
       parseHistogram(before, 'reelrank_feed_stage_seconds', 'stage'),
       parseHistogram(after, 'reelrank_feed_stage_seconds', 'stage'),
@@ -251,7 +282,7 @@ async function main(): Promise<void> {
       `|---|---|---|`,
       ...Object.entries(sources).map(([s, v]) => `| ${s} | ${v.mean.toFixed(3)} | ${v.p99.toFixed(3)} |`),
     ];
-    log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections:\n\n${table.join('\n')}\n`);
+    log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
     log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     if (api && api.exitCode === null) {

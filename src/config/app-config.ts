@@ -204,7 +204,7 @@ export class AppConfig {
   @Matches(/^\d{1,4}(,\d{1,4}){0,4}$/, { message: 'TRAIN_HIDDEN_LAYERS must be sizes like 64,32' })
   TRAIN_HIDDEN_LAYERS = '64,32';
 
-  /** Model inputs (feature registry names, comma-separated); empty = every registry feature. */
+  /** Model inputs (feature registry names, comma-separated); empty = DEFAULT_TRAIN_FEATURES (all but the session-scaled ones). */
   @IsString()
   TRAIN_FEATURES = '';
 

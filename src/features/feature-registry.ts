@@ -42,6 +42,13 @@ export interface FeatureDefinition {
   description: string;
   /** True when the value depends only on the user and the time, not on the video: computed once per user. */
   perUser?: boolean;
+  /**
+   * True when the value grows with how many events arrive before they decay (a decayed
+   * sum), so one dense session reaches values a history spread over days never shows:
+   * a model trained on such history extrapolates on them at serving. Kept in the
+   * registry (models that name them still load) but left out of DEFAULT_TRAIN_FEATURES.
+   */
+  sessionScaled?: boolean;
   compute(ctx: FeatureContext): number;
 }
 
@@ -136,6 +143,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   {
     name: 'user_category_affinity',
     description: "user's decayed affinity for the video's category",
+    sessionScaled: true,
     compute: (c) => decayedAt(c.user.categoryAffinity[c.video.category] ?? 0, c.user.lastEventAt, c.now, DAY),
   },
   {
@@ -146,6 +154,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   {
     name: 'user_creator_affinity',
     description: "user's decayed affinity for the video's creator",
+    sessionScaled: true,
     compute: (c) => decayedAt(c.user.creatorAffinity[c.video.creatorId] ?? 0, c.user.lastEventAt, c.now, DAY),
   },
   { name: 'user_follows_creator', description: '1 if the user follows the creator', compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0) },
@@ -158,3 +167,6 @@ export function featureByName(name: string): FeatureDefinition | undefined {
 }
 
 export const DEFAULT_FEATURE_NAMES: readonly string[] = FEATURE_REGISTRY.map((f) => f.name);
+
+/** What the trainer uses when TRAIN_FEATURES is empty: every feature except the session-scaled ones. */
+export const DEFAULT_TRAIN_FEATURES: readonly string[] = FEATURE_REGISTRY.filter((f) => !f.sessionScaled).map((f) => f.name);

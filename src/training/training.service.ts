@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CatalogChange } from '../catalog/catalog-snapshot.service';
-import { DEFAULT_FEATURE_NAMES } from '../features/feature-registry';
+import { DEFAULT_TRAIN_FEATURES } from '../features/feature-registry';
 import { FeatureSpec, resolveFeatures, validateFeatureSpec } from '../features/feature-spec';
 import { ModelRegistryService, newModelVersionId } from '../models/model-registry.service';
 import { PubSubService } from '../redis/pubsub.service';
@@ -106,7 +106,7 @@ export class TrainingService {
     return validateFeatureSpec({
       input: ONNX_INPUT_NAME,
       output: ONNX_OUTPUT_NAME,
-      features: configured.length ? configured : [...DEFAULT_FEATURE_NAMES],
+      features: configured.length ? configured : [...DEFAULT_TRAIN_FEATURES],
       heads: [...LABEL_HEADS],
     });
   }

@@ -92,8 +92,14 @@ describe('GET /v1/feed ranking with the active model', () => {
     await writeUserState(redis, keys, userId, user);
     await markSeen(redis, keys, userId, seen);
     await registerModel(db, modelA, { status: 'active' });
-    // A generous Redis budget: this suite is about ranking, not about a loaded machine's timeouts.
-    app = await createAppWithEnv({ FEED_EXPLORATION_SHARE: '0', IMPRESSION_FLUSH_MS: '100', FEED_REDIS_BUDGET_MS: '1000' });
+    // Generous Redis and scoring budgets: this suite is about ranking, not about a loaded
+    // machine's timeouts (a slow-scoring breaker would hand requests to the heuristic).
+    app = await createAppWithEnv({
+      FEED_EXPLORATION_SHARE: '0',
+      IMPRESSION_FLUSH_MS: '100',
+      FEED_REDIS_BUDGET_MS: '1000',
+      MODEL_SLOW_MS: '5000',
+    });
   });
 
   afterAll(async () => {

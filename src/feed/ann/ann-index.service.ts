@@ -104,7 +104,10 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
     this.building = (async () => {
       do {
         this.again = false;
-        await this.buildOnce().catch((err: Error) => this.logger.error(`index build failed: ${err.message}`));
+        await this.buildOnce().catch((err: Error) => {
+          // A build cut short by shutdown is expected, not a failure worth an error.
+          if (!this.closed) this.logger.error(`index build failed: ${err.message}`);
+        });
       } while (this.again && !this.closed);
     })().finally(() => (this.building = null));
     return this.building;
