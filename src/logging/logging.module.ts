@@ -10,7 +10,7 @@ import { loggingParams } from './logging.options';
  */
 @Module({})
 export class LoggingModule {
-  static forProcess(processName: 'api' | 'worker'): DynamicModule {
+  static forProcess(processName: 'api' | 'worker' | 'stream'): DynamicModule {
     return {
       module: LoggingModule,
       imports: [

@@ -12,7 +12,7 @@ const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
  * record written while handling a request carries `req.id`. The id is Fastify's
  * request id (see `useRequestIds`): pino-http keeps an id the request already has.
  */
-export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName: 'api' | 'worker'): Params {
+export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName: 'api' | 'worker' | 'stream'): Params {
   const pinoHttp: Options<IncomingMessage, ServerResponse> = {
     name: processName,
     level: config.LOG_LEVEL,
