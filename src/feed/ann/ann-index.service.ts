@@ -29,6 +29,9 @@ const HEADROOM = 1.1;
  * single-video changes are applied in place (new points, takedowns marked deleted).
  * Until the first build is done, `search` answers null and the feed falls back.
  */
+/** How long shutdown waits for an index build in progress. */
+const SHUTDOWN_BUILD_WAIT_MS = 10_000;
+
 @Injectable()
 export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AnnIndexService.name);
@@ -67,6 +70,9 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    // Let a running build finish first: terminating a thread inside native hnswlib code
+    // can abort the whole process. A build longer than this is cut short.
+    if (this.building) await Promise.race([this.building, new Promise((r) => setTimeout(r, SHUTDOWN_BUILD_WAIT_MS).unref())]);
     await this.worker?.terminate();
   }
 
