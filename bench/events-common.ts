@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { AppConfig } from '../src/config/app-config';
+import { QueuedEvent } from '../src/events/event-jobs';
+import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { redisOptionsFromUrl } from '../src/redis/redis-connection';
 
 /** Helpers shared by the event pipeline benchmarks (bench/events-*.ts). */
@@ -19,7 +21,9 @@ export function log(msg: string): void {
 export function startProcess(entry: 'main' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/src', `${entry}.js`)], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // Rate limits stay on (their Redis round trip is part of every request) but high
+    // enough that the bench's single IP never hits them.
+    env: { THROTTLE_IP_LIMIT: '1000000000', THROTTLE_USER_LIMIT: '1000000000', ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
   });
   child.on('exit', (code, signal) => {
@@ -126,4 +130,33 @@ export function bucketQuantile(buckets: { le: number; count: number }[], q: numb
     prevCount = b.count;
   }
   return prevLe;
+}
+
+/**
+ * Queues a synthetic backlog of about `total` events spread over `users` (50 users' jobs
+ * in flight at a time), timestamped from `at`. Returns how many events were queued.
+ */
+export async function queueBacklog(queues: EventQueuesRepository, users: string[], videos: string[], total: number, at: number): Promise<number> {
+  const perUser = Math.ceil(total / users.length);
+  let seq = 0;
+  for (let u = 0; u < users.length; u += 50) {
+    await Promise.all(
+      users.slice(u, u + 50).map((user) => {
+        const events: QueuedEvent[] = Array.from({ length: perUser }, (_, i) => {
+          const s = seq++;
+          return {
+            eventId: `e${s}`,
+            videoId: videos[(s * 7919) % videos.length],
+            type: i % 4 === 0 ? 'like' : i % 3 === 0 ? 'skip' : 'view',
+            watchMs: 3000 + (s % 20) * 500,
+            requestId: null,
+            occurredAt: at + i,
+            receivedAt: at,
+          };
+        });
+        return queues.enqueueApply(user, events);
+      }),
+    );
+  }
+  return seq;
 }

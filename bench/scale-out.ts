@@ -8,12 +8,11 @@ import { cpus } from 'node:os';
 import { Pool } from 'pg';
 import { CoreModule } from '../src/app/core.module';
 import { AppConfig, loadConfig } from '../src/config/app-config';
-import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
 import { ReplayService } from '../src/events/replay.service';
 import { QueueName } from '../src/queue/queue.types';
-import { clearPrefix, deleteBenchInteractions, log, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
+import { clearPrefix, deleteBenchInteractions, log, queueBacklog, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon');
@@ -66,28 +65,7 @@ async function drainSeconds(config: AppConfig, workers: number, total: number, u
   try {
     const queues = ctx.get(EventQueuesRepository);
     const users = Array.from({ length: userCount }, (_, i) => `${PREFIX}-u${i}`);
-    const perUser = Math.ceil(total / users.length);
-    const now = Date.now();
-    let seq = 0;
-    for (let u = 0; u < users.length; u += 50) {
-      await Promise.all(
-        users.slice(u, u + 50).map((user) => {
-          const events: QueuedEvent[] = Array.from({ length: perUser }, (_, i) => {
-            const s = seq++;
-            return {
-              eventId: `e${s}`,
-              videoId: videos[(s * 7919) % videos.length],
-              type: i % 4 === 0 ? 'like' : i % 3 === 0 ? 'skip' : 'view',
-              watchMs: 3000 + (s % 20) * 500,
-              requestId: null,
-              occurredAt: now + i,
-              receivedAt: now,
-            };
-          });
-          return queues.enqueueApply(user, events);
-        }),
-      );
-    }
+    const seq = await queueBacklog(queues, users, videos, total, Date.now());
     const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
     // Workers boot with the queue paused so the clock starts when all of them can take jobs.
     await eventsQueue.pause();

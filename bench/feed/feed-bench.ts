@@ -5,11 +5,11 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400]
  *
  * The per-stage breakdown is printed for single-process runs only.
  *
- * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
+ * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
  * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
  */
 import autocannon from 'autocannon';
@@ -23,6 +23,7 @@ import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
+import { openLoop, quantileMs } from '../open-loop';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
@@ -33,6 +34,8 @@ const ROOT = join(__dirname, '..', '..', '..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
+    /** Open-loop fixed rates (feeds/s, comma-separated) for the latency-under-load table; '' skips it. */
+    rates: { type: 'string', default: '10,100,250,400' },
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     processes: { type: 'string', default: '1' },
@@ -43,6 +46,8 @@ const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 /** 1: the api as `npm run start:api` runs it; N > 1: N api processes sharing the port (bench/feed/cluster-api.ts). */
 const PROCESSES = Number(args.processes);
+const RATES = args.rates ? args.rates.split(',').map(Number) : [];
+const RATE_SECONDS = 10;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
 const PORT = Number(process.env.BENCH_PORT ?? 3201);
@@ -89,8 +94,13 @@ async function startApi(): Promise<ChildProcess> {
   );
   if (taken) throw new Error(`something already listens on port ${PORT}: stop it or set BENCH_PORT`);
   const entry = PROCESSES > 1 ? 'dist/bench/feed/cluster-api.js' : 'dist/src/main.js';
-  const child = spawn('node', [join(ROOT, entry)], {
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn('node', [...nodeArgs, join(ROOT, entry)], {
     env: {
+      // Rate limits stay on (their Redis round trip is part of every request) but high
+      // enough that the bench's one IP and 10k users never hit them.
+      THROTTLE_IP_LIMIT: '1000000000',
+      THROTTLE_USER_LIMIT: '1000000000',
       ...process.env,
       DATABASE_URL,
       REDIS_PREFIX: PREFIX,
@@ -168,7 +178,15 @@ function breakdown(before: Histograms, after: Histograms): Record<string, { mean
   return result;
 }
 
+/** Redis server CPU seconds (user + system) so far. */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 interface Run {
+  requests: number;
   /** api process CPU (all threads) per request: less sensitive to a busy machine than latency. */
   cpuMsPerRequest: number;
   rps: number;
@@ -212,9 +230,28 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
     p50: result.latency.p50,
     p90: result.latency.p90,
     p99: result.latency.p99,
+    requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+}
+
+/**
+ * GET /v1/feed at a fixed rate, open loop: request i is sent at t0 + i / rate whatever
+ * happened to the ones before, and its latency counts from when it was due (so a stall
+ * shows in every request queued behind it). Latency as a client sees it at that load,
+ * unlike the 50-connection runs, whose latency is mostly their own queue (Little's law:
+ * 50 in flight at X/s is 50/X s each on average).
+ */
+async function paced(tokens: string[], rate: number, seconds: number) {
+  const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
+  const { sent, latencies, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
+    method: 'GET',
+    path: '/v1/feed',
+    headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
+  }));
+  const q = (p: number) => quantileMs(latencies, p);
+  return { rate, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), non2xx, cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN };
 }
 
 async function main(): Promise<void> {
@@ -243,6 +280,7 @@ async function main(): Promise<void> {
     const feed: Run[] = [];
     // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
     const before = PROCESSES === 1 ? await metricsText() : '';
+    const redisCpuBefore = await redisCpuSeconds(redis);
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
       feed.push(await cannon('/v1/feed', tokens, DURATION));
@@ -253,6 +291,23 @@ async function main(): Promise<void> {
       );
     }
     const after = PROCESSES === 1 ? await metricsText() : '';
+    const atRates = [];
+    const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
+    for (const rate of RATES) {
+      const m0 = PROCESSES === 1 ? await metricsText() : '';
+      const r = await paced(tokens, rate, RATE_SECONDS);
+      if (PROCESSES === 1) {
+        const m1 = await metricsText();
+        stagesAtRates.push(breakdown(parseHistogram(m0, 'reelrank_feed_stage_seconds', 'stage'), parseHistogram(m1, 'reelrank_feed_stage_seconds', 'stage')));
+      }
+      log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
+      atRates.push(r);
+    }
+    const redisCpuMs = (await redisCpuSeconds(redis)) - redisCpuBefore;
+    const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
+    const cacheLookups = (text: string, result: string) => Number(new RegExp(`^reelrank_feed_stats_cache_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const hits = cacheLookups(after, 'hit') - cacheLookups(before, 'hit');
+    const misses = cacheLookups(after, 'miss') - cacheLookups(before, 'miss');
     const stages = breakdown(
       parseHistogram(before, 'reelrank_feed_stage_seconds', 'stage'),
       parseHistogram(after, 'reelrank_feed_stage_seconds', 'stage'),
@@ -277,7 +332,29 @@ async function main(): Promise<void> {
       `|---|---|---|`,
       ...Object.entries(sources).map(([s, v]) => `| ${s} | ${v.mean.toFixed(3)} | ${v.p99.toFixed(3)} |`),
     ];
+    if (atRates.length) {
+      table.push(
+        '',
+        `| open-loop fixed rate, ${RATE_SECONDS} s each | p50 ms | p90 ms | p99 ms | max ms | non-2xx | api CPU ms/request |`,
+        `|---|---|---|---|---|---|---|`,
+        ...atRates.map((r) => `| ${r.rate} feeds/s | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.cpuMsPerRequest.toFixed(2)} |`),
+      );
+      if (stagesAtRates.length) {
+        table.push(
+          '',
+          `| feed stage, mean ms (~p99) at | ${RATES.map((r) => `${r} feeds/s`).join(' | ')} |`,
+          `|---|${RATES.map(() => '---').join('|')}|`,
+          ...Object.keys(stagesAtRates[0]).map(
+            (stage) => `| ${stage} | ${stagesAtRates.map((b) => (b[stage] ? `${b[stage].mean.toFixed(2)} (${b[stage].p99.toFixed(1)})` : '–')).join(' | ')} |`,
+          ),
+        );
+      }
+    }
     log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
+    log(
+      `Redis CPU per feed request ${((redisCpuMs * 1000) / Math.max(1, feedRequests)).toFixed(3)} ms (INFO cpu; includes anything else using this Redis)` +
+        (PROCESSES === 1 ? `; stats near cache hit ratio ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% of ${hits + misses} lookups` : ''),
+    );
     log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     if (api && api.exitCode === null) {

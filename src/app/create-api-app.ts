@@ -8,6 +8,8 @@ import { VALIDATION_OPTIONS } from '../common/validation';
 import { depthLimitedJsonParser } from '../common/json-body-parser';
 import { rejectNulInUrls } from '../common/nul-guard';
 import { AppConfig, loadConfig } from '../config/app-config';
+import { closeConnectionsOnShutdown } from '../lifecycle/close-connections-on-shutdown';
+import { ShutdownService } from '../lifecycle/shutdown.service';
 import { echoRequestIds, requestIdOptions } from '../logging/request-id';
 import { ApiModule, optionalApiModules } from './api.module';
 
@@ -37,6 +39,7 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     options.logger === false ? { logger: false } : { bufferLogs: true },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  closeConnectionsOnShutdown(adapter.getInstance(), app.get(ShutdownService));
   app.useBodyParser(
     'application/json',
     { bodyLimit: config.BODY_LIMIT_BYTES },

@@ -57,6 +57,10 @@ export class AppConfig {
   @IsOptional() @Matches(/^https?:\/\//, { message: 'JWT_JWKS_URL must be an http(s) URL' })
   JWT_JWKS_URL?: string;
 
+  /** Verified tokens remembered (until their exp, at most 5 min) so a signature is checked once per token, not per request; 0 turns it off. */
+  @IsInt() @Min(0) @Max(10_000_000)
+  JWT_CACHE_SIZE = 100_000;
+
   @IsString() @MinLength(8, { message: 'ADMIN_API_KEY must be at least 8 characters' })
   ADMIN_API_KEY = 'reelrank-admin-dev-key';
 
@@ -133,6 +137,21 @@ export class AppConfig {
   @IsNumber() @Min(1) @Max(1000)
   FEED_REDIS_BUDGET_MS = 25;
 
+  /**
+   * How long an api reuses a video's online stats (views, likes, ...) it fetched for an
+   * earlier feed request before asking Redis again; 0 reads them on every request.
+   */
+  @IsInt() @Min(0) @Max(60_000)
+  FEED_STATS_MAX_AGE_MS = 1000;
+
+  /**
+   * How long a feed response may wait for its served ids to be written. The page is sent
+   * only after Redis acknowledged them, so the next page (from any api) cannot repeat it;
+   * past this budget the page is sent anyway and counted as `served_write_failed`.
+   */
+  @IsNumber() @Min(1) @Max(10_000)
+  FEED_SERVED_WRITE_BUDGET_MS = 250;
+
   /** How long a feed session (its served ids, for paging) is remembered. */
   @IsInt() @Min(60) @Max(7 * 86_400)
   FEED_SESSION_TTL_S = 3600;
@@ -195,6 +214,13 @@ export class AppConfig {
   /** Share of the window's impressions (the most recent ones) held out for evaluation. */
   @IsNumber() @Min(0.05) @Max(0.5)
   TRAIN_HOLDOUT_FRACTION = 0.2;
+
+  /**
+   * Item-embedding refits through the training part: each training row uses the vectors
+   * fitted on the log before its refit point (as serving had them), never its own outcome.
+   */
+  @IsInt() @Min(1) @Max(24)
+  TRAIN_EMBEDDING_REFRESHES = 4;
 
   /** Most passes over the training rows; training stops earlier when validation loss stops improving. */
   @IsInt() @Min(1) @Max(500)

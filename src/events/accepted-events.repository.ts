@@ -16,6 +16,11 @@ export class AcceptedEventsRepository {
     this.windowMs = config.EVENTS_DEDUPE_TTL_SECONDS * 1000;
   }
 
+  /** Whether the connection is up; when it is not, commands would wait in the offline queue for it. */
+  connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
   /** Per id, whether it was accepted within the dedupe window. */
   async wereAccepted(userId: string, eventIds: string[], now: number): Promise<boolean[]> {
     if (eventIds.length === 0) return [];

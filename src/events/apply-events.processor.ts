@@ -1,24 +1,33 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
+import { DatabaseUnavailableError } from '../database/database-unavailable';
 import { QueueName } from '../queue/queue.types';
 import { EventApplierService } from './event-applier.service';
 import { ApplyEventsJob, isAppliedProgress } from './event-jobs';
 import { PipelineMetrics } from './events.metrics';
+
+/** Longest wait before a job held up by an unreachable Postgres is tried again. */
+const DATABASE_WAIT_MAX_MS = 5000;
+/** At most one warning this often while Postgres is unreachable. */
+const WARN_EVERY_MS = 10_000;
 
 /**
  * Consumes the events queue: each job is a small batch of one user's accepted events.
  * The BullMQ worker is built here from the validated AppConfig (concurrency, lock
  * duration: options @Processor's static decorator cannot take from config). Jobs that
  * fail their last attempt stay in the queue's failed set: the dead letters, replayed by
- * `npm run dlq:replay`.
+ * `npm run dlq:replay`. A job held up because Postgres is unreachable (a restart, a
+ * failover) is put back to wait without using up an attempt, however long that lasts:
+ * an outage longer than the retry budget must not turn accepted events into dead letters.
  */
 @Injectable()
 export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ApplyEventsProcessor.name);
   private worker: Worker<ApplyEventsJob> | null = null;
+  private lastDeferWarning = 0;
 
   constructor(
     @InjectQueue(QueueName.Events) private readonly queue: Queue<ApplyEventsJob>,
@@ -31,7 +40,7 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
   /** Starts only once the catalog is in memory: events applied without their videos would lose their effect on taste. */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.catalog.isLoaded) await new Promise<void>((resolve) => this.catalog.onRefresh(() => resolve()));
-    const worker = new Worker<ApplyEventsJob>(this.queue.name, (job) => this.timed(job), {
+    const worker = new Worker<ApplyEventsJob>(this.queue.name, (job, token) => this.timed(job, token), {
       connection: this.queue.opts.connection,
       prefix: this.queue.opts.prefix,
       concurrency: this.config.EVENTS_CONCURRENCY,
@@ -61,14 +70,35 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
     return { applied };
   }
 
-  private async timed(job: Job<ApplyEventsJob>): Promise<{ applied: number }> {
-    if (job.attemptsMade === 0) this.metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
+  private async timed(job: Job<ApplyEventsJob>, token?: string): Promise<{ applied: number }> {
+    const firstRun = job.attemptsMade === 0 && job.attemptsStarted <= 1; // not a retry, nor a run after waiting for Postgres
+    if (firstRun) this.metrics.queueWait.observe(Math.max(0, Date.now() - job.timestamp) / 1000);
     const end = this.metrics.jobSeconds.startTimer();
     try {
       return await this.process(job);
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError && token) await this.waitForDatabase(job, token, err);
+      throw err;
     } finally {
       end();
     }
+  }
+
+  /**
+   * Moves the job to the delayed set (BullMQ does not count that as an attempt) with a
+   * backoff that grows with the times it was started, capped at DATABASE_WAIT_MAX_MS.
+   * What the run already did is in the job's progress, so the next run resumes there.
+   */
+  private async waitForDatabase(job: Job<ApplyEventsJob>, token: string, err: DatabaseUnavailableError): Promise<never> {
+    const exponent = Math.min(10, Math.max(0, job.attemptsStarted - 1));
+    const delay = Math.min(DATABASE_WAIT_MAX_MS, this.config.EVENTS_RETRY_DELAY_MS * 2 ** exponent);
+    await job.moveToDelayed(Date.now() + delay, token);
+    this.metrics.deferred.inc({ reason: 'postgres_unavailable' });
+    if (Date.now() - this.lastDeferWarning >= WARN_EVERY_MS) {
+      this.lastDeferWarning = Date.now();
+      this.logger.warn(`${err.message}: job ${job.id} waits ${delay} ms (jobs wait for Postgres without using up attempts)`);
+    }
+    throw new DelayedError();
   }
 
   /** Lets in-flight jobs finish, then stops. */

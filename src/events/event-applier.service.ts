@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
+import { rethrowIfUnavailable } from '../database/database-unavailable';
 import { applyUserEvent, decodeUserState } from '../features/user-state';
 import { videoStatDelta } from '../features/video-stats';
 import { ApplyEventsJob, toFeatureEvent } from './event-jobs';
@@ -76,7 +77,7 @@ export class EventApplierService {
 
   /** Step 3, with the seqs step 1 gave each event. */
   async appendToLog(job: ApplyEventsJob, seqs: number[]): Promise<void> {
-    await this.logWriter.append(job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: seqs[i] })));
+    await this.logWriter.append(job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: seqs[i] }))).catch(rethrowIfUnavailable);
   }
 
   async applyToUser(job: ApplyEventsJob): Promise<UserApplyResult> {
@@ -84,7 +85,9 @@ export class EventApplierService {
     for (let attempt = 1; ; attempt++) {
       const read = await this.state.readUser(job.userId, ids);
       const dim = this.config.EMBEDDING_DIM;
-      const state = read.raw ? decodeUserState(read.raw, dim) : initialUserState(dim, await this.follows.followsOf(job.userId));
+      const state = read.raw
+        ? decodeUserState(read.raw, dim)
+        : initialUserState(dim, await this.follows.followsOf(job.userId).catch(rethrowIfUnavailable));
       const seqs = read.appliedSeqs.slice();
       const firstIndex = new Map<string, number>();
       const applied: { eventId: string; seq: number }[] = [];

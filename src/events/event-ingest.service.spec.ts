@@ -13,6 +13,10 @@ import { IngestMetrics } from './events.metrics';
 class FakeAccepted {
   readonly ids = new Set<string>();
   failing = false;
+  down = false;
+  connected(): boolean {
+    return !this.down;
+  }
   async wereAccepted(_user: string, eventIds: string[]): Promise<boolean[]> {
     return eventIds.map((id) => this.ids.has(id));
   }
@@ -24,7 +28,11 @@ class FakeAccepted {
 
 class FakeQueues {
   failing = false;
+  down = false;
   readonly queued: QueuedEvent[][] = [];
+  async connected(): Promise<boolean> {
+    return !this.down;
+  }
   async enqueueApply(_user: string, events: QueuedEvent[]): Promise<void> {
     if (this.failing) throw new Error('connection is closed');
     this.queued.push(events);
@@ -70,6 +78,16 @@ describe(EventIngestService.name, () => {
     expect([...accepted.ids]).toEqual(['old']);
     queues.failing = false;
     expect(await service.ingest('u', [ev('old'), ev('new')], now)).toEqual({ accepted: 1, duplicates: 1 });
+  });
+
+  it('answers 503 without trying while either Redis connection is down, and accepts once it is back', async () => {
+    for (const fake of [accepted, queues]) {
+      fake.down = true;
+      await expect(service.ingest('u', [ev('a')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
+      fake.down = false;
+    }
+    expect(queues.queued).toEqual([]);
+    expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
   });
 
   it('records ids only after queueing: ids left unrecorded (a crash in between) are queued again on retry', async () => {

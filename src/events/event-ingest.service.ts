@@ -12,11 +12,15 @@ import { IngestMetrics } from './events.metrics';
  * known videos), drops event ids the user already had accepted, queues the rest and
  * answers only once they are safely queued; the ids are recorded for dedupe after that,
  * so a failure or a crash before it leaves the retry free to queue them again: nothing
- * accepted is lost, nothing lost is claimed.
+ * accepted is lost, nothing lost is claimed. While Redis is not connected the answer is
+ * an immediate 503: the client's commands would otherwise wait for the reconnection,
+ * holding the request for as long as Redis is away.
  */
 @Injectable()
 export class EventIngestService {
   private readonly logger = new Logger(EventIngestService.name);
+  private lastUnavailableLog = 0;
+  private unloggedUnavailable = 0;
 
   constructor(
     private readonly accepted: AcceptedEventsRepository,
@@ -28,6 +32,9 @@ export class EventIngestService {
 
   async ingest(userId: string, events: EventDto[], now = Date.now()): Promise<IngestEventsResponseDto> {
     const queued = this.toQueued(events, now);
+    if (!this.accepted.connected() || !(await this.queues.connected())) {
+      throw this.unavailable(events.length, new Error('redis is not connected'));
+    }
     let known: boolean[];
     try {
       known = await this.accepted.wereAccepted(userId, queued.map((e) => e.eventId), now);
@@ -88,9 +95,18 @@ export class EventIngestService {
     return queued.sort((a, b) => a.occurredAt - b.occurredAt);
   }
 
+  /** Counts the refused events; logs at most one error every 10 s during an outage. */
   private unavailable(count: number, err: Error): ServiceUnavailableException {
     this.metrics.events.inc({ outcome: 'unavailable' }, count);
-    this.logger.error(`events not accepted: ${err.message}`);
+    const now = Date.now();
+    if (now - this.lastUnavailableLog >= 10_000) {
+      const more = this.unloggedUnavailable > 0 ? ` (and ${this.unloggedUnavailable} more requests since the last such line)` : '';
+      this.logger.error(`events not accepted: ${err.message}${more}`);
+      this.lastUnavailableLog = now;
+      this.unloggedUnavailable = 0;
+    } else {
+      this.unloggedUnavailable += 1;
+    }
     return new ServiceUnavailableException('events could not be queued; retry later');
   }
 }

@@ -32,6 +32,11 @@ export class EventQueuesRepository {
     };
   }
 
+  /** Whether the queue's Redis connection is up; when it is not, an add would wait for it instead of failing. */
+  async connected(): Promise<boolean> {
+    return (await this.events.getBackend().client).status === 'ready';
+  }
+
   /** Queues one user's accepted events as jobs of at most EVENTS_JOB_SIZE events, in order, in one round trip. */
   async enqueueApply(userId: string, events: QueuedEvent[]): Promise<void> {
     const size = this.config.EVENTS_JOB_SIZE;

@@ -27,6 +27,7 @@ export class PipelineMetrics {
   readonly casConflicts: Counter;
   readonly logged: Counter;
   readonly deadLetters: Counter<'queue'>;
+  readonly deferred: Counter<'reason'>;
 
   constructor(registry: Registry, queues: EventQueuesRepository) {
     this.freshness = new Histogram({
@@ -67,6 +68,12 @@ export class PipelineMetrics {
       name: 'reelrank_dead_letters_total',
       help: 'Jobs that failed their last attempt and were kept as dead letters',
       labelNames: ['queue'],
+      registers: [registry],
+    });
+    this.deferred = new Counter({
+      name: 'reelrank_event_jobs_deferred_total',
+      help: 'Events jobs put back to wait for an unavailable dependency, without using up an attempt',
+      labelNames: ['reason'],
       registers: [registry],
     });
     new Gauge({

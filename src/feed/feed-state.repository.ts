@@ -53,11 +53,15 @@ export class FeedStateRepository {
     return guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
   }
 
-  /** Adds the ids served on this page to the session's served set (which expires with the session). */
+  /**
+   * Adds the ids served on this page to the session's served set (which expires with the
+   * session). Waits for the acknowledgement up to FEED_SERVED_WRITE_BUDGET_MS, longer than
+   * a read may take: a page sent before its ids are stored could come back on the next page.
+   */
   async rememberServed(userId: string, sessionId: string, videoIds: string[]): Promise<void> {
     if (videoIds.length === 0) return;
     const key = this.keys.userServed(userId, sessionId);
-    await guardRedis(this.redis, this.budgetMs, async () => {
+    await guardRedis(this.redis, this.config.FEED_SERVED_WRITE_BUDGET_MS, async () => {
       const results = (await this.redis.pipeline().sadd(key, ...videoIds).expire(key, this.config.FEED_SESSION_TTL_S).exec()) ?? [];
       for (const [err] of results) if (err) throw err;
     });

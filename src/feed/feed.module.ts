@@ -20,6 +20,7 @@ import { ImpressionLogger } from './impression-logger.service';
 import { Reranker } from './reranker';
 import { TrendingCacheService } from './trending-cache.service';
 import { UserGraphRepository } from './user-graph.repository';
+import { VideoStatsCache } from './video-stats-cache';
 
 /** The candidate sources, in priority order (an id found by several is credited to the first). */
 const SOURCES = [AnnSource, TrendingSource, CategoryAffinitySource, FollowedCreatorsSource, FreshSource, ExplorationSource];
@@ -35,6 +36,7 @@ const SOURCES = [AnnSource, TrendingSource, CategoryAffinitySource, FollowedCrea
     TrendingCacheService,
     FeedStateRepository,
     UserGraphRepository,
+    VideoStatsCache,
     CandidateGatherer,
     Reranker,
     FeedCursorCodec,

@@ -6,7 +6,6 @@ import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { userContext } from '../features/feature-registry';
 import { decodeUserState, emptyUserState, UserState } from '../features/user-state';
-import { decodeVideoStats, emptyVideoStats, VideoStats } from '../features/video-stats';
 import { ModelRuntime } from '../ranking/model-runtime.service';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
 import { CandidateExclusions, CandidatePool } from './candidates/candidate-pool';
@@ -20,6 +19,7 @@ import { RedisTimeoutError } from './redis-guard';
 import { Reranker } from './reranker';
 import { TrendingCacheService } from './trending-cache.service';
 import { UserGraph, UserGraphRepository } from './user-graph.repository';
+import { VideoStatsCache } from './video-stats-cache';
 
 export interface FeedQuery {
   limit: number;
@@ -47,7 +47,6 @@ export interface FeedPage {
 export const FALLBACK_VERSION = 'fallback';
 
 const EMPTY_SET: ReadonlySet<string> = new Set();
-const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
 const DEGRADATION_LOG_EVERY_MS = 10_000;
 
 /** The page: `picks` index into videos/sources; scores and feature rows are by page position. */
@@ -64,7 +63,8 @@ interface Chosen {
 
 /**
  * GET /v1/feed, as its stages: read the user (Redis + cached follows/blocks) ->
- * gather candidates from every source in parallel -> filter -> hydrate stats ->
+ * gather candidates from every source in parallel -> filter -> hydrate stats (near
+ * cache, misses from Redis) ->
  * rank with the active model -> rerank for diversity and exploration -> remember
  * what was served, log impressions in the background, answer. Each stage is timed;
  * when Redis is down or slow, the page comes from the in-memory fallback list.
@@ -87,6 +87,7 @@ export class FeedService {
     private readonly cursors: FeedCursorCodec,
     private readonly impressions: ImpressionLogger,
     private readonly metrics: FeedMetrics,
+    private readonly statsCache: VideoStatsCache,
   ) {}
 
   async feed(userId: string, query: FeedQuery): Promise<FeedPage> {
@@ -171,14 +172,8 @@ export class FeedService {
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     this.lap('filter', clock);
 
-    let stats: VideoStats[];
-    try {
-      const blobs = await this.state.readStats(pool.videos.map((v) => v.id));
-      stats = blobs.map((b) => (b ? decodeVideoStats(b) : EMPTY_STATS));
-    } catch (err) {
-      fallbacks.add(err instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
-      stats = pool.videos.map(() => EMPTY_STATS);
-    }
+    const { stats, error } = await this.statsCache.hydrate(pool.videos, now);
+    if (error) fallbacks.add(error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
     this.lap('hydrate', clock);
 
     const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, userId });

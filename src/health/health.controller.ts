@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipRateLimits } from '../limits/skip-rate-limits.decorator';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { ShutdownHealthIndicator } from './shutdown.health';
 
@@ -22,14 +22,26 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to take traffic: Postgres and Redis answer, and the process is not shutting down. */
+  /**
+   * Ready to take traffic: Redis answers and the process is not shutting down. Postgres is
+   * reported but does not decide (`degraded`, still 200): with it down, feeds are still served (catalog in memory,
+   * state in Redis) and events still accepted (queued until it is back), so taking every
+   * api out of rotation would turn a Postgres outage into a full one.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
     return this.health.check([
-      () => this.db.pingCheck('postgres', { timeout: 1500 }),
+      async () => degradedWhenDown(await this.db.pingCheck('postgres', { timeout: 1500 })),
       () => this.redis.isHealthy('redis'),
       () => this.lifecycle.isHealthy('lifecycle'),
     ]);
   }
+}
+
+/** A dependency the api can serve without: `down` becomes `degraded` (answered 200, status `degraded`). */
+function degradedWhenDown(result: HealthIndicatorResult): HealthIndicatorResult {
+  return Object.fromEntries(
+    Object.entries(result).map(([key, value]) => [key, value.status === 'down' ? { ...value, status: 'degraded' } : value]),
+  ) as HealthIndicatorResult;
 }

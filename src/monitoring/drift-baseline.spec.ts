@@ -7,15 +7,25 @@ describe('drift baseline', () => {
   it('cuts a continuous feature into 10 bins of equal mass', () => {
     const values = Float64Array.from({ length: 1000 }, (_, i) => i);
     const d = binDistribution(values, 10);
-    expect(d.edges).toEqual([99, 199, 299, 399, 499, 599, 699, 799, 899]);
+    expect(d.edges).toEqual([99.5, 199.5, 299.5, 399.5, 499.5, 599.5, 699.5, 799.5, 899.5]);
     expect(d.fractions).toEqual(new Array(10).fill(0.1));
   });
 
   it('keeps repeated values in one bin (flags, counts) with distinct edges', () => {
     const values = [...new Array(70).fill(0), ...new Array(30).fill(1)];
     const d = binDistribution(values, 10);
-    expect(d.edges).toEqual([0, 1]);
+    expect(d.edges).toEqual([0.001, 1.001]);
     expect(d.fractions).toEqual([0.7, 0.3, 0]);
+  });
+
+  it('keeps near-equal values in one bin, so timing noise around a point mass is no drift', () => {
+    // a count of 10 decayed over the ~1 s before each request, and a few cold users
+    const base = [...Array.from({ length: 900 }, (_, i) => Math.log1p(10 * Math.exp(-(1 + i / 900) / 3600))), ...new Array(100).fill(6.58)];
+    const d = binDistribution(base, 10);
+    expect(d.edges).toHaveLength(1);
+    expect(d.fractions).toEqual([0.9, 0.1]);
+    const slower = [...Array.from({ length: 900 }, (_, i) => Math.log1p(10 * Math.exp(-(2 + i / 300) / 3600))), ...new Array(100).fill(6.58)];
+    expect(psi(d, slower)).toBeLessThan(0.01);
   });
 
   it('puts a value on an edge in the bin that edge closes', () => {
@@ -40,7 +50,7 @@ describe('drift baseline', () => {
     expect(baseline.sampleSize).toBe(n);
     expect(Object.keys(baseline.features)).toEqual(['a', 'flag']);
     expect(baseline.features.a.fractions).toHaveLength(10);
-    expect(baseline.features.flag.edges).toEqual([0, 1]);
+    expect(baseline.features.flag.edges).toEqual([0.001, 1.001]);
     expect(baseline.scores.like.fractions.reduce((s, f) => s + f, 0)).toBeCloseTo(1, 10);
     expect(parseBaseline(JSON.parse(JSON.stringify(baseline)))).toEqual(baseline);
   });

@@ -76,15 +76,33 @@ export function binFractions(edges: ArrayLike<number>, values: ArrayLike<number>
   return counts.map((c) => (n === 0 ? 0 : c / n));
 }
 
-/** Quantile bins of `values` (non-finite values are ignored): `bins` bins of about equal mass. */
+/**
+ * Values closer than this share of the feature's range are one value to the bins: live
+ * traffic reproduces a point mass (a count decayed over a second, a prior rate, an
+ * in-session gap of a few seconds) only up to such differences, and an edge cut through
+ * it turns timing noise into a large PSI.
+ */
+export const MIN_EDGE_GAP_FRACTION = 1e-3;
+
+/**
+ * Quantile bins of `values` (non-finite values are ignored): `bins` bins of about equal
+ * mass. An edge closes a cluster of near-equal values (see MIN_EDGE_GAP_FRACTION) and sits
+ * in the gap after it, at most that far above it and at most halfway to the next value.
+ */
 export function binDistribution(values: ArrayLike<number>, bins = DEFAULT_BASELINE_BINS): BinnedDistribution {
   if (!Number.isInteger(bins) || bins < 2) throw new RangeError('bins must be an integer >= 2');
   const sorted = finiteSorted(values);
   const edges: number[] = [];
   if (sorted.length > 0) {
+    const gap = (sorted[sorted.length - 1] - sorted[0]) * MIN_EDGE_GAP_FRACTION;
     for (let k = 1; k < bins; k++) {
-      const edge = sorted[Math.max(0, Math.ceil((k * sorted.length) / bins) - 1)];
-      if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+      let i = Math.max(0, Math.ceil((k * sorted.length) / bins) - 1);
+      if (edges.length > 0 && sorted[i] <= edges[edges.length - 1]) continue;
+      // the values within `gap` above the quantile go in its bin
+      const top = sorted[i] + gap;
+      while (i + 1 < sorted.length && sorted[i + 1] <= top) i++;
+      const next = i + 1 < sorted.length ? sorted[i + 1] : Infinity;
+      edges.push(gap > 0 ? sorted[i] + Math.min(gap, (next - sorted[i]) / 2) : sorted[i]);
     }
   }
   return { edges, fractions: binFractions(edges, sorted) };

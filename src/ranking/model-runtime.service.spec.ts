@@ -18,6 +18,9 @@ class FakeRegistry {
   async findActiveHead() {
     return this.active && { id: this.active.id, artifactSha256: this.active.artifactSha256 };
   }
+  async findShadowHead() {
+    return null;
+  }
   async findArtifact(id: string) {
     return this.active?.id === id ? this.active : null;
   }
@@ -84,5 +87,25 @@ describe(ModelRuntime.name, () => {
     await runtime.refresh('test');
     expect((await Promise.all([rank(), rank(), rank()])).map((r) => r.version)).toEqual(['m1', 'm1', 'm1']);
     expect(await rank()).toEqual({ version: 'heuristic', fallback: 'model_slow' });
+  });
+
+  it('does not count time spent waiting for a busy event loop as model time (the breaker stays closed)', async () => {
+    await start({ MODEL_SLOW_MS: 50 });
+    registry.active = model('m1');
+    await runtime.refresh('test');
+    const blockLoop = () => {
+      const until = performance.now() + 80;
+      while (performance.now() < until);
+    };
+    for (let i = 0; i < 4; i++) {
+      // Other work queued ahead of the inference holds the loop for 80 ms each time.
+      setImmediate(blockLoop);
+      const started = performance.now();
+      const { result, fallback } = await runtime.rank(request);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(80);
+      expect(result.computeMs).toBeLessThan(50);
+      expect(fallback).toBeNull();
+      result.release();
+    }
   });
 });

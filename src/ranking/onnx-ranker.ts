@@ -132,14 +132,18 @@ export class OnnxRanker implements Ranker {
   }
 
   /**
-   * One batched inference. onnxruntime-node runs it on a setImmediate, so `inferenceMs`
-   * is the time observed by the request: it includes waiting behind other work.
+   * One batched inference. onnxruntime-node runs it synchronously inside a setImmediate
+   * callback, so the wall time from the call includes waiting for the event loop behind
+   * every other request. A marker queued just before it (immediates run in order) stamps
+   * when the loop reached the inference, so `inferenceMs` is the model's own time and the
+   * slow-model breaker trips on a slow model, not on a busy process.
    */
   private async run(matrix: Float32Array, rows: number): Promise<{ probs: Float32Array; inferenceMs: number }> {
     const input = new Tensor('float32', matrix.subarray(0, rows * this.width), [rows, this.width]);
-    const startedAt = performance.now();
+    let reachedAt = performance.now();
+    setImmediate(() => (reachedAt = performance.now()));
     const output = (await this.session.run({ [this.spec.input]: input }, [this.spec.output]))[this.spec.output];
-    const inferenceMs = performance.now() - startedAt;
+    const inferenceMs = performance.now() - reachedAt;
     if (output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== this.heads) {
       throw new Error(`model returned ${output.type} [${output.dims.join(', ')}], spec expects float32 [${rows}, ${this.heads}]`);
     }

@@ -4,6 +4,7 @@ import { AnyRedis, closeRedisClient, createRedisClient } from './redis-connectio
 import { REDIS } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 import { PubSubService } from './pubsub.service';
+import { RedisPersistenceCheck } from './redis-persistence.check';
 
 @Global()
 @Module({
@@ -17,6 +18,7 @@ import { PubSubService } from './pubsub.service';
     },
     { provide: RedisKeys, inject: [AppConfig], useFactory: (config: AppConfig) => new RedisKeys(config.REDIS_PREFIX) },
     PubSubService,
+    RedisPersistenceCheck,
   ],
   exports: [REDIS, RedisKeys, PubSubService],
 })

@@ -1,20 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
-export interface FeedItem {
-  videoId: string;
-  creatorId: string;
-  category: string;
-  title: string;
-  durationMs: number;
-  score: number;
-  source: string;
-}
-
-export interface FeedPage {
-  requestId: string;
-  items: FeedItem[];
-  nextCursor: string | null;
-}
+// The simulator reads the feed over HTTP, as an app would, with the api's own response types.
+export type { FeedItem, FeedPage } from '../feed/feed.service';
+import type { FeedPage } from '../feed/feed.service';
 
 export interface ClientEvent {
   eventId: string;

@@ -38,7 +38,7 @@ class FakeApi {
         const page: FeedPage = {
           requestId: `r-${served.size}`,
           items: items.map((v) => ({ videoId: v.id, creatorId: v.creatorId, category: 'x', title: v.title, durationMs: v.durationMs, score: 0, source: 'fake' })),
-          nextCursor: null,
+          nextCursor: `c-${served.size}`,
         };
         return { page, latencyMs: 2 };
       },

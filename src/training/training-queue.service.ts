@@ -33,12 +33,15 @@ export class TrainingQueueService {
   }
 
   async status(id: string): Promise<TrainingJobStatus | null> {
+    // State first: a job read before it finished and asked for its state after would
+    // report `completed` with no result.
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     if (!job) return null;
     const iso = (ms?: number | null) => (ms ? new Date(ms).toISOString() : null);
     return {
       id: job.id!,
-      state: await job.getState(),
+      state,
       trigger: job.data.trigger,
       progress: job.progress,
       result: job.returnvalue ?? null,
@@ -47,6 +50,14 @@ export class TrainingQueueService {
       startedAt: iso(job.processedOn),
       finishedAt: iso(job.finishedOn),
     };
+  }
+
+  /**
+   * One training run at a time across every worker process: each run needs a core and
+   * about a gigabyte per million interactions, and two at once would only race to register.
+   */
+  async oneRunAtATime(): Promise<void> {
+    await this.queue.setGlobalConcurrency(1);
   }
 
   /** Retrain every `everyMs` (null removes the schedule). The first run comes one interval after the schedule is created. */

@@ -3,7 +3,11 @@ import { AppConfig } from '../config/app-config';
 import { parseDuration } from '../common/duration';
 import { TrainingQueueService } from './training-queue.service';
 
-/** Keeps the retraining job scheduler in line with RETRAIN_EVERY / RETRAIN_WINDOW_HOURS when the worker starts. */
+/**
+ * When the worker starts: limits the training queue to one run at a time across all
+ * workers, and keeps the retraining job scheduler in line with RETRAIN_EVERY /
+ * RETRAIN_WINDOW_HOURS.
+ */
 @Injectable()
 export class TrainingSchedulerService implements OnApplicationBootstrap {
   private readonly logger = new Logger(TrainingSchedulerService.name);
@@ -14,6 +18,7 @@ export class TrainingSchedulerService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.queue.oneRunAtATime();
     const every = parseDuration(this.config.RETRAIN_EVERY);
     await this.queue.schedule(every, this.config.RETRAIN_WINDOW_HOURS);
     this.logger.log(

@@ -9,7 +9,8 @@ import { RedisKeys } from '../redis/redis-keys';
 import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
 import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './data/point-in-time-dataset';
 import { TrainingLogRepository } from './data/training-log.repository';
-import { categoryPriors, collectEngagements, DEFAULT_ALS_OPTIONS, learnItemEmbeddings } from './embeddings/implicit-als';
+import { categoryPriors, DEFAULT_ALS_OPTIONS } from './embeddings/implicit-als';
+import { EmbeddingFitInput, fitEmbeddingRefreshes, fitItemEmbeddings, refreshPoints } from './embeddings/point-in-time-embeddings';
 import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
 import { blendHeads, parseHeadWeights, weightsForHeads } from '../ranking/head-weights';
 import {
@@ -24,7 +25,7 @@ import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
 import { logLoss } from './model/metrics';
 import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
-import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlpAsync } from './model/mlp';
+import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 
 export interface TrainingRunOptions {
@@ -147,22 +148,29 @@ export class TrainingService {
     const imps = log.impressions;
     const heldOutFrom = imps.length ? imps.at[Math.min(imps.length - 1, Math.floor((1 - this.config.TRAIN_HOLDOUT_FRACTION) * imps.length))] : rowsTo;
 
-    // Embeddings for evaluation are fitted on the training part only, so held-out
-    // features never encode held-out engagement; the ones written for serving use the
-    // whole window.
+    // Item embeddings as of each row's time: refitted at TRAIN_EMBEDDING_REFRESHES points
+    // through the training part, each on the log before it (the last one at the start of
+    // the held-out part), so neither training nor held-out rows see vectors learned from
+    // their own outcome. Before the first point only content embeddings exist. The
+    // vectors written for serving use the whole window.
     await stage('embeddings', { events: log.events.length, impressions: log.impressions.length });
     const dim = this.config.EMBEDDING_DIM;
     const anchors = log.catalog.content.map((c) => (c && c.length === dim ? c : null));
-    const priors = categoryPriors(log.catalog.videos.map((v) => v.category), anchors, dim);
-    const fit = async (to: number) =>
-      learnItemEmbeddings(
-        collectEngagements(log.events, log.users.size, log.catalog.videos.length, windowFrom, to),
-        anchors,
-        { ...DEFAULT_ALS_OPTIONS, dim, yielder },
-        priors,
-      );
-    const evalFit = await fit(heldOutFrom);
-    log.catalog.videos.forEach((v, i) => (v.embedding = anchors[i] ?? evalFit.learned.get(i) ?? null));
+    const embeddingInput: EmbeddingFitInput = {
+      events: log.events,
+      users: log.users.size,
+      videos: log.catalog.videos.length,
+      anchors,
+      priors: categoryPriors(log.catalog.videos.map((v) => v.category), anchors, dim),
+      options: { ...DEFAULT_ALS_OPTIONS, dim, yielder },
+    };
+    const refreshes = await fitEmbeddingRefreshes(
+      embeddingInput,
+      windowFrom,
+      refreshPoints(windowFrom, heldOutFrom, this.config.TRAIN_EMBEDDING_REFRESHES),
+    );
+    const evalFit = refreshes[refreshes.length - 1];
+    log.catalog.videos.forEach((v, i) => (v.embedding = anchors[i]));
     lap('embeddings');
 
     await stage('dataset');
@@ -184,6 +192,7 @@ export class TrainingService {
       rankingUsers: RANKING_USERS,
       rankingNegatives: RANKING_NEGATIVES,
       seed: 1,
+      embeddingRefreshes: refreshes,
       yielder,
     });
     const heldOutRows = dataset.rows - dataset.trainRows;
@@ -207,7 +216,7 @@ export class TrainingService {
     lap('export');
 
     await stage('evaluating');
-    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec);
+    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec, yielder);
     lap('evaluate');
 
     await stage('registering');
@@ -215,8 +224,9 @@ export class TrainingService {
     let written = 0;
     let servingLearned = 0;
     if (writeEmbeddings) {
-      const finalFit = await fit(head);
+      const finalFit = await fitItemEmbeddings(embeddingInput, windowFrom, Infinity);
       servingLearned = finalFit.learned.size;
+      lap('servingEmbeddings');
       written = await this.embeddings.write(
         new Map([...finalFit.learned].map(([i, vec]) => [log.catalog.videos[i].id, vec])),
         modelId,
@@ -227,6 +237,9 @@ export class TrainingService {
     }
     lap('embeddingsWrite');
 
+    await yielder.pause();
+    const baseline = driftBaseline(spec, dataset.heldOutX[0], heldOutScores);
+    await yielder.pause();
     const trainingInfo = {
       trainer: 'reelrank-mlp',
       hidden,
@@ -242,12 +255,13 @@ export class TrainingService {
       data: { ...dataset.stats, trainRows: dataset.trainRows, heldOutRows, users: log.users.size, videos: log.catalog.videos.length },
       embeddings: {
         anchored: evalFit.anchored,
+        refreshes: refreshes.map((r) => ({ at: new Date(r.at).toISOString(), learned: r.learned.size, seconds: r.seconds })),
         learnedForEvaluation: evalFit.learned.size,
         learnedForServing: servingLearned,
         written,
       },
       onnxParity: parity,
-      baseline: driftBaseline(spec, dataset.heldOutX[0], heldOutScores),
+      baseline,
       timingsMs: { ...timings, total: Date.now() - started },
     };
     const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
@@ -291,8 +305,8 @@ export class TrainingService {
         l2: MLP.l2,
         seed: MLP.seed,
         norm,
-        onEpoch: (epoch) => {
-          const p = predict(weights, valX, valRows, norm);
+        onEpoch: async (epoch) => {
+          const p = await predictAsync(weights, valX, valRows, norm);
           const loss = logLoss(p, valY) * heads;
           validationLosses.push(loss);
           if (loss < best.loss) {
@@ -343,14 +357,19 @@ export class TrainingService {
     norm: Standardizer,
     active: ModelVersionWithArtifact | null,
     activeSpec: FeatureSpec | null,
+    yielder: EventLoopYielder,
   ): Promise<{ report: EvaluationReport; heldOutScores: Float32Array }> {
     const heads = LABEL_HEADS;
     const heldOutRows = dataset.rows - dataset.trainRows;
     const heldOutY = dataset.y.subarray(dataset.trainRows * heads.length);
     const trainRates = labelRates(dataset.y, heads, dataset.trainRows);
-    const heldOutScores = predict(w, dataset.heldOutX[0], heldOutRows, norm);
+    const heldOutScores = await predictAsync(w, dataset.heldOutX[0], heldOutRows, norm);
     const queries = dataset.queries;
-    const queryScores = queries.map((q) => this.blend(predict(w, q.x[0], q.videos.length, norm), q.videos.length, spec.heads));
+    const queryScores: Float32Array[] = [];
+    for (const q of queries) {
+      queryScores.push(this.blend(predict(w, q.x[0], q.videos.length, norm), q.videos.length, spec.heads));
+      await yielder.pauseIfDue();
+    }
 
     let previous: EvaluationReport['ranking']['previous'] = null;
     if (active && activeSpec) {
@@ -359,18 +378,27 @@ export class TrainingService {
       try {
         const prevHeld = await scorer.score(dataset.heldOutX[k], heldOutRows);
         const prevQuery: Float32Array[] = [];
-        for (const q of queries) prevQuery.push(this.blend(await scorer.score(q.x[k], q.videos.length), q.videos.length, activeSpec.heads));
-        previous = {
-          modelId: active.id,
-          ...rankingMetrics(queries, (_, i) => prevQuery[i]),
-          heads: headMetrics(prevHeld, activeSpec.heads, heldOutY, heads, trainRates),
-        };
+        for (const q of queries) {
+          prevQuery.push(this.blend(await scorer.score(q.x[k], q.videos.length), q.videos.length, activeSpec.heads));
+          // onnxruntime settles its promise without a turn of the event loop: yield here.
+          await yielder.pauseIfDue();
+        }
+        const prevRanking = rankingMetrics(queries, (_, i) => prevQuery[i]);
+        await yielder.pause();
+        previous = { modelId: active.id, ...prevRanking, heads: headMetrics(prevHeld, activeSpec.heads, heldOutY, heads, trainRates) };
+        await yielder.pause();
       } catch (err) {
         this.logger.warn(`could not score the active model ${active.id} offline: ${(err as Error).message}`);
       } finally {
         await scorer.release();
       }
     }
+    // Each metric is a few tens of ms on a large window: hand the event loop back in between.
+    const headReport = headMetrics(heldOutScores, spec.heads, heldOutY, heads, trainRates);
+    await yielder.pause();
+    const model = rankingMetrics(queries, (_, i) => queryScores[i]);
+    await yielder.pause();
+    const popularity = rankingMetrics(queries, (q) => q.popularity);
     const report: EvaluationReport = {
       k: RANKING_K,
       heldOut: {
@@ -378,12 +406,12 @@ export class TrainingService {
         from: new Date(dataset.at[dataset.trainRows]).toISOString(),
         to: new Date(dataset.at[dataset.rows - 1]).toISOString(),
       },
-      heads: headMetrics(heldOutScores, spec.heads, heldOutY, heads, trainRates),
+      heads: headReport,
       ranking: {
         queries: queries.length,
         meanCandidates: queries.length ? queries.reduce((s, q) => s + q.videos.length, 0) / queries.length : 0,
-        model: rankingMetrics(queries, (_, i) => queryScores[i]),
-        popularity: rankingMetrics(queries, (q) => q.popularity),
+        model,
+        popularity,
         previous,
       },
     };

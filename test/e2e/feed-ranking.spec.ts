@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CatalogVideo } from '../../src/features/catalog-video';
 import { userContext } from '../../src/features/feature-registry';
@@ -10,7 +11,7 @@ import { FeedService } from '../../src/feed/feed.service';
 import { ImpressionLogger } from '../../src/feed/impression-logger.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { insertVideos, makeVideos } from '../factories/catalog.factory';
-import { activateModel, predictTestModel, registerModel, TestModel, trainTestModel } from '../factories/model.factory';
+import { activateModel, exportTorchStyleOnnx, predictTestModel, registerModel, TestModel, trainTestModel } from '../factories/model.factory';
 import { markSeen, toCatalogVideo, userStateFrom, writeUserState, writeVideoStats } from '../factories/online-state.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createAppWithEnv, FeedBody, getFeed, metricValue, tokenFor, waitFor } from '../support/feed-helpers';
@@ -37,6 +38,18 @@ const modelB = trainTestModel({
   hidden: [6, 4],
   seed: 12,
 });
+
+/** Trained here, shipped the way a PyTorch export would be (see exportTorchStyleOnnx). */
+const torchModel = trainTestModel({
+  id: 'torch',
+  features: ['user_video_cosine', 'video_complete_rate', 'video_like_rate'],
+  heads: ['like', 'complete', 'skip'],
+  truth: (x) => [x[2], x[1], 1 - x[1]],
+  hidden: [8, 4],
+  seed: 13,
+});
+
+const ADMIN = { 'x-api-key': process.env.ADMIN_API_KEY ?? 'reelrank-admin-dev-key' };
 
 describe('GET /v1/feed ranking with the active model', () => {
   let db: DataSource;
@@ -202,5 +215,19 @@ describe('GET /v1/feed ranking with the active model', () => {
     );
     // Every request was ranked by one of the two models: no gap without a model during a swap.
     expect(versions.map((v) => v.model_version).sort()).toEqual(['model-a', 'model-b']);
+  });
+
+  it('serves a model exported by another tool (PyTorch layout and names) once registered and activated over the admin API', async () => {
+    const spec = { input: 'input', output: 'probs', features: torchModel.spec.features, heads: torchModel.spec.heads };
+    const registered = await request(app.getHttpServer())
+      .post('/v1/admin/models')
+      .set(ADMIN)
+      .attach('artifact', exportTorchStyleOnnx(torchModel, { input: 'input', output: 'probs' }), 'ranker.onnx')
+      .field('featureSpec', JSON.stringify(spec))
+      .expect(201);
+    expect(registered.body).toMatchObject({ status: 'candidate', featureSpec: spec });
+    await request(app.getHttpServer()).post(`/v1/admin/models/${registered.body.id}/activate`).set(ADMIN).expect(200);
+    await waitFor('the exported model to serve', async () => (await metricValue(app, 'reelrank_model_active', { version: registered.body.id })) === 1);
+    expectPageFollows(await getFeed(app, await tokenFor(app, userId)), torchModel);
   });
 });

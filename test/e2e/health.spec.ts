@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { REDIS } from '../../src/redis/redis.constants';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { createTestApp } from '../support/test-app';
@@ -67,5 +68,28 @@ describe('api app after losing Redis', () => {
     expect(res.body.status).toBe('error');
     expect(res.body.error).toEqual({ redis: expect.objectContaining({ status: 'down' }) });
     expect(res.body.info).toEqual({ postgres: expect.objectContaining({ status: 'up' }), lifecycle: { status: 'up' } });
+  });
+});
+
+describe('api app after losing Postgres', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await app.close().catch(() => undefined);
+  });
+
+  it('stays ready (feeds and events do not need Postgres) and reports postgres down', async () => {
+    await app.get(DataSource).destroy();
+    const res = await request(app.getHttpServer()).get('/health/ready').expect(200);
+    expect(res.body.status).toBe('degraded');
+    expect(res.body.info).toEqual({
+      postgres: expect.objectContaining({ status: 'degraded' }),
+      redis: expect.objectContaining({ status: 'up' }),
+      lifecycle: { status: 'up' },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { onnx } from 'onnx-proto';
 import { DataSource } from 'typeorm';
 import { FeatureSpec } from '../../src/features/feature-spec';
 import { ModelStatus } from '../../src/database/entities/model-version.entity';
@@ -86,4 +87,75 @@ export async function activateModel(db: DataSource, redis: Redis, keys: RedisKey
     await tx.query(`UPDATE model_versions SET status = 'active', activated_at = now() WHERE id = $1`, [id]);
   });
   await redis.publish(keys.modelChannel, id);
+}
+
+/**
+ * The same model as `torch.onnx.export` writes an `nn.Sequential` of Linear/ReLU/Linear/
+ * Sigmoid: `Gemm` nodes with PyTorch's [out, in] weights (transB=1) and `fc<k>.weight`
+ * names, the standardisation folded into the first layer, the caller's input and output
+ * names, a `batch_size` dynamic axis and PyTorch's producer fields. Nothing in it comes
+ * from the repo's exporter, so serving it shows a model from another tool works.
+ */
+export function exportTorchStyleOnnx(model: TestModel, names: { input: string; output: string }): Buffer {
+  const { weights: w, norm } = model;
+  const tensor = (name: string, dims: number[], values: Float32Array): onnx.ITensorProto => ({
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    floatData: Array.from(values),
+  });
+  const initializer: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  let prev = names.input;
+  w.layers.forEach((layer, l) => {
+    const { inDim, outDim } = layer;
+    const weightOutIn = new Float32Array(outDim * inDim);
+    const bias = Float32Array.from(layer.bias);
+    for (let i = 0; i < inDim; i++) {
+      for (let j = 0; j < outDim; j++) {
+        let wij = layer.weights[i * outDim + j];
+        if (l === 0) {
+          // (x - mean) / std folded in: W' = W / std, b' = b - sum_i W_ij mean_i / std_i
+          wij /= norm.std[i];
+          bias[j] -= wij * norm.mean[i];
+        }
+        weightOutIn[j * inDim + i] = wij;
+      }
+    }
+    initializer.push(tensor(`fc${l}.weight`, [outDim, inDim], weightOutIn), tensor(`fc${l}.bias`, [outDim], bias));
+    const gemm = `/fc${l}/Gemm_output_0`;
+    nodes.push({
+      opType: 'Gemm',
+      name: `/fc${l}/Gemm`,
+      input: [prev, `fc${l}.weight`, `fc${l}.bias`],
+      output: [gemm],
+      attribute: [
+        { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
+        { name: 'beta', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 },
+        { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+      ],
+    });
+    const last = l === w.layers.length - 1;
+    const out = last ? names.output : `/act${l}/Relu_output_0`;
+    nodes.push({ opType: last ? 'Sigmoid' : 'Relu', name: last ? '/out/Sigmoid' : `/act${l}/Relu`, input: [gemm], output: [out] });
+    prev = out;
+  });
+  const valueInfo = (name: string, width: number): onnx.IValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch_size' }, { dimValue: width }] } } },
+  });
+  const proto: onnx.IModelProto = {
+    irVersion: 8,
+    producerName: 'pytorch',
+    producerVersion: '2.5.1',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'main_graph',
+      node: nodes,
+      initializer,
+      input: [valueInfo(names.input, w.inputDim)],
+      output: [valueInfo(names.output, w.heads.length)],
+    },
+  };
+  return Buffer.from(onnx.ModelProto.encode(proto).finish());
 }

@@ -96,6 +96,16 @@ describe(TrainingService.name, () => {
     expect(active.id).toBe(better ? second.modelId : first.modelId);
   }, 180_000);
 
+  it('registers a candidate and leaves the active model alone when auto-promotion is off', async () => {
+    const [before] = await db.query(`SELECT id FROM model_versions WHERE status = 'active'`);
+    const third = await training.run({ autoPromote: false, writeEmbeddings: false });
+    expect(third.promoted).toBe(false);
+    expect(third.decision).toMatch(/auto-promotion off/);
+    const rows: { id: string; status: string }[] = await db.query(`SELECT id, status FROM model_versions`);
+    expect(rows.find((r) => r.id === third.modelId)?.status).toBe('candidate');
+    expect(rows.filter((r) => r.status === 'active').map((r) => r.id)).toEqual([before.id]);
+  }, 180_000);
+
   describe('on the point-in-time rows of the seeded log', () => {
     let log: TrainingLog;
     let dataset: Dataset;

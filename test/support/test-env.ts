@@ -19,6 +19,9 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   // Every test talks from 127.0.0.1: one IP budget would be shared by all suites of a run.
   // The rate-limit tests switch limits on for their own apps.
   env.THROTTLE_ENABLED = env.THROTTLE_ENABLED || 'false';
+  // Tests write a video's stats and expect the next feed to rank by them; the near
+  // cache has its own tests, which switch it on.
+  env.FEED_STATS_MAX_AGE_MS = env.FEED_STATS_MAX_AGE_MS || '0';
   // Several workers may run at once in one test process: no fixed metrics port.
   env.WORKER_METRICS_PORT = env.WORKER_METRICS_PORT || '0';
 }

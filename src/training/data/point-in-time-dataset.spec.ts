@@ -72,17 +72,21 @@ const options = (overrides: Partial<DatasetOptions> = {}): DatasetOptions => ({
   ...overrides,
 });
 
-/** Features of one impression recomputed from scratch with only the events strictly before it. */
-function bruteForceRow(videos: CatalogVideo[], events: RawEvent[], imp: RawImpression): Float32Array {
+/**
+ * Features of one impression recomputed from scratch with only the events strictly
+ * before it; `catalogAt` gives the catalog as it was at a time (default: unchanging).
+ */
+function bruteForceRow(videos: CatalogVideo[], events: RawEvent[], imp: RawImpression, catalogAt = (_at: number) => videos): Float32Array {
   const state = emptyUserState(DIM);
   const stats = emptyVideoStats();
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
     if (e.at >= imp.at) continue;
     const ev = { eventId: '', userId: e.user, videoId: `v${e.video}`, type: e.type, watchMs: e.watchMs ?? null, occurredAt: e.at };
-    if (e.user === imp.user) applyUserEvent(state, ev, videos[e.video]);
+    if (e.user === imp.user) applyUserEvent(state, ev, catalogAt(e.at)[e.video]);
     if (e.video === imp.video) applyVideoStatDelta(stats, videoStatDelta(e.type, e.watchMs ?? null));
   }
-  return buildFeatureMatrix(resolveFeatures({ features: [...DEFAULT_FEATURE_NAMES] } as never), userContext(state, imp.at), [videos[imp.video]], [stats]);
+  const features = resolveFeatures({ features: [...DEFAULT_FEATURE_NAMES] } as never);
+  return buildFeatureMatrix(features, userContext(state, imp.at), [catalogAt(imp.at)[imp.video]], [stats]);
 }
 
 /** A random log: users are served videos and react (view or skip, sometimes like/complete/share) a few seconds later. */
@@ -119,6 +123,32 @@ describe('buildPointInTimeDataset', () => {
       const expected = bruteForceRow(videos, events, sorted[r]);
       expect(Array.from(ds.x.subarray(r * width, (r + 1) * width))).toEqual(Array.from(expected));
     }
+  });
+
+  it('switches item embeddings at each refresh: earlier rows and events never see the refreshed vectors', async () => {
+    const { videos, events, impressions } = randomWorld(7, 6, 25);
+    // videos 0-3 have no content embedding: theirs come from the refreshes
+    const learnedIds = [0, 1, 2, 3];
+    for (const v of learnedIds) videos[v].embedding = null;
+    const refreshAt = T0 + 24 * 60 * MIN;
+    const learned = new Map(learnedIds.map((v) => [v, Float32Array.from({ length: DIM }, (_, d) => (d === (v + 1) % DIM ? 1 : 0))]));
+    const before = videos.map((v) => ({ ...v }));
+    const after = videos.map((v, i) => ({ ...v, embedding: learned.get(i) ?? v.embedding }));
+    const catalogAt = (at: number) => (at < refreshAt ? before : after);
+
+    const ds = await buildPointInTimeDataset(makeLog(videos, events, impressions), options({ embeddingRefreshes: [{ at: refreshAt, learned }] }));
+    const sorted = [...impressions].sort((a, b) => a.at - b.at);
+    const width = DEFAULT_FEATURE_NAMES.length;
+    const hasEmbedding = { before: new Set<number>(), after: new Set<number>() };
+    for (let r = 0; r < ds.rows; r++) {
+      const row = ds.x.subarray(r * width, (r + 1) * width);
+      expect(Array.from(row)).toEqual(Array.from(bruteForceRow(videos, events, sorted[r], catalogAt)));
+      if (learnedIds.includes(sorted[r].video)) {
+        hasEmbedding[sorted[r].at < refreshAt ? 'before' : 'after'].add(row[DEFAULT_FEATURE_NAMES.indexOf('video_has_embedding')]);
+      }
+    }
+    expect([...hasEmbedding.before]).toEqual([0]);
+    expect([...hasEmbedding.after]).toEqual([1]);
   });
 
   it('does not let a burst of engagement right after an impression change its features', async () => {

@@ -39,6 +39,13 @@ export interface DatasetOptions {
    */
   rankingNegatives: number;
   seed: number;
+  /**
+   * Item embeddings refreshed over time, oldest first: from `at` on, every video in
+   * `learned` takes that vector and every other video without a content embedding
+   * (`catalog.content`) has none, the way each retrain's written vectors reach
+   * serving. Before the first one the catalog's embeddings are used as they are.
+   */
+  embeddingRefreshes?: readonly { at: number; learned: ReadonlyMap<number, Float32Array> }[];
   yielder?: EventLoopYielder;
 }
 
@@ -113,10 +120,22 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const queries: (RankingQuery & { candidatesFromLog: number })[] = [];
 
   const startState = (u: number) => initialUserState(opts.embeddingDim, log.follows.get(log.users.values[u]) ?? []);
+  const refreshes = opts.embeddingRefreshes ?? [];
+  let nextRefresh = 0;
+  const refreshEmbeddingsUpTo = (at: number): void => {
+    while (nextRefresh < refreshes.length && refreshes[nextRefresh].at <= at) {
+      const { learned } = refreshes[nextRefresh++];
+      for (let v = 0; v < nVideos; v++) {
+        const vec = learned.get(v);
+        if (vec || !catalog.content[v]) catalog.videos[v].embedding = vec ?? null;
+      }
+    }
+  };
   const event: FeatureEvent = { eventId: '', userId: '', videoId: '', type: 'view', watchMs: null, occurredAt: 0 };
   let e = 0;
   const applyEvent = (i: number): void => {
     const at = events.at[i];
+    refreshEmbeddingsUpTo(at);
     const u = events.user[i];
     const v = events.video[i];
     const type = EVENT_TYPES[events.type[i]];
@@ -161,6 +180,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
       applyEvent(e++);
       if (yielder.due()) await yielder.pause();
     }
+    refreshEmbeddingsUpTo(t);
     const u = imp.user[r];
     const v = imp.video[r];
     // A user's context (follow set, affinity total) only changes when one of their events is applied.
@@ -203,7 +223,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     if (yielder.due()) await yielder.pause();
   }
 
-  return compact(log, opts, { x, heldX, labels, exposed, firstHeld, widths, queries, loggedFeatureRows, eventsApplied: e });
+  return compact(log, opts, { x, heldX, labels, exposed, firstHeld, widths, queries, loggedFeatureRows, eventsApplied: e }, yielder);
 }
 
 interface QueryPlan {
@@ -276,7 +296,7 @@ function snapshotQuery(
 }
 
 /** Keeps exposed impressions only, fills the label matrix and settles query relevance. */
-function compact(
+async function compact(
   log: TrainingLog,
   opts: DatasetOptions,
   w: {
@@ -290,7 +310,8 @@ function compact(
     loggedFeatureRows: number;
     eventsApplied: number;
   },
-): Dataset {
+  yielder: EventLoopYielder,
+): Promise<Dataset> {
   const { impressions: imp, catalog } = log;
   const n = imp.length;
   const w0 = w.widths[0];
@@ -310,6 +331,7 @@ function compact(
     at[rows] = imp.at[r];
     user[rows] = imp.user[r];
     video[rows] = imp.video[r];
+    if (yielder.due()) await yielder.pause();
     if (r < w.firstHeld) trainRows++;
     else {
       for (let k = 1; k < w.widths.length; k++) {

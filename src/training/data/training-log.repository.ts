@@ -15,7 +15,7 @@ export interface LogRange {
   impressionsTo: number;
 }
 
-const PAGE_SIZE = 50_000;
+const PAGE_SIZE = 10_000;
 const MS = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 const toTimestamp = (ms: number): Date | string => (Number.isFinite(ms) ? new Date(ms) : ms < 0 ? '-infinity' : 'infinity');
 

@@ -70,13 +70,14 @@ describe('learnItemEmbeddings', () => {
 });
 
 describe('collectEngagements', () => {
-  it('keeps user-video pairs whose summed taste weight is positive', () => {
+  it('keeps user-video pairs whose summed taste weight in [from, to) is positive', () => {
     const events = new EventLog();
     events.push(1, 0, 0, 'view', 10, -1);
     events.push(2, 0, 0, 'like', null, -1);
     events.push(3, 0, 1, 'skip', 1, -1);
     events.push(4, 1, 1, 'view', 10, -1);
     events.push(5, 1, 2, 'impression', null, -1);
+    events.push(10, 1, 0, 'like', null, -1);
     events.push(99, 1, 0, 'like', null, -1);
     const e = collectEngagements(events, 2, 3, 0, 10);
     expect(Array.from(e.userPtr)).toEqual([0, 1, 2]);

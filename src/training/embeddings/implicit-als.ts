@@ -50,42 +50,48 @@ export interface Engagements {
 const WEIGHT_BY_CODE = Float32Array.from(EVENT_TYPES, (t) => EVENT_WEIGHTS[t]);
 
 /**
- * Sums the taste weights of each user's events per video in [from, to] (the same
+ * Sums the taste weights of each user's events per video in [from, to) (the same
  * weights that move the online user state: like, share, complete and view up, skip
  * down) and keeps the pairs with a positive total.
  */
 export function collectEngagements(events: EventLog, users: number, videos: number, from: number, to: number): Engagements {
-  const byPair = new Map<number, number>();
-  for (let i = 0; i < events.length; i++) {
+  // Bucket the weighted events by user (two passes, no per-pair hash map over the whole
+  // log), then sum each user's weights per video in first-seen order.
+  const eventUser = events.user;
+  const starts = new Int32Array(users + 1);
+  const counted = (i: number) => {
     const at = events.at[i];
-    if (at < from || at > to) continue;
-    const v = events.video[i];
-    if (v === UNKNOWN_VIDEO) continue;
-    const w = WEIGHT_BY_CODE[events.type[i]];
-    if (w === 0) continue;
-    const key = events.user[i] * videos + v;
-    byPair.set(key, (byPair.get(key) ?? 0) + w);
+    return at >= from && at < to && events.video[i] !== UNKNOWN_VIDEO && WEIGHT_BY_CODE[events.type[i]] !== 0;
+  };
+  for (let i = 0; i < events.length; i++) if (counted(i)) starts[eventUser[i] + 1]++;
+  for (let u = 0; u < users; u++) starts[u + 1] += starts[u];
+  const fill = starts.slice(0, users);
+  const byUserVideo = new Int32Array(starts[users]);
+  const byUserWeight = new Float64Array(starts[users]);
+  for (let i = 0; i < events.length; i++) {
+    if (!counted(i)) continue;
+    const p = fill[eventUser[i]]++;
+    byUserVideo[p] = events.video[i];
+    byUserWeight[p] = WEIGHT_BY_CODE[events.type[i]];
   }
-  const counts = new Int32Array(users + 1);
-  let nnz = 0;
-  for (const [key, w] of byPair) {
-    if (w <= 0) continue;
-    counts[Math.floor(key / videos) + 1]++;
-    nnz++;
-  }
+
   const userPtr = new Int32Array(users + 1);
-  for (let u = 0; u < users; u++) userPtr[u + 1] = userPtr[u] + counts[u + 1];
-  const fill = userPtr.slice(0, users);
-  const userVideo = new Int32Array(nnz);
-  const userWeight = new Float32Array(nnz);
-  for (const [key, w] of byPair) {
-    if (w <= 0) continue;
-    const u = Math.floor(key / videos);
-    const p = fill[u]++;
-    userVideo[p] = key - u * videos;
-    userWeight[p] = w;
+  const userVideo = new Int32Array(starts[users]);
+  const userWeight = new Float32Array(starts[users]);
+  const sums = new Map<number, number>();
+  let nnz = 0;
+  for (let u = 0; u < users; u++) {
+    sums.clear();
+    for (let p = starts[u]; p < starts[u + 1]; p++) sums.set(byUserVideo[p], (sums.get(byUserVideo[p]) ?? 0) + byUserWeight[p]);
+    for (const [v, w] of sums) {
+      if (w <= 0) continue;
+      userVideo[nnz] = v;
+      userWeight[nnz] = w;
+      nnz++;
+    }
+    userPtr[u + 1] = nnz;
   }
-  return { users, videos, userPtr, userVideo, userWeight };
+  return { users, videos, userPtr, userVideo: userVideo.slice(0, nnz), userWeight: userWeight.slice(0, nnz) };
 }
 
 export interface AlsResult {
@@ -161,11 +167,11 @@ export async function learnItemEmbeddings(
   const A = new Float64Array(dim * dim);
   const b = new Float64Array(dim);
   const sol = new Float64Array(dim);
-  const anchorGram = gram(Y, anchors.map((a, v) => (a ? v : -1)).filter((v) => v >= 0), dim);
+  const anchorGram = await gram(Y, anchors.map((a, v) => (a ? v : -1)).filter((v) => v >= 0), dim, yielder);
 
   for (let iter = 0; iter < opts.iterations; iter++) {
     const G = anchorGram.slice();
-    const learnedGram = gram(Y, learnable, dim);
+    const learnedGram = await gram(Y, learnable, dim, yielder);
     for (let k = 0; k < G.length; k++) G[k] += learnedGram[k];
     for (let u = 0; u < users; u++) {
       if (userPtr[u] === userPtr[u + 1]) continue;
@@ -179,7 +185,7 @@ export async function learnItemEmbeddings(
       for (let d = 0; d < dim; d++) X[u * dim + d] = sol[d];
       if (yielder.due()) await yielder.pause();
     }
-    const XtX = gram(X, null, dim, users);
+    const XtX = await gram(X, null, dim, yielder, users);
     for (let i = 0; i < learnable.length; i++) {
       A.set(XtX);
       b.fill(0);
@@ -243,18 +249,18 @@ export function categoryPriors(categories: string[], anchors: (Float32Array | nu
 }
 
 /** Sum of v v^T over the given rows of M (all `count` rows when `rows` is null). */
-function gram(M: Float32Array, rows: number[] | null, dim: number, count = 0): Float64Array {
+async function gram(M: Float32Array, rows: number[] | null, dim: number, yielder: EventLoopYielder, count = 0): Promise<Float64Array> {
   const G = new Float64Array(dim * dim);
-  const visit = (r: number) => {
-    const off = r * dim;
+  const n = rows ? rows.length : count;
+  for (let k = 0; k < n; k++) {
+    const off = (rows ? rows[k] : k) * dim;
     for (let i = 0; i < dim; i++) {
       const a = M[off + i];
       if (a === 0) continue;
       for (let j = 0; j < dim; j++) G[i * dim + j] += a * M[off + j];
     }
-  };
-  if (rows) rows.forEach(visit);
-  else for (let r = 0; r < count; r++) visit(r);
+    if (yielder.due()) await yielder.pause();
+  }
   return G;
 }
 

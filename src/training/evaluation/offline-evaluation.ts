@@ -71,15 +71,16 @@ function tieBreak(user: number, video: number): number {
 
 /** HR@K and NDCG@K of ranking each query's candidates by `score(query)` (higher first). */
 export function rankingMetrics(queries: RankingQuery[], score: (q: RankingQuery, index: number) => ArrayLike<number>): RankingMetrics {
-  const lists: string[][] = [];
-  const relevant: Set<string>[] = [];
+  const lists: number[][] = [];
+  const relevant: Set<number>[] = [];
   queries.forEach((q, qi) => {
     const s = score(q, qi);
+    const ties = Float64Array.from(q.videos, (v) => tieBreak(q.user, v));
     const order = Array.from(q.videos.keys());
-    order.sort((a, b) => s[b] - s[a] || tieBreak(q.user, q.videos[a]) - tieBreak(q.user, q.videos[b]));
-    lists.push(order.map((i) => String(q.videos[i])));
-    const rel = new Set<string>();
-    q.relevant.forEach((isRel, i) => isRel && rel.add(String(q.videos[i])));
+    order.sort((a, b) => s[b] - s[a] || ties[a] - ties[b]);
+    lists.push(order.map((i) => q.videos[i]));
+    const rel = new Set<number>();
+    q.relevant.forEach((isRel, i) => isRel && rel.add(q.videos[i]));
     relevant.push(rel);
   });
   if (lists.length === 0) return { hitRate: null, ndcg: null };

@@ -17,6 +17,24 @@ describe('auc', () => {
     expect(auc([0.5, 0.5, 0.2], [1, 0, 0])).toBe(0.75);
   });
 
+  it('equals the brute-force pair count on random scores with many ties', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const scores = Array.from({ length: 400 }, () => Math.round(rand() * 20) / 20);
+    const labels = scores.map((s) => (rand() < s ? 1 : 0));
+    let won = 0;
+    let pairs = 0;
+    scores.forEach((sp, i) => {
+      if (!labels[i]) return;
+      scores.forEach((sn, j) => {
+        if (labels[j]) return;
+        pairs++;
+        won += sp > sn ? 1 : sp === sn ? 0.5 : 0;
+      });
+    });
+    expect(auc(scores, labels)).toBeCloseTo(won / pairs, 12);
+  });
+
   it('is NaN when a class is missing and throws on length mismatch', () => {
     expect(auc([0.1, 0.2], [1, 1])).toBeNaN();
     expect(() => auc([0.1], [1, 0])).toThrow(RangeError);

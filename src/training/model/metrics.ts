@@ -9,32 +9,38 @@ function checkSameLength(a: Numbers, b: Numbers, what: string): void {
 }
 
 /**
- * ROC AUC via the Mann-Whitney statistic; tied scores get their average rank.
- * Labels are treated as positive when > 0.5. NaN when a class is absent.
+ * ROC AUC via the Mann-Whitney statistic: the share of (positive, negative) pairs the
+ * scores order correctly, ties counting half. Labels are treated as positive when > 0.5.
+ * NaN when a class is absent. Positive and negative scores are sorted apart (typed-array
+ * sorts, no comparator) and merged, which keeps it fast on hundreds of thousands of rows.
  */
 export function auc(scores: Numbers, labels: Numbers): number {
   checkSameLength(scores, labels, 'auc');
   const n = scores.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => scores[a] - scores[b]);
   let positives = 0;
-  let positiveRankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[order[k]] > 0.5) {
-        positives++;
-        positiveRankSum += avgRank;
-      }
-    }
-    i = j + 1;
-  }
+  for (let i = 0; i < n; i++) if (labels[i] > 0.5) positives++;
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return NaN;
-  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    if (labels[i] > 0.5) pos[p++] = scores[i];
+    else neg[q++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  // For each positive: negatives strictly below it, plus half of those equal to it.
+  let below = 0;
+  let upTo = 0;
+  let pairs = 0;
+  for (let p = 0; p < positives; p++) {
+    const s = pos[p];
+    while (below < negatives && neg[below] < s) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < negatives && neg[upTo] <= s) upTo++;
+    pairs += below + (upTo - below) / 2;
+  }
+  return pairs / (positives * negatives);
 }
 
 /** Per-head AUC for row-major rows*heads arrays; entries with mask 0 are skipped. */
@@ -71,7 +77,7 @@ export function logLoss(scores: Numbers, labels: Numbers): number {
   return sum / scores.length;
 }
 
-function checkRanking(rankedLists: string[][], relevant: Set<string>[], k: number): void {
+function checkRanking<T>(rankedLists: readonly (readonly T[])[], relevant: ReadonlySet<T>[], k: number): void {
   if (rankedLists.length !== relevant.length) {
     throw new RangeError(`ranking: ${rankedLists.length} lists but ${relevant.length} relevance sets`);
   }
@@ -82,7 +88,7 @@ function checkRanking(rankedLists: string[][], relevant: Set<string>[], k: numbe
  * Share of queries with at least one relevant item in the top k.
  * Queries without relevant items are excluded; NaN if none remain.
  */
-export function hitRateAtK(rankedLists: string[][], relevant: Set<string>[], k: number): number {
+export function hitRateAtK<T>(rankedLists: readonly (readonly T[])[], relevant: ReadonlySet<T>[], k: number): number {
   checkRanking(rankedLists, relevant, k);
   let hits = 0;
   let counted = 0;
@@ -99,7 +105,7 @@ export function hitRateAtK(rankedLists: string[][], relevant: Set<string>[], k: 
  * Mean NDCG@k with binary relevance, gain 1 / log2(rank + 1).
  * A repeated item only earns gain once; queries without relevant items are excluded.
  */
-export function ndcgAtK(rankedLists: string[][], relevant: Set<string>[], k: number): number {
+export function ndcgAtK<T>(rankedLists: readonly (readonly T[])[], relevant: ReadonlySet<T>[], k: number): number {
   checkRanking(rankedLists, relevant, k);
   let total = 0;
   let counted = 0;
@@ -107,7 +113,7 @@ export function ndcgAtK(rankedLists: string[][], relevant: Set<string>[], k: num
     const rel = relevant[q];
     if (rel.size === 0) return;
     counted++;
-    const seen = new Set<string>();
+    const seen = new Set<T>();
     let dcg = 0;
     const depth = Math.min(k, list.length);
     for (let i = 0; i < depth; i++) {

@@ -168,6 +168,42 @@ describe('trainMlp', () => {
     expect(sq(penalised)).toBeLessThan(sq(plain) * 0.5);
   });
 
+  it('steps every weight against its gradient (checked by finite differences, odd batch included)', () => {
+    const data = makeSyntheticData(5, 3, 2, 21);
+    const stdNorm = fitStandardizer(data.x, data.rows, 3);
+    const w = initMlp(3, [4, 3], ['a', 'b'], 8);
+    const meanLoss = (m: MlpWeights): number => {
+      const p = predict(m, data.x, data.rows, stdNorm);
+      let sum = 0;
+      for (let k = 0; k < p.length; k++) sum -= data.y[k] * Math.log(p[k]) + (1 - data.y[k]) * Math.log(1 - p[k]);
+      return sum / data.rows;
+    };
+    const eps = 1e-2;
+    const gradients = w.layers.map((layer) =>
+      Array.from(layer.weights, (v, k) => {
+        layer.weights[k] = v + eps;
+        const up = meanLoss(w);
+        layer.weights[k] = v - eps;
+        const down = meanLoss(w);
+        layer.weights[k] = v;
+        return (up - down) / (2 * eps);
+      }),
+    );
+    const before = w.layers.map((l) => Float32Array.from(l.weights));
+    const lr = 1e-3;
+    // One Adam step on the whole batch of 5 rows moves each weight by about lr, against the sign of its gradient.
+    trainMlp(w, data, { epochs: 1, batchSize: 5, learningRate: lr, seed: 1, norm: stdNorm });
+    let checked = 0;
+    w.layers.forEach((layer, l) =>
+      gradients[l].forEach((g, k) => {
+        if (Math.abs(g) < 1e-3) return;
+        expect((layer.weights[k] - before[l][k]) / lr).toBeCloseTo(-Math.sign(g), 2);
+        checked++;
+      }),
+    );
+    expect(checked).toBeGreaterThan(15);
+  });
+
   it('rejects mismatched label arrays', () => {
     const w = initMlp(12, [4], HEADS, 1);
     expect(() => trainMlp(w, { ...train, y: new Float32Array(5) }, opts)).toThrow(RangeError);

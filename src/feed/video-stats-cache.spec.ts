@@ -1,0 +1,78 @@
+import { Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config';
+import { CatalogVideo } from '../features/catalog-video';
+import { emptyVideoStats, encodeVideoStats } from '../features/video-stats';
+import { FeedStateRepository } from './feed-state.repository';
+import { VideoStatsCache } from './video-stats-cache';
+
+const video = (id: string): CatalogVideo => ({
+  id,
+  creatorId: 'c',
+  title: '',
+  category: 'x',
+  tags: [],
+  durationMs: 1000,
+  createdAt: 0,
+  embedding: null,
+  active: true,
+});
+
+/** Redis as the cache sees it: views per video id, and every MGET it was sent. */
+class FakeState {
+  views = new Map<string, number>();
+  asked: string[][] = [];
+  failing = false;
+  async readStats(ids: string[]): Promise<(Buffer | null)[]> {
+    this.asked.push(ids);
+    if (this.failing) throw new Error('redis is down');
+    return ids.map((id) => (this.views.has(id) ? encodeVideoStats({ ...emptyVideoStats(), views: this.views.get(id)! }) : null));
+  }
+}
+
+describe(VideoStatsCache.name, () => {
+  const [a, b, c] = ['a', 'b', 'c'].map(video);
+  let state: FakeState;
+  let registry: Registry;
+  const cache = (maxAgeMs: number) => {
+    state = new FakeState();
+    registry = new Registry();
+    return new VideoStatsCache(
+      Object.assign(new AppConfig(), { FEED_STATS_MAX_AGE_MS: maxAgeMs }),
+      state as unknown as FeedStateRepository,
+      registry,
+    );
+  };
+  const views = (r: { stats: { views: number }[] }) => r.stats.map((s) => s.views);
+
+  it('asks Redis only for what it has not fetched within the max age, and refetches after it', async () => {
+    const stats = cache(1000);
+    state.views.set('a', 1).set('b', 2);
+    expect(views(await stats.hydrate([a, b], 0))).toEqual([1, 2]);
+    state.views.set('a', 10).set('c', 3);
+    expect(views(await stats.hydrate([a, c, b], 999))).toEqual([1, 3, 2]);
+    expect(state.asked).toEqual([['a', 'b'], ['c']]);
+    expect(views(await stats.hydrate([a, b, c], 1000))).toEqual([10, 2, 3]);
+    expect(state.asked[2]).toEqual(['a', 'b']);
+    const counts = (await registry.getSingleMetricAsString('reelrank_feed_stats_cache_total')).split('\n').filter((l) => !l.startsWith('#'));
+    expect(counts).toEqual(['reelrank_feed_stats_cache_total{result="hit"} 3', 'reelrank_feed_stats_cache_total{result="miss"} 5']);
+  });
+
+  it('with max age 0 reads every video from Redis on every request', async () => {
+    const stats = cache(0);
+    state.views.set('a', 1);
+    await stats.hydrate([a], 0);
+    state.views.set('a', 2);
+    expect(views(await stats.hydrate([a], 0))).toEqual([2]);
+    expect(state.asked).toEqual([['a'], ['a']]);
+  });
+
+  it('when Redis fails, serves what it still has (even stale) and empty stats for the rest, and reports the error', async () => {
+    const stats = cache(1000);
+    state.views.set('a', 1).set('b', 2);
+    await stats.hydrate([a], 0);
+    state.failing = true;
+    const result = await stats.hydrate([a, b], 5000);
+    expect(views(result)).toEqual([1, 0]);
+    expect(result.error?.message).toBe('redis is down');
+  });
+});
