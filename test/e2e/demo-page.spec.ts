@@ -22,6 +22,14 @@ if (!hasChromium) {
   process.stderr.write(`\nSKIPPED the demo page browser test: ${CHROMIUM} is missing (apt-get install -y chromium).\n\n`);
 }
 
+// On a developer machine without Chromium the browser test is skipped (with the line
+// above); in CI (.ci/run installs Chromium, CI=true) a missing browser is a failure.
+if (!hasChromium && process.env.CI === 'true') {
+  it('has Chromium to drive the demo page (CI=true)', () => {
+    throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get install -y chromium`);
+  });
+}
+
 async function cardAttr(page: Page, pageNo: number, attribute: string): Promise<string[]> {
   const cards = await page.locator(`[data-testid="card"][data-page="${pageNo}"]`).all();
   return Promise.all(cards.map(async (c) => (await c.getAttribute(attribute))!));
@@ -93,7 +101,7 @@ const sources = (page: Page, pageNo: number) =>
 
     await page.selectOption('[data-testid="user-select"]', 'u_0000001');
     await page.click('[data-testid="use-user"]');
-    await page.waitForSelector('[data-testid="card"][data-page="1"]');
+    await page.waitForSelector('[data-testid="card"][data-page="1"][data-user="u_0000001"]');
     expect(await page.textContent('[data-testid="user-info"]')).toContain('u_0000001');
     const ids = await cardIds(page, 1);
     expect(ids.length).toBeGreaterThan(0);
@@ -108,7 +116,11 @@ const sources = (page: Page, pageNo: number) =>
     await page.fill('[data-testid="new-user-name"]', 'Playwright');
     await page.click('[data-testid="create-user"]');
     await page.locator('[data-testid="user-info"]', { hasText: 'Playwright' }).waitFor();
-    await page.waitForSelector('[data-testid="card"][data-page="1"]');
+    // Wait for the new user's own first page, not the previous user's cards still on screen.
+    const userName = (await page.textContent('[data-testid="user-info"] .user-name'))!;
+    const newUserId = userName.split(' · ')[1];
+    expect(newUserId).toMatch(/\S/);
+    await page.waitForSelector(`[data-testid="card"][data-page="1"][data-user="${newUserId}"]`);
     const firstPage = await cardIds(page, 1);
     expect(firstPage.length).toBeGreaterThan(1);
     await expect(page.textContent('[data-testid="affinity"]')).resolves.toContain('no signal yet');

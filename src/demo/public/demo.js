@@ -74,6 +74,9 @@ async function openFeedFor(user) {
   const { data } = await api('POST', '/v1/demo/token', { userId: user.id }, { auth: false });
   state.user = user;
   state.token = data.token;
+  // Clear the previous user's cards in the same tick as the new name appears, so nothing
+  // on screen pairs one user's name with another user's feed.
+  $('feed').replaceChildren();
   renderUser();
   const features = await refreshPanel();
   state.appliedTarget = features.eventsApplied;
@@ -141,6 +144,7 @@ function renderPage(data) {
     card.dataset.videoId = item.videoId;
     card.dataset.category = item.category;
     card.dataset.page = String(state.page);
+    card.dataset.user = state.user.id;
     card.querySelector('.thumb').append(thumbnail(item));
     card.querySelector('.title').textContent = item.title;
     card.querySelector('.creator').textContent = `@${item.creatorId}`;
