@@ -14,7 +14,7 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -185,6 +185,29 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+/** CPU time (user + system, ms) used so far by every running Postgres process (the impressions' COPY lands there). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.split(') ')[1].split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** This process's CPU (ms): autocannon, the load generator, runs here. */
+const benchCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 interface Run {
   requests: number;
   /** api process CPU (all threads) per request: less sensitive to a busy machine than latency. */
@@ -280,10 +303,16 @@ async function main(): Promise<void> {
     const feed: Run[] = [];
     // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
     const before = PROCESSES === 1 ? await metricsText() : '';
-    const redisCpuBefore = await redisCpuSeconds(redis);
+    // Where a saturated feed's CPU goes, counted over the feed runs only: api, Redis, Postgres, load generator.
+    const cpu = { api: 0, redis: 0, postgres: 0, bench: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
+      const [redis0, pg0, bench0] = [await redisCpuSeconds(redis), postgresCpuMs(), benchCpuMs()];
       feed.push(await cannon('/v1/feed', tokens, DURATION));
+      cpu.redis += ((await redisCpuSeconds(redis)) - redis0) * 1000;
+      cpu.postgres += postgresCpuMs() - pg0;
+      cpu.bench += benchCpuMs() - bench0;
+      cpu.api += feed.at(-1)!.cpuMsPerRequest * feed.at(-1)!.requests;
       const [h, f] = [health.at(-1)!, feed.at(-1)!];
       log(
         `round ${round}: health ${h.rps.toFixed(0)} req/s p99 ${h.p99} ms | feed ${f.rps.toFixed(0)} req/s p50 ${f.p50} p90 ${f.p90} p99 ${f.p99} ms, ` +
@@ -303,8 +332,8 @@ async function main(): Promise<void> {
       log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
       atRates.push(r);
     }
-    const redisCpuMs = (await redisCpuSeconds(redis)) - redisCpuBefore;
     const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
+    const perFeed = (ms: number) => (ms / Math.max(1, feedRequests)).toFixed(3);
     const cacheLookups = (text: string, result: string) => Number(new RegExp(`^reelrank_feed_stats_cache_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
     const hits = cacheLookups(after, 'hit') - cacheLookups(before, 'hit');
     const misses = cacheLookups(after, 'miss') - cacheLookups(before, 'miss');
@@ -352,7 +381,8 @@ async function main(): Promise<void> {
     }
     log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
     log(
-      `Redis CPU per feed request ${((redisCpuMs * 1000) / Math.max(1, feedRequests)).toFixed(3)} ms (INFO cpu; includes anything else using this Redis)` +
+      `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${perFeed(cpu.postgres)} ms ` +
+        `(impressions), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
         (PROCESSES === 1 ? `; stats near cache hit ratio ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% of ${hits + misses} lookups` : ''),
     );
     log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

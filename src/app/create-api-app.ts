@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { Registry } from 'prom-client';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { VALIDATION_OPTIONS } from '../common/validation';
 import { depthLimitedJsonParser } from '../common/json-body-parser';
@@ -11,6 +12,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import { closeConnectionsOnShutdown } from '../lifecycle/close-connections-on-shutdown';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { echoRequestIds, requestIdOptions } from '../logging/request-id';
+import { recordHttpMetrics } from '../metrics/http-metrics';
 import { ApiModule, optionalApiModules } from './api.module';
 
 /** Fastify's trustProxy from TRUST_PROXY: true/false, or a list of addresses, CIDRs and proxy-addr names. */
@@ -40,6 +42,7 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
   closeConnectionsOnShutdown(adapter.getInstance(), app.get(ShutdownService));
+  recordHttpMetrics(adapter.getInstance(), app.get(Registry));
   app.useBodyParser(
     'application/json',
     { bodyLimit: config.BODY_LIMIT_BYTES },

@@ -1,5 +1,5 @@
 import { CatalogVideo } from './catalog-video';
-import { DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext } from './feature-registry';
+import { computeVideoRow, DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext, VIDEO_ROW_FEATURES } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from './feature-spec';
 import { applyUserEvent, emptyUserState } from './user-state';
 import { decodeVideoStats, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from './video-stats';
@@ -34,6 +34,28 @@ describe('feature matrix', () => {
         expect(matrix[i * features.length + j]).toBeCloseTo(Number.isFinite(expected) ? expected : 0, 5);
       }),
     );
+  });
+
+  it('gives the same matrix when video-only columns come from precomputed video rows', () => {
+    const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAULT_FEATURE_NAMES].reverse(), heads: ['h'] });
+    const rows = videos.map((v, i) => computeVideoRow(v, stats[i], ctx.now));
+    expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, rows)).toEqual(buildFeatureMatrix(features, ctx, videos, stats));
+    // The rows are really used: a changed row value shows in its column.
+    const slot = VIDEO_ROW_FEATURES.findIndex((f) => f.name === 'video_duration_log');
+    rows[3][slot] = 42;
+    const j = features.findIndex((f) => f.name === 'video_duration_log');
+    expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, rows)[3 * features.length + j]).toBe(42);
+  });
+
+  it('marks as per-video only features that do not change with the user', () => {
+    const other = userContext(emptyUserState(4), ctx.now);
+    expect(VIDEO_ROW_FEATURES.length).toBeGreaterThan(0);
+    for (const f of VIDEO_ROW_FEATURES) {
+      expect(f.perUser).toBeFalsy();
+      videos.forEach((v, i) =>
+        expect(f.compute({ ...ctx, video: v, stats: stats[i] } as FeatureContext)).toBe(f.compute({ ...other, video: v, stats: stats[i] } as FeatureContext)),
+      );
+    }
   });
 
   it('marks as per-user only features that do not change with the video', () => {

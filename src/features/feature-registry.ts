@@ -1,5 +1,5 @@
 import { CatalogVideo } from './catalog-video';
-import { decayedAt, USER_TIME_CONSTANTS, UserState } from './user-state';
+import { decayedAt, emptyUserState, USER_TIME_CONSTANTS, UserState } from './user-state';
 import { smoothedRate, VideoStats } from './video-stats';
 
 /** What a feature may look at: the user's online state, the candidate and its online stats. */
@@ -42,6 +42,12 @@ export interface FeatureDefinition {
   description: string;
   /** True when the value depends only on the user and the time, not on the video: computed once per user. */
   perUser?: boolean;
+  /**
+   * True when the value depends only on the video, its online stats and the time, not on
+   * the user: serving computes it once per video and stats snapshot and reuses it across
+   * requests (see `computeVideoRow`). A feature that reads the user must not set this.
+   */
+  perVideo?: boolean;
   /**
    * True when the value grows with how many events arrive before they decay (a decayed
    * sum), so one dense session reaches values a history spread over days never shows:
@@ -99,29 +105,34 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     description: 'log(1 + hours since the last event)',
     compute: (c) => (c.user.lastEventAt === 0 ? log1p(24 * 30) : log1p(Math.max(0, c.now - c.user.lastEventAt) / HOUR)),
   },
-  { name: 'video_impressions_log', description: 'log(1 + impressions)', compute: (c) => log1p(Math.max(0, c.stats.impressions)) },
+  { name: 'video_impressions_log', perVideo: true, description: 'log(1 + impressions)', compute: (c) => log1p(Math.max(0, c.stats.impressions)) },
   {
     name: 'video_like_rate',
+    perVideo: true,
     description: 'smoothed likes per watch',
     compute: (c) => smoothedRate(c.stats.likes, c.stats.views + c.stats.skips, 0.1),
   },
   {
     name: 'video_complete_rate',
+    perVideo: true,
     description: 'smoothed completions per watch',
     compute: (c) => smoothedRate(c.stats.completes, c.stats.views + c.stats.skips, 0.3),
   },
   {
     name: 'video_skip_rate',
+    perVideo: true,
     description: 'smoothed skips per watch',
     compute: (c) => smoothedRate(c.stats.skips, c.stats.views + c.stats.skips, 0.4),
   },
   {
     name: 'video_share_rate',
+    perVideo: true,
     description: 'smoothed shares per watch',
     compute: (c) => smoothedRate(c.stats.shares, c.stats.views + c.stats.skips, 0.02),
   },
   {
     name: 'video_watch_ratio',
+    perVideo: true,
     description: 'mean watched share of the video',
     compute: (c) => {
       const watches = c.stats.views + c.stats.skips;
@@ -130,11 +141,12 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   },
   {
     name: 'video_age_hours_log',
+    perVideo: true,
     description: 'log(1 + hours since upload)',
     compute: (c) => log1p(Math.max(0, c.now - c.video.createdAt) / HOUR),
   },
-  { name: 'video_duration_log', description: 'log(1 + duration in seconds)', compute: (c) => log1p(c.video.durationMs / 1000) },
-  { name: 'video_has_embedding', description: '1 if the video has an embedding', compute: (c) => (c.video.embedding ? 1 : 0) },
+  { name: 'video_duration_log', perVideo: true, description: 'log(1 + duration in seconds)', compute: (c) => log1p(c.video.durationMs / 1000) },
+  { name: 'video_has_embedding', perVideo: true, description: '1 if the video has an embedding', compute: (c) => (c.video.embedding ? 1 : 0) },
   {
     name: 'user_video_cosine',
     description: 'cosine of user taste and video embedding (0 if either is missing)',
@@ -170,3 +182,36 @@ export const DEFAULT_FEATURE_NAMES: readonly string[] = FEATURE_REGISTRY.map((f)
 
 /** What the trainer uses when TRAIN_FEATURES is empty: every feature except the session-scaled ones. */
 export const DEFAULT_TRAIN_FEATURES: readonly string[] = FEATURE_REGISTRY.filter((f) => !f.sessionScaled).map((f) => f.name);
+
+/** Built as buildFeatureMatrix builds its context (spread, then video and stats), for the same hidden class. */
+const rowContext = { ...userContext(emptyUserState(0), 0) } as FeatureContext;
+rowContext.video = null as unknown as CatalogVideo;
+rowContext.stats = null as unknown as VideoStats;
+
+/** The registry's video-only features, in registry order: the columns of a video row. */
+export const VIDEO_ROW_FEATURES: readonly FeatureDefinition[] = FEATURE_REGISTRY.filter((f) => f.perVideo);
+const VIDEO_ROW_SLOTS = new Map(VIDEO_ROW_FEATURES.map((f, i) => [f.name, i]));
+
+/** Where a video-only feature sits in a video row (undefined for any other feature). */
+export function videoRowSlot(name: string): number | undefined {
+  return VIDEO_ROW_SLOTS.get(name);
+}
+
+/**
+ * Every video-only feature of one video at `now`, in VIDEO_ROW_FEATURES order. Serving
+ * keeps one per video alongside its cached stats, so a request's feature matrix copies
+ * these columns instead of computing them for every candidate.
+ */
+export function computeVideoRow(video: CatalogVideo, stats: VideoStats, now: number, out = new Float32Array(VIDEO_ROW_FEATURES.length)): Float32Array {
+  // The same object shape as buildFeatureMatrix's context, so the features' property
+  // reads stay monomorphic; the user fields are never read by video-only features.
+  const ctx = rowContext;
+  ctx.now = now;
+  ctx.video = video;
+  ctx.stats = stats;
+  for (let i = 0; i < VIDEO_ROW_FEATURES.length; i++) {
+    const v = VIDEO_ROW_FEATURES[i].compute(ctx);
+    out[i] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}

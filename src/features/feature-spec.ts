@@ -1,5 +1,5 @@
 import { CatalogVideo } from './catalog-video';
-import { FeatureContext, featureByName, FeatureDefinition, UserContext } from './feature-registry';
+import { FeatureContext, featureByName, FeatureDefinition, UserContext, videoRowSlot } from './feature-registry';
 import { VideoStats } from './video-stats';
 
 /**
@@ -50,6 +50,8 @@ export function resolveFeatures(spec: FeatureSpec): FeatureDefinition[] {
 /**
  * Builds the row-major float32 input matrix for one user and many candidates:
  * row i is `videos[i]` with `stats[i]`. Used by serving and by offline training alike.
+ * With `videoRows` (index-aligned, from `computeVideoRow`), video-only columns are copied
+ * from those rows instead of computed; every other column is computed as without them.
  */
 export function buildFeatureMatrix(
   features: FeatureDefinition[],
@@ -57,13 +59,22 @@ export function buildFeatureMatrix(
   videos: CatalogVideo[],
   stats: VideoStats[],
   out?: Float32Array,
+  videoRows?: readonly Float32Array[],
 ): Float32Array {
   const width = features.length;
   const n = videos.length;
   const matrix = out && out.length >= n * width ? out : new Float32Array(n * width);
   const ctx = { ...user } as FeatureContext;
   const perVideo: number[] = [];
+  const fromRows: number[] = [];
+  const rowSlots: number[] = [];
   for (let j = 0; j < width; j++) {
+    const slot = videoRows ? videoRowSlot(features[j].name) : undefined;
+    if (slot !== undefined) {
+      fromRows.push(j);
+      rowSlots.push(slot);
+      continue;
+    }
     if (!features[j].perUser) {
       perVideo.push(j);
       continue;
@@ -79,6 +90,10 @@ export function buildFeatureMatrix(
     ctx.video = videos[i];
     ctx.stats = stats[i];
     const base = i * width;
+    if (videoRows) {
+      const row = videoRows[i];
+      for (let k = 0; k < fromRows.length; k++) matrix[base + fromRows[k]] = row[rowSlots[k]];
+    }
     for (let k = 0; k < perVideo.length; k++) {
       const j = perVideo[k];
       const v = features[j].compute(ctx);

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
+import { computeVideoRow } from '../features/feature-registry';
 import { emptyVideoStats, encodeVideoStats } from '../features/video-stats';
 import { FeedStateRepository } from './feed-state.repository';
 import { VideoStatsCache } from './video-stats-cache';
@@ -55,6 +56,19 @@ describe(VideoStatsCache.name, () => {
     expect(state.asked[2]).toEqual(['a', 'b']);
     const counts = (await registry.getSingleMetricAsString('reelrank_feed_stats_cache_total')).split('\n').filter((l) => !l.startsWith('#'));
     expect(counts).toEqual(['reelrank_feed_stats_cache_total{result="hit"} 3', 'reelrank_feed_stats_cache_total{result="miss"} 5']);
+  });
+
+  it('returns each video\'s video-only feature row, computed when its stats were fetched and reused with them', async () => {
+    const stats = cache(1000);
+    state.views.set('a', 4);
+    const first = await stats.hydrate([a, b], 100);
+    expect(first.rows[0]).toEqual(computeVideoRow(a, first.stats[0], 100));
+    expect(first.rows[1]).toEqual(computeVideoRow(b, first.stats[1], 100));
+    const again = await stats.hydrate([b, a], 500);
+    expect(again.rows[1]).toBe(first.rows[0]);
+    const refetched = await stats.hydrate([a], 1100);
+    expect(refetched.rows[0]).not.toBe(first.rows[0]);
+    expect(refetched.rows[0]).toEqual(computeVideoRow(a, refetched.stats[0], 1100));
   });
 
   it('with max age 0 reads every video from Redis on every request', async () => {

@@ -43,7 +43,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
     private readonly keys: RedisKeys,
   ) {
     this.timeoutMs = config.THROTTLE_REDIS_TIMEOUT_MS;
-    this.redis = createRedisClient(config, { maxRetriesPerRequest: 1 });
+    // Auto-pipelining: the counters of concurrent requests go out in one write (fewer syscalls, less Redis CPU).
+    this.redis = createRedisClient(config, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
     this.redis.on('error', () => undefined); // reported once per minute by increment()
     this.redis.defineCommand('reelrankThrottle', { numberOfKeys: 1, lua: INCREMENT });
   }

@@ -9,6 +9,11 @@ export interface RankRequest {
   videos: CatalogVideo[];
   /** Index-aligned with `videos`. */
   stats: VideoStats[];
+  /**
+   * Optional, index-aligned with `videos`: each video's video-only features
+   * (`computeVideoRow`), computed from the same stats and cached across requests.
+   */
+  videoRows?: readonly Float32Array[];
 }
 
 export interface RankResult {
