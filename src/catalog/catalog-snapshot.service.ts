@@ -72,6 +72,19 @@ export class CatalogSnapshotService implements OnApplicationBootstrap {
     this.notify(found);
   }
 
+  /**
+   * Loads from Postgres the given videos this snapshot does not hold: one added a moment
+   * ago may not have reached this process yet (changes arrive by pub/sub). Looks up at
+   * most `max` distinct ids (none when more are missing); rejects if Postgres cannot answer.
+   */
+  async loadMissing(ids: Iterable<string>, max = 50): Promise<void> {
+    if (!this.loaded) return;
+    const missing = new Set<string>();
+    for (const id of ids) if (!this.videos.has(id)) missing.add(id);
+    if (missing.size === 0 || missing.size > max) return;
+    await this.reloadIds([...missing]);
+  }
+
   /** Tells every process (this one included) that these videos changed. */
   async publishChange(change: CatalogChange): Promise<void> {
     await this.pubsub.publish(this.keys.catalogChannel, JSON.stringify(change));

@@ -81,6 +81,9 @@ export class EventApplierService {
   }
 
   async applyToUser(job: ApplyEventsJob): Promise<UserApplyResult> {
+    // The api checked these videos against Postgres; this worker's snapshot may not have a
+    // brand-new one yet. Without it (Postgres down too) the event still applies, without its video.
+    await this.catalog.loadMissing(job.events.map((e) => e.videoId)).catch(() => undefined);
     const ids = job.events.map((e) => e.eventId);
     for (let attempt = 1; ; attempt++) {
       const read = await this.state.readUser(job.userId, ids);

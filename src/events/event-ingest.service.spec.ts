@@ -39,7 +39,23 @@ class FakeQueues {
   }
 }
 
-const catalog = { isLoaded: true, get: (id: string) => (id.startsWith('v') ? { id } : undefined) };
+/** Knows ids starting with `v`; `loadMissing` finds ids starting with `new` in "Postgres" (and records each lookup). */
+const catalog = {
+  isLoaded: true,
+  added: new Set<string>(),
+  lookups: [] as string[][],
+  postgresDown: false,
+  get(id: string) {
+    return id.startsWith('v') || this.added.has(id) ? { id } : undefined;
+  },
+  async loadMissing(ids: string[]) {
+    const missing = [...new Set(ids.filter((id) => !this.get(id)))];
+    if (missing.length === 0) return;
+    this.lookups.push(missing);
+    if (this.postgresDown) throw new Error('connect ECONNREFUSED');
+    for (const id of missing) if (id.startsWith('new')) this.added.add(id);
+  },
+};
 
 describe(EventIngestService.name, () => {
   let accepted: FakeAccepted;
@@ -50,6 +66,9 @@ describe(EventIngestService.name, () => {
   const ev = (eventId: string, extra: Partial<EventDto> = {}): EventDto => ({ eventId, type: 'view', videoId: 'v1', ...extra });
 
   beforeEach(() => {
+    catalog.added.clear();
+    catalog.lookups = [];
+    catalog.postgresDown = false;
     accepted = new FakeAccepted();
     queues = new FakeQueues();
     service = new EventIngestService(
@@ -110,5 +129,20 @@ describe(EventIngestService.name, () => {
     ]);
     expect(accepted.ids.size).toBe(0);
     expect(queues.queued).toHaveLength(0);
+  });
+
+  it('looks up videos missing from the catalog snapshot before refusing them (a video added a moment ago)', async () => {
+    expect(await service.ingest('u', [ev('a', { videoId: 'new-1' }), ev('b', { videoId: 'new-1' })], now)).toEqual({ accepted: 2, duplicates: 0 });
+    expect(catalog.lookups).toEqual([['new-1']]);
+    // Known now: no second lookup.
+    expect(await service.ingest('u', [ev('c', { videoId: 'new-1' })], now)).toEqual({ accepted: 1, duplicates: 0 });
+    expect(catalog.lookups).toHaveLength(1);
+    // Not in Postgres either, or Postgres down: refused with 400, nothing queued.
+    const missing = await service.ingest('u', [ev('d', { videoId: 'gone' })], now).catch((e) => e);
+    expect(missing.getResponse().message).toEqual(['events.0.videoId must be a known video']);
+    catalog.postgresDown = true;
+    const down = await service.ingest('u', [ev('e', { videoId: 'new-2' })], now).catch((e) => e);
+    expect(down).toBeInstanceOf(BadRequestException);
+    expect(queues.queued.flat().map((e) => e.eventId)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -31,6 +31,7 @@ export class EventIngestService {
   ) {}
 
   async ingest(userId: string, events: EventDto[], now = Date.now()): Promise<IngestEventsResponseDto> {
+    await this.loadUnknownVideos(events);
     const queued = this.toQueued(events, now);
     if (!this.accepted.connected() || !(await this.queues.connected())) {
       throw this.unavailable(events.length, new Error('redis is not connected'));
@@ -65,6 +66,18 @@ export class EventIngestService {
     this.metrics.events.inc({ outcome: 'accepted' }, accepted.length);
     if (duplicates > 0) this.metrics.events.inc({ outcome: 'duplicate' }, duplicates);
     return { accepted: accepted.length, duplicates };
+  }
+
+  /**
+   * A video added a moment ago may not have reached this process's catalog yet (it
+   * arrives by pub/sub): before refusing events for videos it does not know, ask
+   * Postgres for them (see loadMissing). If Postgres cannot answer, they are refused.
+   */
+  private async loadUnknownVideos(events: EventDto[]): Promise<void> {
+    if (events.length > this.config.EVENTS_MAX_BATCH) return;
+    await this.catalog.loadMissing(events.map((e) => e.videoId)).catch((err: Error) => {
+      this.logger.warn(`could not look up videos missing from the catalog snapshot: ${err.message}`);
+    });
   }
 
   /** Checks the batch against config and catalog, and stamps each event; events come back in time order. */

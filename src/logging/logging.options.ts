@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import type { Options } from 'pino-http';
 import { AppConfig } from '../config/app-config';
+
+/** The message of the error pino-http makes up for a 5xx answer that carries none. */
+const SYNTHETIC_ERROR = /^failed with status code \d+$/;
 
 /** Probes and scrapes: answered without a log line each (they would drown the rest). */
 const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
@@ -16,7 +20,8 @@ export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName:
   const pinoHttp: Options<IncomingMessage, ServerResponse> = {
     name: processName,
     level: config.LOG_LEVEL,
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // 503 is an answer the api gives on purpose (Redis down, draining): a warning, not an error.
+    customLogLevel: (_req, res, err) => (err ? 'error' : res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : 'info'),
     autoLogging: { ignore: (req) => QUIET_PATHS.test(originalUrl(req)) },
     serializers: {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
@@ -27,6 +32,8 @@ export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName:
         userAgent: req.headers?.['user-agent'],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // pino-http invents an Error (with this file's stack) for a 5xx answered without one: keep its message only.
+      err: (err: Error) => (SYNTHETIC_ERROR.test(err.message ?? '') ? { message: err.message } : stdSerializers.err(err)),
     },
   };
   // nestjs-pino's default route pattern (`{/*splat}`) matches nothing on this Nest/Fastify version.

@@ -8,6 +8,7 @@ import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { AcceptedEventsRepository } from '../../src/events/accepted-events.repository';
 import { QueueName } from '../../src/queue/queue.types';
 import { uniqueId } from '../factories/sequence';
+import { createVideo } from '../factories/video.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { clearTestRedis } from '../support/redis';
@@ -49,6 +50,18 @@ describe('POST /v1/events and GET /v1/me/features', () => {
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`, [userId]);
     return n;
   }
+
+  it('accepts events for a video added to Postgres that this process has not heard of yet, and applies them with the video', async () => {
+    // Written straight to Postgres: no catalog message reaches the api or the worker.
+    const fresh = await createVideo(db, { category: 'origami' });
+    const userId = uniqueId('u');
+    const user = await as(userId);
+    await user.post([{ eventId: 'n1', type: 'like', videoId: fresh.id }]).expect(202);
+    await eventually(async () => (await loggedCount(userId)) === 1, 'the event in the interactions log');
+    const body = (await user.features().expect(200)).body;
+    // The worker knew the video too: its category counts for the user.
+    expect(Object.keys(body.categoryAffinity)).toContain('origami');
+  });
 
   it('requires a bearer token', async () => {
     await request(app.getHttpServer()).post('/v1/events').send({ events: [] }).expect(401);
