@@ -1,6 +1,7 @@
 import { CatalogVideo } from './catalog-video';
-import { computeVideoRow, DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext, VIDEO_ROW_FEATURES } from './feature-registry';
+import { DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext, VIDEO_ROW_FEATURES } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from './feature-spec';
+import { VideoColumns } from './video-columns';
 import { applyUserEvent, emptyUserState } from './user-state';
 import { decodeVideoStats, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from './video-stats';
 
@@ -36,15 +37,43 @@ describe('feature matrix', () => {
     );
   });
 
-  it('gives the same matrix when video-only columns come from precomputed video rows', () => {
+  it('gives the same matrix when it reads the candidates from dense video columns', () => {
     const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAULT_FEATURE_NAMES].reverse(), heads: ['h'] });
-    const rows = videos.map((v, i) => computeVideoRow(v, stats[i], ctx.now));
-    expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, rows)).toEqual(buildFeatureMatrix(features, ctx, videos, stats));
-    // The rows are really used: a changed row value shows in its column.
-    const slot = VIDEO_ROW_FEATURES.findIndex((f) => f.name === 'video_duration_log');
-    rows[3][slot] = 42;
-    const j = features.findIndex((f) => f.name === 'video_duration_log');
-    expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, rows)[3 * features.length + j]).toBe(42);
+    const table = new VideoColumns(4);
+    // Slots in another order than the videos, with a freed and reused slot among them.
+    const spare = table.allocate(videos[0]);
+    const slots = Int32Array.from([...videos].reverse().map((v) => table.allocate(v))).reverse();
+    table.release(spare);
+    const reused = table.allocate(videos[5]);
+    slots[5] = reused;
+    videos.forEach((v, i) => table.setRow(slots[i], v, stats[i], ctx.now));
+    const plain = buildFeatureMatrix(features, ctx, videos, stats);
+    expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, { table, slots })).toEqual(plain);
+    // The columns are really read: a changed row value and a changed embedding show in their columns.
+    const at = (name: string) => features.findIndex((f) => f.name === name);
+    table.rows[slots[3] * table.rowWidth + VIDEO_ROW_FEATURES.findIndex((f) => f.name === 'video_duration_log')] = 42;
+    table.embeddings.fill(0, slots[3] * 4, slots[3] * 4 + 4);
+    const m = buildFeatureMatrix(features, ctx, videos, stats, undefined, { table, slots });
+    expect(m[3 * features.length + at('video_duration_log')]).toBe(42);
+    expect(plain[3 * features.length + at('user_video_cosine')]).not.toBe(0);
+    expect(m[3 * features.length + at('user_video_cosine')]).toBe(0);
+  });
+
+  it('reads from the columns exactly what every feature with a fast path computes', () => {
+    const table = new VideoColumns(4);
+    const withFastPath = FEATURE_REGISTRY.filter((f) => f.columnReader);
+    expect(withFastPath.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['user_video_cosine', 'user_category_share', 'user_category_affinity', 'user_creator_affinity', 'user_follows_creator']),
+    );
+    const slots = videos.map((v) => table.allocate(v));
+    // The user's context with follows, and one with a follow of a creator no video has.
+    const following = { ...ctx, follows: new Set(['c1', 'nobody']) };
+    for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now)]) {
+      for (const f of withFastPath) {
+        const read = f.columnReader!(u as FeatureContext, table);
+        videos.forEach((v, i) => expect([f.name, read(slots[i])]).toEqual([f.name, f.compute({ ...u, video: v, stats: stats[i] } as FeatureContext)]));
+      }
+    }
   });
 
   it('marks as per-video only features that do not change with the user', () => {

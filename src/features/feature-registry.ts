@@ -1,4 +1,5 @@
 import { CatalogVideo } from './catalog-video';
+import type { VideoColumns } from './video-columns';
 import { decayedAt, emptyUserState, USER_TIME_CONSTANTS, UserState } from './user-state';
 import { smoothedRate, VideoStats } from './video-stats';
 
@@ -49,6 +50,13 @@ export interface FeatureDefinition {
    */
   perVideo?: boolean;
   /**
+   * Optional fast path for serving: given one request's context (user and time), a
+   * reader of the value for a candidate's slot in the dense VideoColumns, instead of
+   * `compute` through `ctx.video`. Must equal `compute` exactly (a test holds every
+   * feature that has one to it).
+   */
+  columnReader?(ctx: FeatureContext, columns: VideoColumns): (slot: number) => number;
+  /**
    * True when the value grows with how many events arrive before they decay (a decayed
    * sum), so one dense session reaches values a history spread over days never shows:
    * a model trained on such history extrapolates on them at serving. Kept in the
@@ -70,6 +78,24 @@ function cosine(user: Float64Array, video: Float32Array | null): number {
   let s = 0;
   for (let i = 0; i < user.length; i++) s += user[i] * video[i];
   return s;
+}
+
+function categoryAffinity(c: FeatureContext, category: string): number {
+  return decayedAt(c.user.categoryAffinity[category] ?? 0, c.user.lastEventAt, c.now, DAY);
+}
+
+function categoryShare(c: FeatureContext, category: string): number {
+  return c.categoryAffinityTotal > 0 ? Math.max(0, c.user.categoryAffinity[category] ?? 0) / c.categoryAffinityTotal : 0;
+}
+
+function creatorAffinity(c: FeatureContext, creator: string): number {
+  return decayedAt(c.user.creatorAffinity[creator] ?? 0, c.user.lastEventAt, c.now, DAY);
+}
+
+/** A column reader from one value per interned category, computed once per request. */
+function byCategory(columns: VideoColumns, value: (category: string) => number): (slot: number) => number {
+  const values = columns.perCategory(value);
+  return (slot) => values[columns.categories[slot]];
 }
 
 export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
@@ -151,25 +177,46 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     name: 'user_video_cosine',
     description: 'cosine of user taste and video embedding (0 if either is missing)',
     compute: (c) => (c.userHasEmbedding ? cosine(c.userEmbedding, c.video.embedding) : 0),
+    columnReader: (c, columns) => (c.userHasEmbedding ? (slot) => columns.dot(c.userEmbedding, slot) : () => 0),
   },
   {
     name: 'user_category_affinity',
     description: "user's decayed affinity for the video's category",
     sessionScaled: true,
-    compute: (c) => decayedAt(c.user.categoryAffinity[c.video.category] ?? 0, c.user.lastEventAt, c.now, DAY),
+    compute: (c) => categoryAffinity(c, c.video.category),
+    columnReader: (c, columns) => byCategory(columns, (category) => categoryAffinity(c, category)),
   },
   {
     name: 'user_category_share',
     description: "the video's category's share of the user's positive affinity",
-    compute: (c) => (c.categoryAffinityTotal > 0 ? Math.max(0, c.user.categoryAffinity[c.video.category] ?? 0) / c.categoryAffinityTotal : 0),
+    compute: (c) => categoryShare(c, c.video.category),
+    columnReader: (c, columns) => byCategory(columns, (category) => categoryShare(c, category)),
   },
   {
     name: 'user_creator_affinity',
     description: "user's decayed affinity for the video's creator",
     sessionScaled: true,
-    compute: (c) => decayedAt(c.user.creatorAffinity[c.video.creatorId] ?? 0, c.user.lastEventAt, c.now, DAY),
+    compute: (c) => creatorAffinity(c, c.video.creatorId),
+    columnReader: (c, columns) => {
+      // Only the user's (few) creators get a value; every other creator reads as creatorAffinity of none.
+      const values = new Map<number, number>();
+      for (const creator of Object.keys(c.user.creatorAffinity)) {
+        const id = columns.creatorIds.get(creator);
+        if (id !== undefined) values.set(id, creatorAffinity(c, creator));
+      }
+      const none = decayedAt(0, c.user.lastEventAt, c.now, DAY);
+      return (slot) => values.get(columns.creators[slot]) ?? none;
+    },
   },
-  { name: 'user_follows_creator', description: '1 if the user follows the creator', compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0) },
+  {
+    name: 'user_follows_creator',
+    description: '1 if the user follows the creator',
+    compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0),
+    columnReader: (c, columns) => {
+      const followed = columns.creatorSet(c.follows);
+      return (slot) => (followed.has(columns.creators[slot]) ? 1 : 0);
+    },
+  },
 ];
 
 const BY_NAME = new Map(FEATURE_REGISTRY.map((f) => [f.name, f]));
@@ -202,7 +249,7 @@ export function videoRowSlot(name: string): number | undefined {
  * keeps one per video alongside its cached stats, so a request's feature matrix copies
  * these columns instead of computing them for every candidate.
  */
-export function computeVideoRow(video: CatalogVideo, stats: VideoStats, now: number, out = new Float32Array(VIDEO_ROW_FEATURES.length)): Float32Array {
+export function computeVideoRow(video: CatalogVideo, stats: VideoStats, now: number, out: Float32Array = new Float32Array(VIDEO_ROW_FEATURES.length)): Float32Array {
   // The same object shape as buildFeatureMatrix's context, so the features' property
   // reads stay monomorphic; the user fields are never read by video-only features.
   const ctx = rowContext;

@@ -1,5 +1,6 @@
 import { CatalogVideo } from './catalog-video';
 import { FeatureContext, featureByName, FeatureDefinition, UserContext, videoRowSlot } from './feature-registry';
+import { CandidateColumns } from './video-columns';
 import { VideoStats } from './video-stats';
 
 /**
@@ -50,8 +51,9 @@ export function resolveFeatures(spec: FeatureSpec): FeatureDefinition[] {
 /**
  * Builds the row-major float32 input matrix for one user and many candidates:
  * row i is `videos[i]` with `stats[i]`. Used by serving and by offline training alike.
- * With `videoRows` (index-aligned, from `computeVideoRow`), video-only columns are copied
- * from those rows instead of computed; every other column is computed as without them.
+ * With `columns` (serving: the candidates' slots in dense VideoColumns whose rows were
+ * computed from the same stats), video-only features are copied from the slot's row and
+ * features with a `columnReader` read the columns; the rest are computed as without them.
  */
 export function buildFeatureMatrix(
   features: FeatureDefinition[],
@@ -59,7 +61,7 @@ export function buildFeatureMatrix(
   videos: CatalogVideo[],
   stats: VideoStats[],
   out?: Float32Array,
-  videoRows?: readonly Float32Array[],
+  columns?: CandidateColumns,
 ): Float32Array {
   const width = features.length;
   const n = videos.length;
@@ -68,11 +70,18 @@ export function buildFeatureMatrix(
   const perVideo: number[] = [];
   const fromRows: number[] = [];
   const rowSlots: number[] = [];
+  const fromColumns: number[] = [];
+  const readers: ((slot: number) => number)[] = [];
   for (let j = 0; j < width; j++) {
-    const slot = videoRows ? videoRowSlot(features[j].name) : undefined;
+    const slot = columns ? videoRowSlot(features[j].name) : undefined;
     if (slot !== undefined) {
       fromRows.push(j);
       rowSlots.push(slot);
+      continue;
+    }
+    if (columns && features[j].columnReader) {
+      fromColumns.push(j);
+      readers.push(features[j].columnReader!(ctx, columns.table));
       continue;
     }
     if (!features[j].perUser) {
@@ -86,14 +95,26 @@ export function buildFeatureMatrix(
     const value = Number.isFinite(v) ? v : 0;
     for (let i = 0; i < n; i++) matrix[i * width + j] = value;
   }
+  if (columns) {
+    const { table, slots } = columns;
+    const rows = table.rows;
+    const rowWidth = table.rowWidth;
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i];
+      const base = i * width;
+      const row = slot * rowWidth;
+      for (let k = 0; k < fromRows.length; k++) matrix[base + fromRows[k]] = rows[row + rowSlots[k]];
+      for (let k = 0; k < fromColumns.length; k++) {
+        const v = readers[k](slot);
+        matrix[base + fromColumns[k]] = Number.isFinite(v) ? v : 0;
+      }
+    }
+  }
+  if (perVideo.length === 0) return matrix;
   for (let i = 0; i < n; i++) {
     ctx.video = videos[i];
     ctx.stats = stats[i];
     const base = i * width;
-    if (videoRows) {
-      const row = videoRows[i];
-      for (let k = 0; k < fromRows.length; k++) matrix[base + fromRows[k]] = row[rowSlots[k]];
-    }
     for (let k = 0; k < perVideo.length; k++) {
       const j = perVideo[k];
       const v = features[j].compute(ctx);

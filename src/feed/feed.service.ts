@@ -172,11 +172,11 @@ export class FeedService {
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     this.lap('filter', clock);
 
-    const { stats, rows, error } = await this.statsCache.hydrate(pool.videos, now);
+    const { stats, slots, columns, error } = await this.statsCache.hydrate(pool.videos, now);
     if (error) fallbacks.add(error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
     this.lap('hydrate', clock);
 
-    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, videoRows: rows, userId });
+    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, columns: { table: columns, slots }, userId });
     if (fallback) fallbacks.add(fallback);
     this.lap('rank', clock);
 

@@ -4,7 +4,7 @@ import { CatalogVideo } from '../features/catalog-video';
 import { computeVideoRow } from '../features/feature-registry';
 import { emptyVideoStats, encodeVideoStats } from '../features/video-stats';
 import { FeedStateRepository } from './feed-state.repository';
-import { VideoStatsCache } from './video-stats-cache';
+import { HydratedStats, VideoStatsCache } from './video-stats-cache';
 
 const video = (id: string): CatalogVideo => ({
   id,
@@ -58,17 +58,36 @@ describe(VideoStatsCache.name, () => {
     expect(counts).toEqual(['reelrank_feed_stats_cache_total{result="hit"} 3', 'reelrank_feed_stats_cache_total{result="miss"} 5']);
   });
 
-  it('returns each video\'s video-only feature row, computed when its stats were fetched and reused with them', async () => {
+  it('keeps one slot per video in dense columns, its row computed when its stats were fetched', async () => {
     const stats = cache(1000);
     state.views.set('a', 4);
+    const row = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
     const first = await stats.hydrate([a, b], 100);
-    expect(first.rows[0]).toEqual(computeVideoRow(a, first.stats[0], 100));
-    expect(first.rows[1]).toEqual(computeVideoRow(b, first.stats[1], 100));
+    expect(first.slots[0]).not.toBe(first.slots[1]);
+    expect(row(first, 0)).toEqual(computeVideoRow(a, first.stats[0], 100));
+    expect(row(first, 1)).toEqual(computeVideoRow(b, first.stats[1], 100));
+    // A hit keeps the slot and the row computed at fetch time.
     const again = await stats.hydrate([b, a], 500);
-    expect(again.rows[1]).toBe(first.rows[0]);
+    expect(again.slots[1]).toBe(first.slots[0]);
+    expect(row(again, 1)).toEqual(computeVideoRow(a, first.stats[0], 100));
+    // A refetch recomputes the row in the same slot.
+    state.views.set('a', 9);
     const refetched = await stats.hydrate([a], 1100);
-    expect(refetched.rows[0]).not.toBe(first.rows[0]);
-    expect(refetched.rows[0]).toEqual(computeVideoRow(a, refetched.stats[0], 1100));
+    expect(refetched.slots[0]).toBe(first.slots[0]);
+    expect(refetched.stats[0].views).toBe(9);
+    expect(row(refetched, 0)).toEqual(computeVideoRow(a, refetched.stats[0], 1100));
+  });
+
+  it('computes rows from empty stats when the first fetch fails, and from the stale stats when a refetch fails', async () => {
+    const stats = cache(1000);
+    state.views.set('a', 4);
+    await stats.hydrate([a], 0);
+    state.failing = true;
+    const failed = await stats.hydrate([a, b], 2000);
+    expect(failed.error).toBeInstanceOf(Error);
+    expect(failed.stats.map((s) => s.views)).toEqual([4, 0]);
+    const row = failed.columns.rows.slice(failed.slots[1] * failed.columns.rowWidth, (failed.slots[1] + 1) * failed.columns.rowWidth);
+    expect(row).toEqual(computeVideoRow(b, emptyVideoStats(), 2000));
   });
 
   it('with max age 0 reads every video from Redis on every request', async () => {

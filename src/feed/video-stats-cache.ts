@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
-import { computeVideoRow } from '../features/feature-registry';
+import { VideoColumns } from '../features/video-columns';
 import { decodeVideoStats, emptyVideoStats, VideoStats } from '../features/video-stats';
 import { FeedStateRepository } from './feed-state.repository';
 
@@ -10,18 +10,19 @@ const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
 
 interface Entry {
   stats: VideoStats;
-  /** The video-only features computed from `stats` when they were fetched. */
-  row: Float32Array;
+  /** The video's slot in `columns`: its embedding, and its video-only features computed from `stats`. */
+  slot: number;
   fetchedAt: number;
 }
 
 /**
- * What `hydrate` produced, index-aligned with the videos: stats, each video's video-only
- * feature row (computed when its stats were fetched), and the Redis error if the fetch failed.
+ * What `hydrate` produced, index-aligned with the videos: stats, each video's slot in
+ * `columns` (row computed from those stats), and the Redis error if the fetch failed.
  */
 export interface HydratedStats {
   stats: VideoStats[];
-  rows: Float32Array[];
+  slots: Int32Array;
+  columns: VideoColumns;
   error: Error | null;
 }
 
@@ -36,13 +37,20 @@ export interface HydratedStats {
  * replaces takes its entry with it. If the fetch fails, stale entries are used where
  * there are any and empty stats elsewhere; the caller reports the degradation.
  *
- * Each entry also keeps the video's video-only features (`computeVideoRow`), computed
- * once when its stats arrive: those columns of the feature matrix are then copied, not
- * recomputed for every request. Their clock (video age) is at most the same max age old.
+ * Each entry also owns a slot in dense VideoColumns holding the video's embedding and
+ * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
+ * feature matrix copies those instead of recomputing them through scattered objects.
+ * Their clock (video age) is at most the same max age old. A slot is freed when its
+ * video object is garbage-collected.
  */
 @Injectable()
 export class VideoStatsCache {
   private entries = new WeakMap<CatalogVideo, Entry>();
+  private columns: VideoColumns;
+  private generation = 0;
+  private readonly slotsFreed = new FinalizationRegistry<{ slot: number; generation: number }>(({ slot, generation }) => {
+    if (generation === this.generation) this.columns.release(slot);
+  });
   private readonly lookups: Counter<'result'>;
   private readonly hits: Counter.Internal;
   private readonly misses: Counter.Internal;
@@ -52,6 +60,7 @@ export class VideoStatsCache {
     private readonly state: FeedStateRepository,
     registry: Registry,
   ) {
+    this.columns = new VideoColumns(config.EMBEDDING_DIM);
     this.lookups = new Counter({
       name: 'reelrank_feed_stats_cache_total',
       help: 'Candidate stats looked up by the feed, by whether the near cache had them (hit) or Redis was asked (miss)',
@@ -64,40 +73,54 @@ export class VideoStatsCache {
 
   async hydrate(videos: readonly CatalogVideo[], now: number): Promise<HydratedStats> {
     const maxAge = this.config.FEED_STATS_MAX_AGE_MS;
+    const columns = this.columns;
     const stats = new Array<VideoStats>(videos.length);
-    const rows = new Array<Float32Array>(videos.length);
-    const missing: number[] = [];
+    const slots = new Int32Array(videos.length);
+    const missing: Entry[] = [];
+    const missingAt: number[] = [];
     for (let i = 0; i < videos.length; i++) {
-      const entry = this.entries.get(videos[i]);
-      if (entry && now - entry.fetchedAt < maxAge) {
-        stats[i] = entry.stats;
-        rows[i] = entry.row;
-      } else missing.push(i);
+      const video = videos[i];
+      let entry = this.entries.get(video);
+      if (!entry) {
+        // Never fetched: empty stats until the fetch below (or for good, if it fails).
+        entry = { stats: EMPTY_STATS, slot: columns.allocate(video), fetchedAt: -Infinity };
+        this.entries.set(video, entry);
+        this.slotsFreed.register(video, { slot: entry.slot, generation: this.generation });
+      }
+      slots[i] = entry.slot;
+      if (now - entry.fetchedAt < maxAge) stats[i] = entry.stats;
+      else {
+        missing.push(entry);
+        missingAt.push(i);
+      }
     }
     this.hits.inc(videos.length - missing.length);
     this.misses.inc(missing.length);
-    if (missing.length === 0) return { stats, rows, error: null };
+    if (missing.length === 0) return { stats, slots, columns, error: null };
+    let error: Error | null = null;
     try {
-      const blobs = await this.state.readStats(missing.map((i) => videos[i].id));
+      const blobs = await this.state.readStats(missingAt.map((i) => videos[i].id));
       for (let k = 0; k < missing.length; k++) {
-        const i = missing[k];
         const blob = blobs[k];
-        stats[i] = blob ? decodeVideoStats(blob) : EMPTY_STATS;
-        rows[i] = computeVideoRow(videos[i], stats[i], now);
-        if (maxAge > 0) this.entries.set(videos[i], { stats: stats[i], row: rows[i], fetchedAt: now });
+        missing[k].stats = blob ? decodeVideoStats(blob) : EMPTY_STATS;
+        missing[k].fetchedAt = now;
       }
-      return { stats, rows, error: null };
     } catch (err) {
-      for (const i of missing) {
-        stats[i] = this.entries.get(videos[i])?.stats ?? EMPTY_STATS;
-        rows[i] = computeVideoRow(videos[i], stats[i], now);
-      }
-      return { stats, rows, error: err as Error };
+      // Keep what each entry had (stale stats, or empty for a first sight).
+      error = err as Error;
     }
+    for (let k = 0; k < missing.length; k++) {
+      const i = missingAt[k];
+      stats[i] = missing[k].stats;
+      columns.setRow(missing[k].slot, videos[i], stats[i], now);
+    }
+    return { stats, slots, columns, error };
   }
 
   /** Forgets everything (tests, and after the online state was rebuilt). */
   clear(): void {
     this.entries = new WeakMap();
+    this.columns = new VideoColumns(this.config.EMBEDDING_DIM);
+    this.generation++;
   }
 }

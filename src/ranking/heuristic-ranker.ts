@@ -53,7 +53,7 @@ export class HeuristicRanker implements Ranker {
     const width = this.features.length;
     const matrix = this.matrices.acquire(n * width);
     const scores = this.scoreBuffers.acquire(n);
-    buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.videoRows);
+    buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.columns);
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < width; j++) s += this.coefficients[j] * matrix[i * width + j];

@@ -98,7 +98,7 @@ export class OnnxRanker implements Ranker {
     let computeMs: number;
     try {
       const started = performance.now();
-      buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.videoRows);
+      buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.columns);
       computeMs = performance.now() - started;
       const { probs, inferenceMs } = await this.run(matrix, n);
       const blendStarted = performance.now();

@@ -1,5 +1,6 @@
 import { CatalogVideo } from '../features/catalog-video';
 import { UserContext } from '../features/feature-registry';
+import { CandidateColumns } from '../features/video-columns';
 import { VideoStats } from '../features/video-stats';
 
 export interface RankRequest {
@@ -10,10 +11,10 @@ export interface RankRequest {
   /** Index-aligned with `videos`. */
   stats: VideoStats[];
   /**
-   * Optional, index-aligned with `videos`: each video's video-only features
-   * (`computeVideoRow`), computed from the same stats and cached across requests.
+   * Optional (serving): the candidates' slots in dense VideoColumns, index-aligned with
+   * `videos`, whose rows were computed from the same stats. Speeds up the feature matrix.
    */
-  videoRows?: readonly Float32Array[];
+  columns?: CandidateColumns;
 }
 
 export interface RankResult {
