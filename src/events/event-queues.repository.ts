@@ -4,6 +4,9 @@ import { JobsOptions, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { QueueName } from '../queue/queue.types';
+
+/** The job states reported by `jobCounts` (queue depth on /metrics). */
+export const QUEUE_STATES = ['waiting', 'delayed', 'prioritized', 'active', 'failed'] as const;
 import { APPLY_EVENTS_JOB, ApplyEventsJob, QueuedEvent } from './event-jobs';
 
 export interface DeadLetter {
@@ -50,6 +53,13 @@ export class EventQueuesRepository {
 
   private queues(): [QueueName, Queue][] {
     return [[QueueName.Events, this.events]];
+  }
+
+  /** Jobs per queue and state: the backlog (waiting, delayed, prioritized), in progress (active) and dead letters (failed). */
+  async jobCounts(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [name, q] of this.queues()) out[name] = await q.getJobCounts(...QUEUE_STATES);
+    return out;
   }
 
   async deadLetterCounts(): Promise<Record<string, number>> {

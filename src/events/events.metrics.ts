@@ -77,6 +77,17 @@ export class PipelineMetrics {
       registers: [registry],
     });
     new Gauge({
+      name: 'reelrank_queue_jobs',
+      help: 'Jobs in each queue by state (waiting + delayed + prioritized is the backlog; failed are the dead letters), read at scrape time',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        for (const [queue, counts] of Object.entries(await queues.jobCounts())) {
+          for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+        }
+      },
+    });
+    new Gauge({
       name: 'reelrank_dead_letters',
       help: 'Dead letters waiting to be replayed (npm run dlq:replay), per queue',
       labelNames: ['queue'],

@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EventQueuesRepository } from '../../../src/events/event-queues.repository';
 import { AnyRedis } from '../../../src/redis/redis-connection';
@@ -49,6 +50,15 @@ describe('dead letters', () => {
     await eventually(async () => (await queues.deadLetterCounts()).events === 2, 'two dead letters');
     await waitForQueuesIdle(worker);
     expect((await snapshotOnlineState(worker, [healthy], [])).users[healthy].state.version).toBe(30);
+    // Queue depth on the worker's /metrics: no backlog, two dead letters.
+    const depth = (await worker.get(Registry).getSingleMetricAsString('reelrank_queue_jobs')).split('\n').filter((l) => !l.startsWith('#'));
+    expect(depth).toEqual(
+      expect.arrayContaining([
+        'reelrank_queue_jobs{queue="events",state="waiting"} 0',
+        'reelrank_queue_jobs{queue="events",state="active"} 0',
+        'reelrank_queue_jobs{queue="events",state="failed"} 2',
+      ]),
+    );
 
     // The healthy user's events are applied online; only their log write failed, and the job says so.
     const listed = await runTs('src/cli/dlq-replay.ts', ['--list']);
