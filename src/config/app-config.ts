@@ -138,11 +138,12 @@ export class AppConfig {
   FEED_REDIS_BUDGET_MS = 25;
 
   /**
-   * How long an api reuses a video's online stats (views, likes, ...) it fetched for an
-   * earlier feed request before asking Redis again; 0 reads them on every request.
+   * How long an api may reuse a video's online stats (views, likes, ...) fetched for an
+   * earlier feed request. Changed stats are announced by the worker and refetched at once;
+   * this only bounds staleness when an announcement is lost. 0 reads them on every request.
    */
-  @IsInt() @Min(0) @Max(60_000)
-  FEED_STATS_MAX_AGE_MS = 1000;
+  @IsInt() @Min(0) @Max(600_000)
+  FEED_STATS_MAX_AGE_MS = 30_000;
 
   /**
    * How long a feed response may wait for its served ids to be written. The page is sent

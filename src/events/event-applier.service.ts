@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
 import { AppConfig } from '../config/app-config';
 import { rethrowIfUnavailable } from '../database/database-unavailable';
 import { applyUserEvent, decodeUserState } from '../features/user-state';
@@ -53,6 +54,7 @@ export class EventApplierService {
     private readonly config: AppConfig,
     private readonly metrics: PipelineMetrics,
     private readonly follows: FollowsRepository,
+    private readonly statsChanges: VideoStatsChangesPublisher,
   ) {}
 
   /**
@@ -142,6 +144,7 @@ export class EventApplierService {
     }
     const updates = [...byVideo.values()];
     const trends = await this.state.applyVideos(job.chunkId, updates, Date.now());
+    this.statsChanges.changed(byVideo.keys());
     return updates.map((u, i) => ({ videoId: u.videoId, trend: trends[i] }));
   }
 

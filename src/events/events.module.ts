@@ -10,6 +10,7 @@ import { InteractionLogRepository } from './interaction-log.repository';
 import { OnlineStateRepository } from './online-state.repository';
 import { ReplayService } from './replay.service';
 import { UserFeaturesService } from './user-features.service';
+import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
 
 const PROVIDERS = [
   AcceptedEventsRepository,
@@ -19,6 +20,7 @@ const PROVIDERS = [
   FollowsRepository,
   ReplayService,
   UserFeaturesService,
+  VideoStatsChangesPublisher,
 ];
 
 /**

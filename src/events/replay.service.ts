@@ -7,6 +7,7 @@ import { AcceptedEventsRepository } from './accepted-events.repository';
 import { FollowsRepository, initialUserState } from './follows.repository';
 import { InteractionLogRepository, LogRow } from './interaction-log.repository';
 import { OnlineStateRepository } from './online-state.repository';
+import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
 import { logAddExp, trendIncrements, TRENDING_WINDOWS } from './trending';
 
 export interface ReplayReport {
@@ -57,6 +58,7 @@ export class ReplayService {
     private readonly accepted: AcceptedEventsRepository,
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
+    private readonly statsChanges: VideoStatsChangesPublisher,
   ) {}
 
   async rebuild(options: { pageSize?: number; now?: number } = {}): Promise<ReplayReport> {
@@ -99,6 +101,7 @@ export class ReplayService {
     const usersDone = Date.now();
 
     await this.writeVideos(videos);
+    await this.statsChanges.allChanged();
     const end = Date.now();
     const report = {
       events,

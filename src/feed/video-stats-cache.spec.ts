@@ -5,6 +5,10 @@ import { computeVideoRow } from '../features/feature-registry';
 import { emptyVideoStats, encodeVideoStats } from '../features/video-stats';
 import { FeedStateRepository } from './feed-state.repository';
 import { HydratedStats, VideoStatsCache } from './video-stats-cache';
+import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { ALL_VIDEOS } from '../events/video-stats-changes.publisher';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
 
 const video = (id: string): CatalogVideo => ({
   id,
@@ -34,12 +38,24 @@ describe(VideoStatsCache.name, () => {
   const [a, b, c] = ['a', 'b', 'c'].map(video);
   let state: FakeState;
   let registry: Registry;
+  /** The pub/sub as the cache sees it: one handler per channel, and the reconnect listeners. */
+  let pubsub: { handlers: Map<string, (m: string) => void>; reconnect: (() => void)[] };
+  const keys = new RedisKeys('t');
   const cache = (maxAgeMs: number) => {
     state = new FakeState();
     registry = new Registry();
+    pubsub = { handlers: new Map(), reconnect: [] };
+    const fakePubSub = {
+      subscribe: async (channel: string, handler: (m: string) => void) => void pubsub.handlers.set(channel, handler),
+      onReconnect: (listener: () => void) => void pubsub.reconnect.push(listener),
+    };
+    const catalog = { get: (id: string) => ({ a, b, c })[id as 'a' | 'b' | 'c'] };
     return new VideoStatsCache(
       Object.assign(new AppConfig(), { FEED_STATS_MAX_AGE_MS: maxAgeMs }),
       state as unknown as FeedStateRepository,
+      catalog as unknown as CatalogSnapshotService,
+      fakePubSub as unknown as PubSubService,
+      keys,
       registry,
     );
   };
@@ -88,6 +104,29 @@ describe(VideoStatsCache.name, () => {
     expect(failed.stats.map((s) => s.views)).toEqual([4, 0]);
     const row = failed.columns.rows.slice(failed.slots[1] * failed.columns.rowWidth, (failed.slots[1] + 1) * failed.columns.rowWidth);
     expect(row).toEqual(computeVideoRow(b, emptyVideoStats(), 2000));
+  });
+
+  it('refetches a video as soon as the worker announces its stats changed, and everything after a reconnect or a replay', async () => {
+    const stats = cache(60_000);
+    await stats.onModuleInit();
+    const announce = pubsub.handlers.get(keys.videoStatsChannel)!;
+    state.views.set('a', 1).set('b', 2).set('c', 3);
+    await stats.hydrate([a, b, c], 0);
+    state.views.set('a', 10).set('b', 20).set('c', 30);
+    announce('a\nnot-in-catalog');
+    expect(views(await stats.hydrate([a, b, c], 1))).toEqual([10, 2, 3]);
+    expect(state.asked.at(-1)).toEqual(['a']);
+
+    pubsub.reconnect.forEach((listener) => listener());
+    await new Promise((r) => setTimeout(r, 2));
+    expect(views(await stats.hydrate([a, b, c], Date.now()))).toEqual([10, 20, 30]);
+    expect(state.asked.at(-1)).toEqual(['a', 'b', 'c']);
+
+    state.views.set('b', 200);
+    await new Promise((r) => setTimeout(r, 2));
+    announce(ALL_VIDEOS);
+    await new Promise((r) => setTimeout(r, 2));
+    expect(views(await stats.hydrate([b], Date.now()))).toEqual([200]);
   });
 
   it('with max age 0 reads every video from Redis on every request', async () => {

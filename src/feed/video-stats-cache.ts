@@ -1,9 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { VideoColumns } from '../features/video-columns';
 import { decodeVideoStats, emptyVideoStats, VideoStats } from '../features/video-stats';
+import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
+import { ALL_VIDEOS } from '../events/video-stats-changes.publisher';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
 import { FeedStateRepository } from './feed-state.repository';
 
 const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
@@ -28,10 +32,13 @@ export interface HydratedStats {
 
 /**
  * A near cache of the candidates' online stats (views, likes, skips, ...). Those are
- * aggregates over every user, shared by every request that ranks the same video, and a
- * second-old count ranks the same as a fresh one; so each api keeps what it fetched for
- * FEED_STATS_MAX_AGE_MS and sends Redis only the misses (one MGET). The user's own
- * state is never cached: it is read on every request (read-your-writes).
+ * aggregates over every user, shared by every request that ranks the same video; so each
+ * api keeps what it fetched and sends Redis only the misses (one MGET). The worker
+ * announces the videos whose stats it changed (VideoStatsChangesPublisher, batched every
+ * 10 ms) and their entries are dropped at once, so a cached count is as fresh as the
+ * announcement; FEED_STATS_MAX_AGE_MS bounds an entry's life when an announcement is lost,
+ * and after the subscription reconnects every entry is refetched. The user's own state
+ * is never cached: it is read on every request (read-your-writes).
  *
  * Entries are keyed by the catalog's video objects, so a video the catalog drops or
  * replaces takes its entry with it. If the fetch fails, stale entries are used where
@@ -44,8 +51,10 @@ export interface HydratedStats {
  * video object is garbage-collected.
  */
 @Injectable()
-export class VideoStatsCache {
+export class VideoStatsCache implements OnModuleInit {
   private entries = new WeakMap<CatalogVideo, Entry>();
+  /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
+  private validAfter = -Infinity;
   private columns: VideoColumns;
   private generation = 0;
   private readonly slotsFreed = new FinalizationRegistry<{ slot: number; generation: number }>(({ slot, generation }) => {
@@ -58,6 +67,9 @@ export class VideoStatsCache {
   constructor(
     private readonly config: AppConfig,
     private readonly state: FeedStateRepository,
+    private readonly catalog: CatalogSnapshotService,
+    private readonly pubsub: PubSubService,
+    private readonly keys: RedisKeys,
     registry: Registry,
   ) {
     this.columns = new VideoColumns(config.EMBEDDING_DIM);
@@ -69,6 +81,26 @@ export class VideoStatsCache {
     });
     this.hits = this.lookups.labels('hit');
     this.misses = this.lookups.labels('miss');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.pubsub.subscribe(this.keys.videoStatsChannel, (message) => this.changed(message));
+    this.pubsub.onReconnect(() => this.invalidateAll());
+  }
+
+  /** A message of the video-stats channel: newline-separated ids, or ALL_VIDEOS. */
+  changed(message: string): void {
+    if (message === ALL_VIDEOS) return this.invalidateAll();
+    for (const id of message.split('\n')) {
+      const video = this.catalog.get(id);
+      const entry = video && this.entries.get(video);
+      if (entry) entry.fetchedAt = -Infinity;
+    }
+  }
+
+  /** Every entry is read again from Redis at its next use. */
+  invalidateAll(): void {
+    this.validAfter = Date.now();
   }
 
   async hydrate(videos: readonly CatalogVideo[], now: number): Promise<HydratedStats> {
@@ -88,7 +120,7 @@ export class VideoStatsCache {
         this.slotsFreed.register(video, { slot: entry.slot, generation: this.generation });
       }
       slots[i] = entry.slot;
-      if (now - entry.fetchedAt < maxAge) stats[i] = entry.stats;
+      if (now - entry.fetchedAt < maxAge && entry.fetchedAt > this.validAfter) stats[i] = entry.stats;
       else {
         missing.push(entry);
         missingAt.push(i);

@@ -15,6 +15,8 @@ export class PubSubService implements OnApplicationShutdown {
   private readonly logger = new Logger(PubSubService.name);
   private subscriber: AnyRedis | null = null;
   private readonly handlers = new Map<string, Handler[]>();
+  private readonly reconnectListeners: (() => void)[] = [];
+  private connectedOnce = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -30,6 +32,10 @@ export class PubSubService implements OnApplicationShutdown {
       this.subscriber = createRedisClient(this.config, { maxRetriesPerRequest: null });
       this.subscriber.on('message', (ch: string, msg: string) => this.dispatch(ch, msg));
       this.subscriber.on('error', (err: Error) => this.logger.warn(`subscriber: ${err.message}`));
+      this.subscriber.on('ready', () => {
+        if (this.connectedOnce) for (const listener of this.reconnectListeners) listener();
+        this.connectedOnce = true;
+      });
     }
     const list = this.handlers.get(channel);
     if (list) list.push(handler);
@@ -37,6 +43,14 @@ export class PubSubService implements OnApplicationShutdown {
       this.handlers.set(channel, [handler]);
       await this.subscriber.subscribe(channel);
     }
+  }
+
+  /**
+   * Called each time the subscriber connection is back after a loss (ioredis then
+   * subscribes again): whatever was published meanwhile was not received.
+   */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   private dispatch(channel: string, message: string): void {

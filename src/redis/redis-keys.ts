@@ -75,6 +75,11 @@ export class RedisKeys {
     return `${this.prefix}:catalog:changed`;
   }
 
+  /** Pub/sub channel naming videos whose online stats changed (newline-separated ids), for the apis' near caches. */
+  get videoStatsChannel(): string {
+    return `${this.prefix}:videos:stats-changed`;
+  }
+
   /** Rate-limit counter of one client (throttler name + tracker); one key per client, its own slot. */
   throttle(key: string): string {
     return `${this.prefix}:throttle:{${key}}`;
