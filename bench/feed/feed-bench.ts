@@ -5,7 +5,7 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--events 1000]
  *
  * The per-stage breakdown is printed for single-process runs only.
  *
@@ -14,6 +14,7 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     processes: { type: 'string', default: '1' },
+    /** Background events/s (views and likes on popular videos) posted during the feed runs, with a worker applying them; 0: none. */
+    events: { type: 'string', default: '0' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -47,6 +50,8 @@ const CONNECTIONS = Number(args.connections);
 /** 1: the api as `npm run start:api` runs it; N > 1: N api processes sharing the port (bench/feed/cluster-api.ts). */
 const PROCESSES = Number(args.processes);
 const RATES = args.rates ? args.rates.split(',').map(Number) : [];
+const EVENTS_PER_SECOND = Number(args.events);
+const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
 const RATE_SECONDS = 10;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
@@ -57,6 +62,7 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const config = new AppConfig();
 const CLOCK_TICKS = 100;
 let api: ChildProcess | null = null;
+let worker: ChildProcess | null = null;
 
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -85,6 +91,68 @@ async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<
 
 async function metricsText(): Promise<string> {
   return (await fetch(`${BASE}/metrics`)).text();
+}
+
+/** The worker, as `npm run start:worker` runs it, applying the background events. */
+function startWorker(): ChildProcess {
+  return spawn('node', [join(ROOT, 'dist/src/worker.js')], {
+    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, NODE_ENV: 'production', LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', RETRAIN_EVERY: 'off' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/**
+ * Posts EVENTS_PER_SECOND events (batches of 10, a view or a like on one of the popular
+ * videos, for a random user) every 100 ms until stopped: the engagement a live feed
+ * sees, which the worker applies and announces, so the feed's stats cache refetches.
+ */
+function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => Promise<{ sent: number; failed: number }> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const perTick = Math.max(1, Math.round(EVENTS_PER_SECOND / 10));
+  let sent = 0;
+  let failed = 0;
+  let n = 0;
+  const inFlight = new Set<Promise<void>>();
+  const post = (token: string, events: object[]) =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify({ events });
+      const req = httpRequest(
+        { agent, host: '127.0.0.1', port: PORT, method: 'POST', path: '/v1/events', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 202) failed += events.length;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed += events.length;
+        resolve();
+      });
+      req.end(body);
+    });
+  const timer = setInterval(() => {
+    for (let sentThisTick = 0; sentThisTick < perTick; sentThisTick += 10) {
+      const token = tokens[Math.floor(Math.random() * tokens.length)];
+      const events = Array.from({ length: Math.min(10, perTick - sentThisTick) }, () => {
+        const videoId = videoIds[Math.floor(Math.random() * videoIds.length)];
+        return Math.random() < 0.1 ? { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'like', videoId } : { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'view', videoId, watchMs: 3000 + Math.floor(Math.random() * 20000) };
+      });
+      sent += events.length;
+      const p = post(token, events);
+      inFlight.add(p);
+      void p.then(() => inFlight.delete(p));
+    }
+  }, 100);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      agent.destroy();
+      return { sent, failed };
+    },
+  };
 }
 
 async function startApi(): Promise<ChildProcess> {
@@ -300,6 +368,13 @@ async function main(): Promise<void> {
     // Warm-up: every user once (JIT, and the per-user follows/blocks cache, as for returning users).
     const warm = await cannon('/v1/feed', tokens, 0, tokens.length);
     log(`warm-up: ${tokens.length} feeds at ${warm.rps.toFixed(0)} req/s (p99 ${warm.p99} ms)`);
+    let events: ReturnType<typeof backgroundEvents> | null = null;
+    if (EVENTS_PER_SECOND > 0) {
+      worker = startWorker();
+      const popular = (await pool.query(`SELECT video_id FROM interactions GROUP BY video_id ORDER BY count(*) DESC LIMIT 5000`)).rows.map((r) => r.video_id as string);
+      events = backgroundEvents(tokens, popular);
+      log(`background: ${EVENTS_PER_SECOND} events/s on the ${popular.length} most engaged videos, applied by a worker process`);
+    }
     const health: Run[] = [];
     const feed: Run[] = [];
     // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
@@ -321,6 +396,11 @@ async function main(): Promise<void> {
       );
     }
     const after = PROCESSES === 1 ? await metricsText() : '';
+    if (events) {
+      const { sent, failed } = await events.stop();
+      log(`background events during the feed rounds: ${sent} sent, ${failed} not accepted`);
+      events = null;
+    }
     const atRates = [];
     const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
     for (const rate of RATES) {
@@ -388,9 +468,16 @@ async function main(): Promise<void> {
     );
     log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
-    if (api && api.exitCode === null) {
-      api.kill('SIGTERM');
-      await new Promise((r) => api!.once('exit', r));
+    for (const child of [worker, api]) {
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+    if (EVENTS_PER_SECOND > 0) {
+      // The online state keeps their effect until the next `npm run replay`; the log drops them.
+      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE $1`, [`${EVENT_ID_PREFIX}-%`]);
+      log(`background events logged by the worker (deleted): ${rowCount}`);
     }
     // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
     const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
