@@ -64,7 +64,7 @@ const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAUL
 const table = new VideoColumns(DIM);
 const slotOf = videos.map((v, i) => {
   const slot = table.allocate(v);
-  table.setRow(slot, v, stats[i], NOW);
+  table.setRow(slot, v, stats[i]);
   return slot;
 });
 const requests = Array.from({ length: 256 }, () => {

@@ -140,9 +140,13 @@ describe(EventIngestService.name, () => {
     // Not in Postgres either, or Postgres down: refused with 400, nothing queued.
     const missing = await service.ingest('u', [ev('d', { videoId: 'gone' })], now).catch((e) => e);
     expect(missing.getResponse().message).toEqual(['events.0.videoId must be a known video']);
+    // Postgres down: the video could not be checked, so "retry later" (503), not 400.
     catalog.postgresDown = true;
     const down = await service.ingest('u', [ev('e', { videoId: 'new-2' })], now).catch((e) => e);
-    expect(down).toBeInstanceOf(BadRequestException);
-    expect(queues.queued.flat().map((e) => e.eventId)).toEqual(['a', 'b', 'c']);
+    expect(down).toBeInstanceOf(ServiceUnavailableException);
+    // Known videos do not need Postgres.
+    expect(await service.ingest('u', [ev('f')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    catalog.postgresDown = false;
+    expect(queues.queued.flat().map((e) => e.eventId)).toEqual(['a', 'b', 'c', 'f']);
   });
 });

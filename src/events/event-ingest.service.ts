@@ -71,13 +71,18 @@ export class EventIngestService {
   /**
    * A video added a moment ago may not have reached this process's catalog yet (it
    * arrives by pub/sub): before refusing events for videos it does not know, ask
-   * Postgres for them (see loadMissing). If Postgres cannot answer, they are refused.
+   * Postgres for them (see loadMissing). If Postgres cannot answer, the batch gets a 503.
    */
   private async loadUnknownVideos(events: EventDto[]): Promise<void> {
     if (events.length > this.config.EVENTS_MAX_BATCH) return;
-    await this.catalog.loadMissing(events.map((e) => e.videoId)).catch((err: Error) => {
-      this.logger.warn(`could not look up videos missing from the catalog snapshot: ${err.message}`);
-    });
+    try {
+      await this.catalog.loadMissing(events.map((e) => e.videoId));
+    } catch (err) {
+      // Could not check: a video still unknown may exist, so the answer is "retry" (503), not 400.
+      if (events.some((e) => !this.catalog.get(e.videoId))) {
+        throw this.unavailable(events.length, new Error(`looking up videos missing from the catalog snapshot: ${(err as Error).message}`));
+      }
+    }
   }
 
   /** Checks the batch against config and catalog, and stamps each event; events come back in time order. */

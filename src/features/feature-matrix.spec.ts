@@ -46,7 +46,7 @@ describe('feature matrix', () => {
     table.release(spare);
     const reused = table.allocate(videos[5]);
     slots[5] = reused;
-    videos.forEach((v, i) => table.setRow(slots[i], v, stats[i], ctx.now));
+    videos.forEach((v, i) => table.setRow(slots[i], v, stats[i]));
     const plain = buildFeatureMatrix(features, ctx, videos, stats);
     expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, { table, slots })).toEqual(plain);
     // The columns are really read: a changed row value and a changed embedding show in their columns.

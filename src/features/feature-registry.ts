@@ -44,9 +44,10 @@ export interface FeatureDefinition {
   /** True when the value depends only on the user and the time, not on the video: computed once per user. */
   perUser?: boolean;
   /**
-   * True when the value depends only on the video, its online stats and the time, not on
-   * the user: serving computes it once per video and stats snapshot and reuses it across
-   * requests (see `computeVideoRow`). A feature that reads the user must not set this.
+   * True when the value depends only on the video and its online stats (not on the user,
+   * nor on the time): serving computes it once per video and stats snapshot and reuses it
+   * across requests (see `computeVideoRow`). A feature that reads the user or `now` must
+   * not set this.
    */
   perVideo?: boolean;
   /**
@@ -167,9 +168,10 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
   },
   {
     name: 'video_age_hours_log',
-    perVideo: true,
     description: 'log(1 + hours since upload)',
     compute: (c) => log1p(Math.max(0, c.now - c.video.createdAt) / HOUR),
+    // Not perVideo: it moves with the clock, so serving computes it per request (from the columns).
+    columnReader: (c, columns) => (slot) => log1p(Math.max(0, c.now - columns.createdAt[slot]) / HOUR),
   },
   { name: 'video_duration_log', perVideo: true, description: 'log(1 + duration in seconds)', compute: (c) => log1p(c.video.durationMs / 1000) },
   { name: 'video_has_embedding', perVideo: true, description: '1 if the video has an embedding', compute: (c) => (c.video.embedding ? 1 : 0) },
@@ -245,15 +247,14 @@ export function videoRowSlot(name: string): number | undefined {
 }
 
 /**
- * Every video-only feature of one video at `now`, in VIDEO_ROW_FEATURES order. Serving
+ * Every video-only feature of one video, in VIDEO_ROW_FEATURES order. Serving
  * keeps one per video alongside its cached stats, so a request's feature matrix copies
  * these columns instead of computing them for every candidate.
  */
-export function computeVideoRow(video: CatalogVideo, stats: VideoStats, now: number, out: Float32Array = new Float32Array(VIDEO_ROW_FEATURES.length)): Float32Array {
+export function computeVideoRow(video: CatalogVideo, stats: VideoStats, out: Float32Array = new Float32Array(VIDEO_ROW_FEATURES.length)): Float32Array {
   // The same object shape as buildFeatureMatrix's context, so the features' property
   // reads stay monomorphic; the user fields are never read by video-only features.
   const ctx = rowContext;
-  ctx.now = now;
   ctx.video = video;
   ctx.stats = stats;
   for (let i = 0; i < VIDEO_ROW_FEATURES.length; i++) {

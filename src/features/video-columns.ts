@@ -23,6 +23,8 @@ export class VideoColumns {
   embeddings: Float32Array;
   /** 1 where the slot's video has an embedding of `dim` values. */
   hasEmbedding: Uint8Array;
+  /** The slot's upload time (epoch ms). */
+  createdAt: Float64Array;
   /** The slot's category and creator, as ids interned in `categoryIds` / `creatorIds`. */
   categories: Int32Array;
   creators: Int32Array;
@@ -36,6 +38,7 @@ export class VideoColumns {
     this.rows = new Float32Array(0);
     this.embeddings = new Float32Array(0);
     this.hasEmbedding = new Uint8Array(0);
+    this.createdAt = new Float64Array(0);
     this.categories = new Int32Array(0);
     this.creators = new Int32Array(0);
     this.grow(INITIAL_CAPACITY);
@@ -55,6 +58,7 @@ export class VideoColumns {
     this.hasEmbedding[slot] = has ? 1 : 0;
     if (has) this.embeddings.set(e, slot * this.dim);
     else this.embeddings.fill(0, slot * this.dim, (slot + 1) * this.dim);
+    this.createdAt[slot] = video.createdAt;
     this.categories[slot] = intern(this.categoryIds, video.category);
     this.creators[slot] = intern(this.creatorIds, video.creatorId);
     return slot;
@@ -81,9 +85,9 @@ export class VideoColumns {
     this.free.push(slot);
   }
 
-  /** Computes the slot's video-only features from `stats` at `now`. */
-  setRow(slot: number, video: CatalogVideo, stats: VideoStats, now: number): void {
-    computeVideoRow(video, stats, now, this.rows.subarray(slot * this.rowWidth, (slot + 1) * this.rowWidth));
+  /** Computes the slot's video-only features from `stats`. */
+  setRow(slot: number, video: CatalogVideo, stats: VideoStats): void {
+    computeVideoRow(video, stats, this.rows.subarray(slot * this.rowWidth, (slot + 1) * this.rowWidth));
   }
 
   /** Dot product of `user` with the slot's embedding (0 without one). */
@@ -103,6 +107,8 @@ export class VideoColumns {
     embeddings.set(this.embeddings);
     const hasEmbedding = new Uint8Array(capacity);
     hasEmbedding.set(this.hasEmbedding);
+    const createdAt = new Float64Array(capacity);
+    createdAt.set(this.createdAt);
     const categories = new Int32Array(capacity);
     categories.set(this.categories);
     const creators = new Int32Array(capacity);
@@ -110,6 +116,7 @@ export class VideoColumns {
     this.rows = rows;
     this.embeddings = embeddings;
     this.hasEmbedding = hasEmbedding;
+    this.createdAt = createdAt;
     this.categories = categories;
     this.creators = creators;
     this.capacity = capacity;

@@ -80,18 +80,18 @@ describe(VideoStatsCache.name, () => {
     const row = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
     const first = await stats.hydrate([a, b], 100);
     expect(first.slots[0]).not.toBe(first.slots[1]);
-    expect(row(first, 0)).toEqual(computeVideoRow(a, first.stats[0], 100));
-    expect(row(first, 1)).toEqual(computeVideoRow(b, first.stats[1], 100));
+    expect(row(first, 0)).toEqual(computeVideoRow(a, first.stats[0]));
+    expect(row(first, 1)).toEqual(computeVideoRow(b, first.stats[1]));
     // A hit keeps the slot and the row computed at fetch time.
     const again = await stats.hydrate([b, a], 500);
     expect(again.slots[1]).toBe(first.slots[0]);
-    expect(row(again, 1)).toEqual(computeVideoRow(a, first.stats[0], 100));
+    expect(row(again, 1)).toEqual(computeVideoRow(a, first.stats[0]));
     // A refetch recomputes the row in the same slot.
     state.views.set('a', 9);
     const refetched = await stats.hydrate([a], 1100);
     expect(refetched.slots[0]).toBe(first.slots[0]);
     expect(refetched.stats[0].views).toBe(9);
-    expect(row(refetched, 0)).toEqual(computeVideoRow(a, refetched.stats[0], 1100));
+    expect(row(refetched, 0)).toEqual(computeVideoRow(a, refetched.stats[0]));
   });
 
   it('computes rows from empty stats when the first fetch fails, and from the stale stats when a refetch fails', async () => {
@@ -103,7 +103,7 @@ describe(VideoStatsCache.name, () => {
     expect(failed.error).toBeInstanceOf(Error);
     expect(failed.stats.map((s) => s.views)).toEqual([4, 0]);
     const row = failed.columns.rows.slice(failed.slots[1] * failed.columns.rowWidth, (failed.slots[1] + 1) * failed.columns.rowWidth);
-    expect(row).toEqual(computeVideoRow(b, emptyVideoStats(), 2000));
+    expect(row).toEqual(computeVideoRow(b, emptyVideoStats()));
   });
 
   it('refetches a video as soon as the worker announces its stats changed, and everything after a reconnect or a replay', async () => {
@@ -127,6 +127,28 @@ describe(VideoStatsCache.name, () => {
     announce(ALL_VIDEOS);
     await new Promise((r) => setTimeout(r, 2));
     expect(views(await stats.hydrate([b], Date.now()))).toEqual([200]);
+  });
+
+  it('keeps an entry stale when its change was announced while the read of it was in flight', async () => {
+    const stats = cache(60_000);
+    await stats.onModuleInit();
+    const announce = pubsub.handlers.get(keys.videoStatsChannel)!;
+    state.views.set('a', 1);
+    // The read answers with the old count, but the announcement of the new one overtakes the reply.
+    let answer!: () => void;
+    const slowRead = state.readStats.bind(state);
+    state.readStats = (ids) => slowRead(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
+    const started = Date.now();
+    const inFlight = stats.hydrate([a], started);
+    await new Promise((r) => setTimeout(r, 2));
+    state.views.set('a', 2);
+    announce('a');
+    answer();
+    expect(views(await inFlight)).toEqual([1]);
+    state.readStats = slowRead;
+    // Not served from the cache: read again, with the new count.
+    expect(views(await stats.hydrate([a], Date.now()))).toEqual([2]);
+    expect(state.asked).toEqual([['a'], ['a']]);
   });
 
   it('with max age 0 reads every video from Redis on every request', async () => {

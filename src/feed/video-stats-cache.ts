@@ -14,6 +14,8 @@ const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
 
 interface Entry {
   stats: VideoStats;
+  /** When the worker last announced a change (-Infinity: never). A read started before it is stale. */
+  invalidatedAt: number;
   /** The video's slot in `columns`: its embedding, and its video-only features computed from `stats`. */
   slot: number;
   fetchedAt: number;
@@ -47,7 +49,7 @@ export interface HydratedStats {
  * Each entry also owns a slot in dense VideoColumns holding the video's embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
  * feature matrix copies those instead of recomputing them through scattered objects.
- * Their clock (video age) is at most the same max age old. A slot is freed when its
+ * (Nothing in a row depends on the clock: features that do are computed per request.) A slot is freed when its
  * video object is garbage-collected.
  */
 @Injectable()
@@ -94,7 +96,7 @@ export class VideoStatsCache implements OnModuleInit {
     for (const id of message.split('\n')) {
       const video = this.catalog.get(id);
       const entry = video && this.entries.get(video);
-      if (entry) entry.fetchedAt = -Infinity;
+      if (entry) entry.invalidatedAt = Date.now();
     }
   }
 
@@ -115,12 +117,14 @@ export class VideoStatsCache implements OnModuleInit {
       let entry = this.entries.get(video);
       if (!entry) {
         // Never fetched: empty stats until the fetch below (or for good, if it fails).
-        entry = { stats: EMPTY_STATS, slot: columns.allocate(video), fetchedAt: -Infinity };
+        entry = { stats: EMPTY_STATS, invalidatedAt: -Infinity, slot: columns.allocate(video), fetchedAt: -Infinity };
         this.entries.set(video, entry);
         this.slotsFreed.register(video, { slot: entry.slot, generation: this.generation });
       }
       slots[i] = entry.slot;
-      if (now - entry.fetchedAt < maxAge && entry.fetchedAt > this.validAfter) stats[i] = entry.stats;
+      // fetchedAt is when the request that read it started: an announcement that arrived
+      // while that read was in flight leaves the entry stale (the read may predate the change).
+      if (now - entry.fetchedAt < maxAge && entry.fetchedAt > this.validAfter && entry.fetchedAt > entry.invalidatedAt) stats[i] = entry.stats;
       else {
         missing.push(entry);
         missingAt.push(i);
@@ -144,7 +148,7 @@ export class VideoStatsCache implements OnModuleInit {
     for (let k = 0; k < missing.length; k++) {
       const i = missingAt[k];
       stats[i] = missing[k].stats;
-      columns.setRow(missing[k].slot, videos[i], stats[i], now);
+      columns.setRow(missing[k].slot, videos[i], stats[i]);
     }
     return { stats, slots, columns, error };
   }

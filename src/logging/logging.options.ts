@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import { stdSerializers } from 'pino';
 import type { Options } from 'pino-http';
 import { AppConfig } from '../config/app-config';
 
@@ -32,8 +31,9 @@ export function loggingParams(config: Pick<AppConfig, 'LOG_LEVEL'>, processName:
         userAgent: req.headers?.['user-agent'],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      // pino-http invents an Error (with this file's stack) for a 5xx answered without one: keep its message only.
-      err: (err: Error) => (SYNTHETIC_ERROR.test(err.message ?? '') ? { message: err.message } : stdSerializers.err(err)),
+      // pino-http invents an Error (with its own stack) for a 5xx answered without one: keep its message only.
+      // pino-http has already run its standard error serializer on what arrives here.
+      err: (err: { message?: string }) => (SYNTHETIC_ERROR.test(err.message ?? '') ? { message: err.message } : err),
     },
   };
   // nestjs-pino's default route pattern (`{/*splat}`) matches nothing on this Nest/Fastify version.

@@ -1,0 +1,64 @@
+import { CatalogVideo } from '../features/catalog-video';
+import { PubSubService } from '../redis/pubsub.service';
+import { RedisKeys } from '../redis/redis-keys';
+import { CatalogRepository } from './catalog.repository';
+import { CatalogSnapshotService } from './catalog-snapshot.service';
+
+const video = (id: string): CatalogVideo => ({ id, creatorId: 'c', title: '', category: 'x', tags: [], durationMs: 1000, createdAt: 0, embedding: null, active: true });
+
+/** Postgres as the snapshot sees it: the rows it has, every findByIds it was sent, and an outage switch. */
+class FakeRepository {
+  rows = new Map<string, CatalogVideo>([['known', video('known')]]);
+  asked: string[][] = [];
+  down = false;
+  async *pages(): AsyncGenerator<CatalogVideo[]> {
+    yield [this.rows.get('known')!];
+  }
+  async findByIds(ids: string[]): Promise<CatalogVideo[]> {
+    this.asked.push(ids);
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    return ids.flatMap((id) => (this.rows.has(id) ? [this.rows.get(id)!] : []));
+  }
+}
+
+describe('CatalogSnapshotService.loadMissing', () => {
+  let repository: FakeRepository;
+  let catalog: CatalogSnapshotService;
+  let notified: (CatalogVideo[] | 'all')[];
+
+  beforeEach(async () => {
+    repository = new FakeRepository();
+    catalog = new CatalogSnapshotService(repository as unknown as CatalogRepository, {} as PubSubService, new RedisKeys('t'));
+    await catalog.reloadAll();
+    notified = [];
+    catalog.onRefresh((changed) => notified.push(changed));
+  });
+
+  it('loads a video added after the snapshot, once for concurrent callers, and tells the listeners', async () => {
+    repository.rows.set('new', video('new'));
+    await Promise.all([catalog.loadMissing(['new', 'known']), catalog.loadMissing(['new'])]);
+    expect(catalog.get('new')?.id).toBe('new');
+    expect(repository.asked).toEqual([['new']]);
+    expect(notified).toEqual([[repository.rows.get('new')]]);
+  });
+
+  it('does not ask again for an id Postgres does not have, and tells no listener about nothing', async () => {
+    await catalog.loadMissing(['ghost']);
+    await catalog.loadMissing(['ghost']);
+    expect(repository.asked).toEqual([['ghost']]);
+    expect(notified).toEqual([]);
+    expect(catalog.get('ghost')).toBeUndefined();
+  });
+
+  it('rejects while Postgres is down and asks again afterwards; skips a batch with too many unknown ids', async () => {
+    repository.down = true;
+    await expect(catalog.loadMissing(['later'])).rejects.toThrow('ECONNREFUSED');
+    repository.down = false;
+    repository.rows.set('later', video('later'));
+    await catalog.loadMissing(['later']);
+    expect(catalog.get('later')?.id).toBe('later');
+    await catalog.loadMissing(Array.from({ length: 51 }, (_, i) => `many-${i}`));
+    expect(repository.asked).toEqual([['later'], ['later']]);
+  });
+});

@@ -1,0 +1,43 @@
+import { CatalogVideo } from './catalog-video';
+import { computeVideoRow } from './feature-registry';
+import { VideoColumns } from './video-columns';
+import { emptyVideoStats } from './video-stats';
+
+const video = (i: number, dim: number): CatalogVideo => ({
+  id: `v${i}`,
+  creatorId: `c${i % 7}`,
+  title: '',
+  category: `cat${i % 5}`,
+  tags: [],
+  durationMs: 1000 + i,
+  createdAt: 1_700_000_000_000 + i,
+  // Every third video has none, every fifth one of the wrong length.
+  embedding: i % 3 === 0 ? null : Float32Array.from({ length: i % 5 === 0 ? dim + 1 : dim }, (_, d) => i + d / 10),
+  active: true,
+});
+
+describe(VideoColumns.name, () => {
+  it('keeps every slot intact while it grows, and reuses released slots', () => {
+    const dim = 4;
+    const table = new VideoColumns(dim);
+    const videos = Array.from({ length: 3000 }, (_, i) => video(i, dim));
+    const slots = videos.map((v) => table.allocate(v));
+    videos.forEach((v, i) => table.setRow(slots[i], v, { ...emptyVideoStats(), views: i }));
+    expect(new Set(slots).size).toBe(3000);
+    videos.forEach((v, i) => {
+      const s = slots[i];
+      const has = v.embedding !== null && v.embedding.length === dim;
+      expect(table.hasEmbedding[s]).toBe(has ? 1 : 0);
+      expect(Array.from(table.embeddings.subarray(s * dim, (s + 1) * dim))).toEqual(has ? Array.from(v.embedding!) : [0, 0, 0, 0]);
+      expect(table.createdAt[s]).toBe(v.createdAt);
+      expect(table.categories[s]).toBe(table.categoryIds.get(v.category));
+      expect(table.creators[s]).toBe(table.creatorIds.get(v.creatorId));
+      expect(table.rows.slice(s * table.rowWidth, (s + 1) * table.rowWidth)).toEqual(computeVideoRow(v, { ...emptyVideoStats(), views: i }));
+    });
+    table.release(slots[10]);
+    const reused = table.allocate(video(9999, dim));
+    expect(reused).toBe(slots[10]);
+    expect(table.size).toBe(3000);
+    expect(table.createdAt[reused]).toBe(video(9999, dim).createdAt);
+  });
+});
