@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { CatalogVideo } from '../features/catalog-video';
 import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
@@ -23,6 +24,9 @@ class FakeRepository {
 }
 
 describe('CatalogSnapshotService.loadMissing', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
+
   let repository: FakeRepository;
   let catalog: CatalogSnapshotService;
   let notified: (CatalogVideo[] | 'all')[];

@@ -9,31 +9,26 @@ import { AcceptedEventsRepository } from '../../src/events/accepted-events.repos
 import { QueueName } from '../../src/queue/queue.types';
 import { uniqueId } from '../factories/sequence';
 import { createVideo } from '../factories/video.factory';
-import { createTestDataSource, truncateAllTables } from '../support/database';
+import { createTestDataSource } from '../support/database';
+import { PipelineWorld, startPipelineWorld } from '../support/pipeline-world';
 import { createCatalog } from '../support/events';
-import { clearTestRedis } from '../support/redis';
 import { createTestApp } from '../support/test-app';
-import { createTestWorker, eventually, waitForQueuesIdle } from '../support/test-worker';
+import { eventually, waitForQueuesIdle } from '../support/test-worker';
 
 describe('POST /v1/events and GET /v1/me/features', () => {
+  let world: PipelineWorld;
   let db: DataSource;
   let app: NestFastifyApplication;
   let worker: INestApplicationContext;
   let videos: string[];
 
   beforeAll(async () => {
-    db = await createTestDataSource();
-    await truncateAllTables(db);
-    await clearTestRedis();
-    videos = await createCatalog(db, 10);
-    app = await createTestApp();
-    worker = await createTestWorker();
+    world = await startPipelineWorld(10);
+    ({ db, app, worker, videos } = world);
   });
 
   afterAll(async () => {
-    await worker.close();
-    await app.close();
-    await db.destroy();
+    await world.close();
   });
 
   /** A client authenticated as `userId`. */

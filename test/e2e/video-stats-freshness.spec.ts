@@ -7,18 +7,16 @@ import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.servi
 import { ReplayService } from '../../src/events/replay.service';
 import { VideoStatsCache } from '../../src/feed/video-stats-cache';
 import { uniqueId } from '../factories/sequence';
-import { createTestDataSource, truncateAllTables } from '../support/database';
 import { setEnv } from '../support/env';
-import { createCatalog } from '../support/events';
-import { clearTestRedis } from '../support/redis';
-import { createTestApp } from '../support/test-app';
-import { createTestWorker, eventually } from '../support/test-worker';
+import { eventually } from '../support/test-worker';
+import { PipelineWorld, startPipelineWorld } from '../support/pipeline-world';
 
 /**
  * The api's near cache of video stats with a long max age (60 s): the worker's
  * announcements of changed videos are what keeps it fresh, end to end through Redis.
  */
 describe('video stats near cache, kept fresh by the worker', () => {
+  let world: PipelineWorld;
   let db: DataSource;
   let app: NestFastifyApplication;
   let worker: INestApplicationContext;
@@ -27,18 +25,12 @@ describe('video stats near cache, kept fresh by the worker', () => {
 
   beforeAll(async () => {
     restore = setEnv({ FEED_STATS_MAX_AGE_MS: '60000' });
-    db = await createTestDataSource();
-    await truncateAllTables(db);
-    await clearTestRedis();
-    videos = await createCatalog(db, 6);
-    app = await createTestApp();
-    worker = await createTestWorker();
+    world = await startPipelineWorld(6);
+    ({ db, app, worker, videos } = world);
   });
 
   afterAll(async () => {
-    await worker.close();
-    await app.close();
-    await db.destroy();
+    await world.close();
     restore();
   });
 
