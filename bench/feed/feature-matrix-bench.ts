@@ -63,9 +63,9 @@ const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAUL
 
 const table = new VideoColumns(DIM);
 const slotOf = videos.map((v, i) => {
-  const slot = table.allocate(v);
-  table.setRow(slot, v, stats[i]);
-  return slot;
+  table.assign(i, v);
+  table.setRow(i, v, stats[i]);
+  return i;
 });
 const requests = Array.from({ length: 256 }, () => {
   const picked = Array.from({ length: N }, () => Math.floor(random() * V));

@@ -66,3 +66,51 @@ describe('CatalogSnapshotService.loadMissing', () => {
     expect(repository.asked).toEqual([['later'], ['later']]);
   });
 });
+
+describe('CatalogSnapshotService ordinals', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
+
+  it('gives every id one ordinal for the life of the process, across edits, reloads and removals', async () => {
+    const repository = new FakeRepository();
+    // More videos than the active flags' initial capacity.
+    for (let i = 0; i < 3000; i++) repository.rows.set(`v${i}`, video(`v${i}`));
+    repository.rows.set('b', video('b'));
+    repository.pages = async function* () {
+      yield [...repository.rows.values()];
+    };
+    const catalog = new CatalogSnapshotService(repository as unknown as CatalogRepository, {} as PubSubService, new RedisKeys('t'));
+    await catalog.reloadAll();
+    const b = catalog.findOrdinal('b');
+    const known = catalog.findOrdinal('known');
+    expect(new Set([...repository.rows.keys()].map((id) => catalog.findOrdinal(id))).size).toBe(3002);
+    expect([...repository.rows.keys()].every((id) => catalog.isActive(catalog.findOrdinal(id)))).toBe(true);
+    expect(catalog.videoAt(b)).toBe(repository.rows.get('b'));
+    expect(catalog.findOrdinal('never-seen')).toBe(-1);
+
+    // A list's ordinals are computed once per list; an id the catalog lacks gets one too, for its video may come.
+    const list = ['b', 'later', 'known'];
+    const ordinals = catalog.ordinalsOf(list);
+    expect(catalog.ordinalsOf(list)).toBe(ordinals);
+    expect([ordinals[0], ordinals[2]]).toEqual([b, known]);
+    expect(catalog.videoAt(ordinals[1])).toBeUndefined();
+    expect(catalog.isActive(ordinals[1])).toBe(false);
+
+    // Taken down by an edit: same ordinal, no longer active.
+    repository.rows.set('b', { ...video('b'), active: false });
+    await catalog.reloadIds(['b']);
+    expect(catalog.findOrdinal('b')).toBe(b);
+    expect(catalog.isActive(b)).toBe(false);
+    expect(catalog.videoAt(b)?.active).toBe(false);
+
+    // A full reload without 'b' and with 'later': 'b' is gone, 'later' fills the ordinal the list holds.
+    repository.rows.delete('b');
+    repository.rows.set('later', video('later'));
+    await catalog.reloadAll();
+    expect([catalog.findOrdinal('b'), catalog.findOrdinal('known')]).toEqual([b, known]);
+    expect(catalog.videoAt(b)).toBeUndefined();
+    expect(catalog.isActive(b)).toBe(false);
+    expect(catalog.videoAt(ordinals[1])).toBe(repository.rows.get('later'));
+    expect(catalog.isActive(ordinals[1])).toBe(true);
+  });
+});

@@ -16,15 +16,31 @@ type Listener = (changed: CatalogVideo[] | 'all') => void;
 const NOT_FOUND_TTL_MS = 10_000;
 const NOT_FOUND_MAX = 10_000;
 
+/** Lookups by ordinal, for the feed's hot path (see CatalogSnapshotService.ordinalOf). */
+export interface CatalogOrdinals {
+  /** The id's ordinal, or -1 if this process never saw the id. */
+  findOrdinal(id: string): number;
+  /** The video at an ordinal, if the catalog holds it. */
+  videoAt(ordinal: number): CatalogVideo | undefined;
+  /** True when the catalog holds the video at this ordinal and it is active. */
+  isActive(ordinal: number): boolean;
+}
+
 /**
  * The catalog held in memory by every process that needs it on a hot path (feed
  * candidates and features, event processing). Loaded at boot, kept current through
  * the catalog pub/sub channel that admin writes and training publish on.
  */
 @Injectable()
-export class CatalogSnapshotService implements OnApplicationBootstrap {
+export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOrdinals {
   private readonly logger = new Logger(CatalogSnapshotService.name);
   private videos = new Map<string, CatalogVideo>();
+  /** Every id this process has seen -> its ordinal; never reused, so arrays indexed by ordinal stay valid. */
+  private readonly ordinals = new Map<string, number>();
+  private readonly byOrdinal: (CatalogVideo | undefined)[] = [];
+  /** 1 where the ordinal's video is in the catalog and active. */
+  private activeByOrdinal = new Uint8Array(1024);
+  private readonly ordinalLists = new WeakMap<readonly string[], Int32Array>();
   /** Ids loadMissing found in no table, and until when it will not ask again. */
   private readonly notFoundUntil = new Map<string, number>();
   private readonly lookups = new Map<string, Promise<void>>();
@@ -58,6 +74,53 @@ export class CatalogSnapshotService implements OnApplicationBootstrap {
     return this.videos.values();
   }
 
+  /**
+   * A small integer for a video id, the same for the life of the process (given on first
+   * sight, never reused). The feed's hot path works on ordinals: candidate lists, the
+   * filters and the stats cache index typed arrays with them instead of hashing ids and
+   * reading video objects scattered over the heap.
+   */
+  ordinalOf(id: string): number {
+    let ordinal = this.ordinals.get(id);
+    if (ordinal === undefined) {
+      ordinal = this.ordinals.size;
+      this.ordinals.set(id, ordinal);
+      this.byOrdinal.push(undefined);
+      if (ordinal >= this.activeByOrdinal.length) {
+        const grown = new Uint8Array(this.activeByOrdinal.length * 2);
+        grown.set(this.activeByOrdinal);
+        this.activeByOrdinal = grown;
+      }
+    }
+    return ordinal;
+  }
+
+  findOrdinal(id: string): number {
+    return this.ordinals.get(id) ?? -1;
+  }
+
+  videoAt(ordinal: number): CatalogVideo | undefined {
+    return this.byOrdinal[ordinal];
+  }
+
+  isActive(ordinal: number): boolean {
+    return this.activeByOrdinal[ordinal] === 1;
+  }
+
+  /**
+   * The ordinals of a list of ids, computed once per list object and kept as long as the
+   * list lives: for lists that are replaced, never changed, such as the candidate lists.
+   */
+  ordinalsOf(ids: readonly string[]): Int32Array {
+    let out = this.ordinalLists.get(ids);
+    if (!out) {
+      out = new Int32Array(ids.length);
+      for (let i = 0; i < ids.length; i++) out[i] = this.ordinalOf(ids[i]);
+      this.ordinalLists.set(ids, out);
+    }
+    return out;
+  }
+
   /** Called with the changed videos (or 'all') after every refresh. */
   onRefresh(listener: Listener): void {
     this.listeners.push(listener);
@@ -67,6 +130,12 @@ export class CatalogSnapshotService implements OnApplicationBootstrap {
     const started = Date.now();
     const next = new Map<string, CatalogVideo>();
     for await (const page of this.repository.pages()) for (const v of page) next.set(v.id, v);
+    for (const [id, ordinal] of this.ordinals) {
+      if (next.has(id)) continue;
+      this.byOrdinal[ordinal] = undefined;
+      this.activeByOrdinal[ordinal] = 0;
+    }
+    for (const v of next.values()) this.index(v);
     this.videos = next;
     this.loaded = true;
     this.logger.log(`catalog loaded: ${next.size} videos in ${Date.now() - started} ms`);
@@ -77,6 +146,7 @@ export class CatalogSnapshotService implements OnApplicationBootstrap {
     const found = await this.repository.findByIds(ids);
     for (const v of found) {
       this.videos.set(v.id, v);
+      this.index(v);
       this.notFoundUntil.delete(v.id);
     }
     if (found.length > 0) this.notify(found);
@@ -126,6 +196,12 @@ export class CatalogSnapshotService implements OnApplicationBootstrap {
   private async onChange(change: CatalogChange): Promise<void> {
     if (change.all) await this.reloadAll();
     else if (change.ids?.length) await this.reloadIds(change.ids);
+  }
+
+  private index(v: CatalogVideo): void {
+    const ordinal = this.ordinalOf(v.id);
+    this.byOrdinal[ordinal] = v;
+    this.activeByOrdinal[ordinal] = v.active ? 1 : 0;
   }
 
   private notify(changed: CatalogVideo[] | 'all'): void {

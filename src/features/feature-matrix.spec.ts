@@ -40,12 +40,10 @@ describe('feature matrix', () => {
   it('gives the same matrix when it reads the candidates from dense video columns', () => {
     const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAULT_FEATURE_NAMES].reverse(), heads: ['h'] });
     const table = new VideoColumns(4);
-    // Slots in another order than the videos, with a freed and reused slot among them.
-    const spare = table.allocate(videos[0]);
-    const slots = Int32Array.from([...videos].reverse().map((v) => table.allocate(v))).reverse();
-    table.release(spare);
-    const reused = table.allocate(videos[5]);
-    slots[5] = reused;
+    // Slots in another order than the videos, sparse, one of them assigned twice.
+    const slots = Int32Array.from(videos, (_, i) => 3 * (videos.length - i));
+    table.assign(slots[5], videos[0]);
+    videos.forEach((v, i) => table.assign(slots[i], v));
     videos.forEach((v, i) => table.setRow(slots[i], v, stats[i]));
     const plain = buildFeatureMatrix(features, ctx, videos, stats);
     expect(buildFeatureMatrix(features, ctx, videos, stats, undefined, { table, slots })).toEqual(plain);
@@ -65,7 +63,7 @@ describe('feature matrix', () => {
     expect(withFastPath.map((f) => f.name)).toEqual(
       expect.arrayContaining(['user_video_cosine', 'user_category_share', 'user_category_affinity', 'user_creator_affinity', 'user_follows_creator']),
     );
-    const slots = videos.map((v) => table.allocate(v));
+    const slots = videos.map((v, i) => (table.assign(i, v), i));
     // The user's context with follows, and one with a follow of a creator no video has.
     const following = { ...ctx, follows: new Set(['c1', 'nobody']) };
     for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now)]) {

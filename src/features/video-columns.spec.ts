@@ -17,13 +17,15 @@ const video = (i: number, dim: number): CatalogVideo => ({
 });
 
 describe(VideoColumns.name, () => {
-  it('keeps every slot intact while it grows, and reuses released slots', () => {
+  it('keeps every slot intact while it grows, whatever order the slots come in, and takes a new video into a slot', () => {
     const dim = 4;
     const table = new VideoColumns(dim);
     const videos = Array.from({ length: 3000 }, (_, i) => video(i, dim));
-    const slots = videos.map((v) => table.allocate(v));
-    videos.forEach((v, i) => table.setRow(slots[i], v, { ...emptyVideoStats(), views: i }));
+    // Sparse, out-of-order slots, as catalog ordinals are.
+    const slots = videos.map((_, i) => (i * 7919) % 6007);
     expect(new Set(slots).size).toBe(3000);
+    videos.forEach((v, i) => table.assign(slots[i], v));
+    videos.forEach((v, i) => table.setRow(slots[i], v, { ...emptyVideoStats(), views: i }));
     videos.forEach((v, i) => {
       const s = slots[i];
       const has = v.embedding !== null && v.embedding.length === dim;
@@ -34,10 +36,8 @@ describe(VideoColumns.name, () => {
       expect(table.creators[s]).toBe(table.creatorIds.get(v.creatorId));
       expect(table.rows.slice(s * table.rowWidth, (s + 1) * table.rowWidth)).toEqual(computeVideoRow(v, { ...emptyVideoStats(), views: i }));
     });
-    table.release(slots[10]);
-    const reused = table.allocate(video(9999, dim));
-    expect(reused).toBe(slots[10]);
-    expect(table.size).toBe(3000);
-    expect(table.createdAt[reused]).toBe(video(9999, dim).createdAt);
+    table.assign(slots[10], video(9999, dim));
+    expect(table.createdAt[slots[10]]).toBe(video(9999, dim).createdAt);
+    expect(table.creators[slots[10]]).toBe(table.creatorIds.get(video(9999, dim).creatorId));
   });
 });

@@ -14,8 +14,8 @@ const INITIAL_CAPACITY = 1024;
  * contiguous memory; its category and creator are interned ids, so the user x video
  * features look them up in per-request arrays instead of string-keyed maps.
  *
- * Slots are handed out and taken back by the owner (the feed's stats cache), which
- * keeps one per video it has seen.
+ * The owner picks the slots: the feed's stats cache uses each video's catalog ordinal,
+ * so the table grows to the largest ordinal it was given.
  */
 export class VideoColumns {
   readonly rowWidth = VIDEO_ROW_FEATURES.length;
@@ -31,8 +31,6 @@ export class VideoColumns {
   readonly categoryIds = new Map<string, number>();
   readonly creatorIds = new Map<string, number>();
   private capacity = 0;
-  private next = 0;
-  private readonly free: number[] = [];
 
   constructor(readonly dim: number) {
     this.rows = new Float32Array(0);
@@ -44,15 +42,9 @@ export class VideoColumns {
     this.grow(INITIAL_CAPACITY);
   }
 
-  /** Slots in use. */
-  get size(): number {
-    return this.next - this.free.length;
-  }
-
-  /** A slot for `video`, holding its embedding; fill its row with `setRow`. */
-  allocate(video: CatalogVideo): number {
-    const slot = this.free.pop() ?? this.next++;
-    if (slot >= this.capacity) this.grow(this.capacity * 2);
+  /** Puts `video`'s embedding, upload time, category and creator in `slot`; fill its row with `setRow`. */
+  assign(slot: number, video: CatalogVideo): void {
+    if (slot >= this.capacity) this.grow(Math.max(this.capacity * 2, slot + 1));
     const e = video.embedding;
     const has = e !== null && e.length === this.dim;
     this.hasEmbedding[slot] = has ? 1 : 0;
@@ -61,7 +53,6 @@ export class VideoColumns {
     this.createdAt[slot] = video.createdAt;
     this.categories[slot] = intern(this.categoryIds, video.category);
     this.creators[slot] = intern(this.creatorIds, video.creatorId);
-    return slot;
   }
 
   /** `value(category)` for every interned category, indexed by category id (read with `categories[slot]`). */
@@ -79,10 +70,6 @@ export class VideoColumns {
       if (id !== undefined) out.add(id);
     }
     return out;
-  }
-
-  release(slot: number): void {
-    this.free.push(slot);
   }
 
   /** Computes the slot's video-only features from `stats`. */

@@ -165,14 +165,14 @@ export class FeedService {
     this.lap('candidates', clock);
 
     const max = this.config.FEED_CANDIDATES;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, new Set(reads.seen), new Set(reads.served)), max);
+    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, reads.seen, reads.served), max);
     pool.offerRoundRobin(results);
-    if (!pool.full) pool.fill(this.lists.fallback, 'popular', max * 4);
-    if (!pool.full) pool.fill(this.lists.current.fresh, 'fresh', max * 4);
+    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
+    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     this.lap('filter', clock);
 
-    const { stats, slots, columns, error } = await this.statsCache.hydrate(pool.videos, now);
+    const { stats, slots, columns, error } = await this.statsCache.hydrate(pool, now);
     if (error) fallbacks.add(error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
     this.lap('hydrate', clock);
 
@@ -181,8 +181,13 @@ export class FeedService {
     this.lap('rank', clock);
 
     try {
+      const groups = { creators: new Int32Array(slots.length), categories: new Int32Array(slots.length) };
+      for (let i = 0; i < slots.length; i++) {
+        groups.creators[i] = columns.creators[slots[i]];
+        groups.categories[i] = columns.categories[slots[i]];
+      }
       const picks = this.reranker.rerank(
-        { videos: pool.videos, sources: pool.sources, scores: result.scores, stats },
+        { videos: pool.videos, sources: pool.sources, scores: result.scores, stats, groups },
         this.reranker.options(query.limit),
       );
       this.lap('rerank', clock);
@@ -215,8 +220,8 @@ export class FeedService {
     const trending = this.trending.ids;
     const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback, 'popular'];
     const start = cursor?.offset ?? 0;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, EMPTY_SET, EMPTY_SET), query.limit * 5);
-    pool.fill(list, label, list.length, start);
+    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, [], []), query.limit * 5);
+    pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
     for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / list.length;
@@ -239,15 +244,10 @@ export class FeedService {
   private exclusions(
     query: FeedQuery,
     graph: UserGraph | null,
-    seen: ReadonlySet<string>,
-    served: ReadonlySet<string>,
+    seen: readonly string[],
+    served: readonly string[],
   ): CandidateExclusions {
-    return {
-      seen,
-      served,
-      exclude: query.exclude.length ? new Set(query.exclude) : EMPTY_SET,
-      blockedCreators: graph?.blocked ?? EMPTY_SET,
-    };
+    return { seen, served, exclude: query.exclude, blockedCreators: graph?.blocked ?? EMPTY_SET };
   }
 
   private decodeCursor(raw: string, userId: string, now: number): FeedCursor {

@@ -52,4 +52,20 @@ describe(Reranker.name, () => {
     expect(picks.indexOf(21)).toBe(3);
     expect(picks.indexOf(22)).toBe(6);
   });
+
+  it('counts the caps the same from interned creator and category numbers', () => {
+    const videos = Array.from({ length: 40 }, (_, i) => video(i, `c${i % 5}`, `cat${i % 3}`));
+    const sources = videos.map((_, i) => (i % 7 === 0 ? 'exploration' : 'ann'));
+    const scores = Float32Array.from(videos, (_, i) => Math.sin(i));
+    const intern = (keys: string[]) => {
+      const ids = new Map<string, number>();
+      return Int32Array.from(keys, (k) => ids.get(k) ?? ids.set(k, ids.size).size - 1);
+    };
+    const groups = { creators: intern(videos.map((v) => v.creatorId)), categories: intern(videos.map((v) => v.category)) };
+    const byIds = reranker.rerank({ videos, sources, scores, stats: null }, reranker.options(10));
+    const byNumbers = reranker.rerank({ videos, sources, scores, stats: null, groups }, reranker.options(10));
+    expect(byNumbers).toEqual(byIds);
+    expect(byIds).toHaveLength(10);
+    for (let c = 0; c < 5; c++) expect(byIds.filter((i) => videos[i].creatorId === `c${c}`).length).toBeLessThanOrEqual(2);
+  });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { VideoStats } from '../features/video-stats';
+import { orderByScore } from './score-order';
 
 export interface RerankInput {
   videos: CatalogVideo[];
@@ -10,6 +11,11 @@ export interface RerankInput {
   scores: Float32Array;
   /** Index-aligned live stats, or null when they could not be read. */
   stats: VideoStats[] | null;
+  /**
+   * Index-aligned creator and category as interned numbers (from VideoColumns), so the
+   * caps count without reading each video object; without them, the ids are read.
+   */
+  groups?: { creators: ArrayLike<number>; categories: ArrayLike<number> };
 }
 
 export interface RerankOptions {
@@ -48,21 +54,21 @@ export class Reranker {
   rerank(input: RerankInput, opts: RerankOptions): number[] {
     const n = input.videos.length;
     const { scores, videos, sources, stats } = input;
-    const order = new Array<number>(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => scores[b] - scores[a] || a - b);
+    const order = orderByScore(scores, n);
+    const creators: ArrayLike<number | string> = input.groups?.creators ?? videos.map((v) => v.creatorId);
+    const categories: ArrayLike<number | string> = input.groups?.categories ?? videos.map((v) => v.category);
 
     const picked = new Uint8Array(n);
-    const perCreator = new Map<string, number>();
-    const perCategory = new Map<string, number>();
+    const perCreator = new Map<number | string, number>();
+    const perCategory = new Map<number | string, number>();
     const fits = (i: number, checkCreator: boolean, checkCategory: boolean) =>
-      (!checkCreator || (perCreator.get(videos[i].creatorId) ?? 0) < opts.maxPerCreator) &&
-      (!checkCategory || (perCategory.get(videos[i].category) ?? 0) < opts.maxPerCategory);
+      (!checkCreator || (perCreator.get(creators[i]) ?? 0) < opts.maxPerCreator) &&
+      (!checkCategory || (perCategory.get(categories[i]) ?? 0) < opts.maxPerCategory);
     const take = (i: number, into: number[]) => {
       picked[i] = 1;
       into.push(i);
-      perCreator.set(videos[i].creatorId, (perCreator.get(videos[i].creatorId) ?? 0) + 1);
-      perCategory.set(videos[i].category, (perCategory.get(videos[i].category) ?? 0) + 1);
+      perCreator.set(creators[i], (perCreator.get(creators[i]) ?? 0) + 1);
+      perCategory.set(categories[i], (perCategory.get(categories[i]) ?? 0) + 1);
     };
 
     const explore: number[] = [];

@@ -34,6 +34,11 @@ class FakeState {
   }
 }
 
+/** Catalog ordinals of the test's videos (sparse, as after other videos came and went). */
+const ORDINALS = ['a', 'x', 'b', 'y', 'z', 'c'];
+/** The candidates of a request, as the feed's pool hands them over. */
+const of = (...videos: CatalogVideo[]) => ({ videos, ordinals: videos.map((v) => ORDINALS.indexOf(v.id)) });
+
 describe(VideoStatsCache.name, () => {
   const [a, b, c] = ['a', 'b', 'c'].map(video);
   let state: FakeState;
@@ -49,7 +54,7 @@ describe(VideoStatsCache.name, () => {
       subscribe: async (channel: string, handler: (m: string) => void) => void pubsub.handlers.set(channel, handler),
       onReconnect: (listener: () => void) => void pubsub.reconnect.push(listener),
     };
-    const catalog = { get: (id: string) => ({ a, b, c })[id as 'a' | 'b' | 'c'] };
+    const catalog = { findOrdinal: (id: string) => ORDINALS.indexOf(id) };
     return new VideoStatsCache(
       Object.assign(new AppConfig(), { FEED_STATS_MAX_AGE_MS: maxAgeMs }),
       state as unknown as FeedStateRepository,
@@ -64,11 +69,11 @@ describe(VideoStatsCache.name, () => {
   it('asks Redis only for what it has not fetched within the max age, and refetches after it', async () => {
     const stats = cache(1000);
     state.views.set('a', 1).set('b', 2);
-    expect(views(await stats.hydrate([a, b], 0))).toEqual([1, 2]);
+    expect(views(await stats.hydrate(of(a, b), 0))).toEqual([1, 2]);
     state.views.set('a', 10).set('c', 3);
-    expect(views(await stats.hydrate([a, c, b], 999))).toEqual([1, 3, 2]);
+    expect(views(await stats.hydrate(of(a, c, b), 999))).toEqual([1, 3, 2]);
     expect(state.asked).toEqual([['a', 'b'], ['c']]);
-    expect(views(await stats.hydrate([a, b, c], 1000))).toEqual([10, 2, 3]);
+    expect(views(await stats.hydrate(of(a, b, c), 1000))).toEqual([10, 2, 3]);
     expect(state.asked[2]).toEqual(['a', 'b']);
     const counts = (await registry.getSingleMetricAsString('reelrank_feed_stats_cache_total')).split('\n').filter((l) => !l.startsWith('#'));
     expect(counts).toEqual(['reelrank_feed_stats_cache_total{result="hit"} 3', 'reelrank_feed_stats_cache_total{result="miss"} 5']);
@@ -78,17 +83,17 @@ describe(VideoStatsCache.name, () => {
     const stats = cache(1000);
     state.views.set('a', 4);
     const row = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
-    const first = await stats.hydrate([a, b], 100);
+    const first = await stats.hydrate(of(a, b), 100);
     expect(first.slots[0]).not.toBe(first.slots[1]);
     expect(row(first, 0)).toEqual(computeVideoRow(a, first.stats[0]));
     expect(row(first, 1)).toEqual(computeVideoRow(b, first.stats[1]));
     // A hit keeps the slot and the row computed at fetch time.
-    const again = await stats.hydrate([b, a], 500);
+    const again = await stats.hydrate(of(b, a), 500);
     expect(again.slots[1]).toBe(first.slots[0]);
     expect(row(again, 1)).toEqual(computeVideoRow(a, first.stats[0]));
     // A refetch recomputes the row in the same slot.
     state.views.set('a', 9);
-    const refetched = await stats.hydrate([a], 1100);
+    const refetched = await stats.hydrate(of(a), 1100);
     expect(refetched.slots[0]).toBe(first.slots[0]);
     expect(refetched.stats[0].views).toBe(9);
     expect(row(refetched, 0)).toEqual(computeVideoRow(a, refetched.stats[0]));
@@ -97,9 +102,9 @@ describe(VideoStatsCache.name, () => {
   it('computes rows from empty stats when the first fetch fails, and from the stale stats when a refetch fails', async () => {
     const stats = cache(1000);
     state.views.set('a', 4);
-    await stats.hydrate([a], 0);
+    await stats.hydrate(of(a), 0);
     state.failing = true;
-    const failed = await stats.hydrate([a, b], 2000);
+    const failed = await stats.hydrate(of(a, b), 2000);
     expect(failed.error).toBeInstanceOf(Error);
     expect(failed.stats.map((s) => s.views)).toEqual([4, 0]);
     const row = failed.columns.rows.slice(failed.slots[1] * failed.columns.rowWidth, (failed.slots[1] + 1) * failed.columns.rowWidth);
@@ -111,22 +116,22 @@ describe(VideoStatsCache.name, () => {
     await stats.onModuleInit();
     const announce = pubsub.handlers.get(keys.videoStatsChannel)!;
     state.views.set('a', 1).set('b', 2).set('c', 3);
-    await stats.hydrate([a, b, c], 0);
+    await stats.hydrate(of(a, b, c), 0);
     state.views.set('a', 10).set('b', 20).set('c', 30);
     announce('a\nnot-in-catalog');
-    expect(views(await stats.hydrate([a, b, c], 1))).toEqual([10, 2, 3]);
+    expect(views(await stats.hydrate(of(a, b, c), 1))).toEqual([10, 2, 3]);
     expect(state.asked.at(-1)).toEqual(['a']);
 
     pubsub.reconnect.forEach((listener) => listener());
     await new Promise((r) => setTimeout(r, 2));
-    expect(views(await stats.hydrate([a, b, c], Date.now()))).toEqual([10, 20, 30]);
+    expect(views(await stats.hydrate(of(a, b, c), Date.now()))).toEqual([10, 20, 30]);
     expect(state.asked.at(-1)).toEqual(['a', 'b', 'c']);
 
     state.views.set('b', 200);
     await new Promise((r) => setTimeout(r, 2));
     announce(ALL_VIDEOS);
     await new Promise((r) => setTimeout(r, 2));
-    expect(views(await stats.hydrate([b], Date.now()))).toEqual([200]);
+    expect(views(await stats.hydrate(of(b), Date.now()))).toEqual([200]);
   });
 
   it('keeps an entry stale when its change was announced while the read of it was in flight', async () => {
@@ -139,7 +144,7 @@ describe(VideoStatsCache.name, () => {
     const slowRead = state.readStats.bind(state);
     state.readStats = (ids) => slowRead(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
     const started = Date.now();
-    const inFlight = stats.hydrate([a], started);
+    const inFlight = stats.hydrate(of(a), started);
     await new Promise((r) => setTimeout(r, 2));
     state.views.set('a', 2);
     announce('a');
@@ -147,26 +152,43 @@ describe(VideoStatsCache.name, () => {
     expect(views(await inFlight)).toEqual([1]);
     state.readStats = slowRead;
     // Not served from the cache: read again, with the new count.
-    expect(views(await stats.hydrate([a], Date.now()))).toEqual([2]);
+    expect(views(await stats.hydrate(of(a), Date.now()))).toEqual([2]);
     expect(state.asked).toEqual([['a'], ['a']]);
   });
 
   it('with max age 0 reads every video from Redis on every request', async () => {
     const stats = cache(0);
     state.views.set('a', 1);
-    await stats.hydrate([a], 0);
+    await stats.hydrate(of(a), 0);
     state.views.set('a', 2);
-    expect(views(await stats.hydrate([a], 0))).toEqual([2]);
+    expect(views(await stats.hydrate(of(a), 0))).toEqual([2]);
     expect(state.asked).toEqual([['a'], ['a']]);
   });
 
   it('when Redis fails, serves what it still has (even stale) and empty stats for the rest, and reports the error', async () => {
     const stats = cache(1000);
     state.views.set('a', 1).set('b', 2);
-    await stats.hydrate([a], 0);
+    await stats.hydrate(of(a), 0);
     state.failing = true;
-    const result = await stats.hydrate([a, b], 5000);
+    const result = await stats.hydrate(of(a, b), 5000);
     expect(views(result)).toEqual([1, 0]);
     expect(result.error?.message).toBe('redis is down');
+  });
+
+  it('fetches a video again when the catalog replaced its object (an edit, a reload), and re-reads its columns', async () => {
+    const stats = cache(60_000);
+    state.views.set('a', 1);
+    const first = await stats.hydrate(of(a), 0);
+    expect(first.slots[0]).toBe(ORDINALS.indexOf('a'));
+    expect(first.columns.categories[first.slots[0]]).toBe(first.columns.categoryIds.get('x'));
+    const edited = { ...a, category: 'cooking', durationMs: 5000 };
+    state.views.set('a', 2);
+    const after = await stats.hydrate(of(edited), 1);
+    expect(views(after)).toEqual([2]);
+    expect(state.asked).toEqual([['a'], ['a']]);
+    expect(after.slots[0]).toBe(first.slots[0]);
+    expect(after.columns.categories[after.slots[0]]).toBe(after.columns.categoryIds.get('cooking'));
+    const row = after.columns.rows.slice(after.slots[0] * after.columns.rowWidth, (after.slots[0] + 1) * after.columns.rowWidth);
+    expect(row).toEqual(computeVideoRow(edited, after.stats[0]));
   });
 });

@@ -11,19 +11,18 @@ import { RedisKeys } from '../redis/redis-keys';
 import { FeedStateRepository } from './feed-state.repository';
 
 const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
+const INITIAL_CAPACITY = 1024;
 
-interface Entry {
-  stats: VideoStats;
-  /** When the worker last announced a change (-Infinity: never). A read started before it is stale. */
-  invalidatedAt: number;
-  /** The video's slot in `columns`: its embedding, and its video-only features computed from `stats`. */
-  slot: number;
-  fetchedAt: number;
+/** The candidates of a request: their videos and, index-aligned, their catalog ordinals. */
+export interface StatsCandidates {
+  videos: readonly CatalogVideo[];
+  ordinals: ArrayLike<number>;
 }
 
 /**
  * What `hydrate` produced, index-aligned with the videos: stats, each video's slot in
- * `columns` (row computed from those stats), and the Redis error if the fetch failed.
+ * `columns` (its catalog ordinal; row computed from those stats), and the Redis error if
+ * the fetch failed.
  */
 export interface HydratedStats {
   stats: VideoStats[];
@@ -42,26 +41,28 @@ export interface HydratedStats {
  * and after the subscription reconnects every entry is refetched. The user's own state
  * is never cached: it is read on every request (read-your-writes).
  *
- * Entries are keyed by the catalog's video objects, so a video the catalog drops or
- * replaces takes its entry with it. If the fetch fails, stale entries are used where
- * there are any and empty stats elsewhere; the caller reports the degradation.
+ * Entries live in arrays indexed by the videos' catalog ordinals, and remember the video
+ * object they were computed for: a video the catalog replaced (an edit, a reload) is
+ * fetched again. If the fetch fails, stale entries are used where there are any and
+ * empty stats elsewhere; the caller reports the degradation.
  *
- * Each entry also owns a slot in dense VideoColumns holding the video's embedding and
+ * Each video's ordinal is also its slot in dense VideoColumns, holding its embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
  * feature matrix copies those instead of recomputing them through scattered objects.
- * (Nothing in a row depends on the clock: features that do are computed per request.) A slot is freed when its
- * video object is garbage-collected.
+ * (Nothing in a row depends on the clock: features that do are computed per request.)
  */
 @Injectable()
 export class VideoStatsCache implements OnModuleInit {
-  private entries = new WeakMap<CatalogVideo, Entry>();
+  /** Per ordinal: the video object the entry was fetched for (undefined: never). */
+  private owners: (CatalogVideo | undefined)[] = [];
+  private stats: VideoStats[] = [];
+  /** Per ordinal: when the request that read the stats started (-Infinity: never read). */
+  private fetchedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
+  /** Per ordinal: when the worker last announced a change (-Infinity: never). A read started before it is stale. */
+  private invalidatedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
-  private generation = 0;
-  private readonly slotsFreed = new FinalizationRegistry<{ slot: number; generation: number }>(({ slot, generation }) => {
-    if (generation === this.generation) this.columns.release(slot);
-  });
   private readonly lookups: Counter<'result'>;
   private readonly hits: Counter.Internal;
   private readonly misses: Counter.Internal;
@@ -93,10 +94,10 @@ export class VideoStatsCache implements OnModuleInit {
   /** A message of the video-stats channel: newline-separated ids, or ALL_VIDEOS. */
   changed(message: string): void {
     if (message === ALL_VIDEOS) return this.invalidateAll();
+    const now = Date.now();
     for (const id of message.split('\n')) {
-      const video = this.catalog.get(id);
-      const entry = video && this.entries.get(video);
-      if (entry) entry.invalidatedAt = Date.now();
+      const ordinal = this.catalog.findOrdinal(id);
+      if (ordinal >= 0 && ordinal < this.invalidatedAt.length) this.invalidatedAt[ordinal] = now;
     }
   }
 
@@ -105,58 +106,76 @@ export class VideoStatsCache implements OnModuleInit {
     this.validAfter = Date.now();
   }
 
-  async hydrate(videos: readonly CatalogVideo[], now: number): Promise<HydratedStats> {
+  async hydrate({ videos, ordinals }: StatsCandidates, now: number): Promise<HydratedStats> {
     const maxAge = this.config.FEED_STATS_MAX_AGE_MS;
     const columns = this.columns;
-    const stats = new Array<VideoStats>(videos.length);
-    const slots = new Int32Array(videos.length);
-    const missing: Entry[] = [];
+    const n = videos.length;
+    const stats = new Array<VideoStats>(n);
+    const slots = new Int32Array(n);
     const missingAt: number[] = [];
-    for (let i = 0; i < videos.length; i++) {
+    for (let i = 0; i < n; i++) {
+      const o = ordinals[i];
+      if (o >= this.fetchedAt.length) this.grow(o + 1);
+      slots[i] = o;
       const video = videos[i];
-      let entry = this.entries.get(video);
-      if (!entry) {
-        // Never fetched: empty stats until the fetch below (or for good, if it fails).
-        entry = { stats: EMPTY_STATS, invalidatedAt: -Infinity, slot: columns.allocate(video), fetchedAt: -Infinity };
-        this.entries.set(video, entry);
-        this.slotsFreed.register(video, { slot: entry.slot, generation: this.generation });
+      if (this.owners[o] !== video) {
+        // First sight of this video object: empty stats until the fetch below (or for good, if it fails).
+        this.owners[o] = video;
+        this.stats[o] = EMPTY_STATS;
+        this.fetchedAt[o] = -Infinity;
+        columns.assign(o, video);
       }
-      slots[i] = entry.slot;
       // fetchedAt is when the request that read it started: an announcement that arrived
       // while that read was in flight leaves the entry stale (the read may predate the change).
-      if (now - entry.fetchedAt < maxAge && entry.fetchedAt > this.validAfter && entry.fetchedAt > entry.invalidatedAt) stats[i] = entry.stats;
-      else {
-        missing.push(entry);
-        missingAt.push(i);
-      }
+      const fetchedAt = this.fetchedAt[o];
+      if (now - fetchedAt < maxAge && fetchedAt > this.validAfter && fetchedAt > this.invalidatedAt[o]) stats[i] = this.stats[o];
+      else missingAt.push(i);
     }
-    this.hits.inc(videos.length - missing.length);
-    this.misses.inc(missing.length);
-    if (missing.length === 0) return { stats, slots, columns, error: null };
+    this.hits.inc(n - missingAt.length);
+    this.misses.inc(missingAt.length);
+    if (missingAt.length === 0) return { stats, slots, columns, error: null };
     let error: Error | null = null;
+    const fetched = new Array<VideoStats | undefined>(missingAt.length);
     try {
       const blobs = await this.state.readStats(missingAt.map((i) => videos[i].id));
-      for (let k = 0; k < missing.length; k++) {
-        const blob = blobs[k];
-        missing[k].stats = blob ? decodeVideoStats(blob) : EMPTY_STATS;
-        missing[k].fetchedAt = now;
-      }
+      for (let k = 0; k < missingAt.length; k++) fetched[k] = blobs[k] ? decodeVideoStats(blobs[k]!) : EMPTY_STATS;
     } catch (err) {
       // Keep what each entry had (stale stats, or empty for a first sight).
       error = err as Error;
     }
-    for (let k = 0; k < missing.length; k++) {
+    for (let k = 0; k < missingAt.length; k++) {
       const i = missingAt[k];
-      stats[i] = missing[k].stats;
-      columns.setRow(missing[k].slot, videos[i], stats[i]);
+      const o = slots[i];
+      // The catalog may have replaced the video while Redis answered: the new object's entry is left alone.
+      const current = this.owners[o] === videos[i];
+      stats[i] = fetched[k] ?? (current ? this.stats[o] : EMPTY_STATS);
+      if (!current) continue;
+      const value = fetched[k];
+      if (value) {
+        this.stats[o] = value;
+        this.fetchedAt[o] = now;
+      }
+      columns.setRow(o, videos[i], stats[i]);
     }
     return { stats, slots, columns, error };
   }
 
   /** Forgets everything (tests, and after the online state was rebuilt). */
   clear(): void {
-    this.entries = new WeakMap();
+    this.owners = [];
+    this.stats = [];
+    this.fetchedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
+    this.invalidatedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
     this.columns = new VideoColumns(this.config.EMBEDDING_DIM);
-    this.generation++;
+  }
+
+  private grow(min: number): void {
+    const capacity = Math.max(min, this.fetchedAt.length * 2);
+    const fetchedAt = new Float64Array(capacity).fill(-Infinity);
+    fetchedAt.set(this.fetchedAt);
+    const invalidatedAt = new Float64Array(capacity).fill(-Infinity);
+    invalidatedAt.set(this.invalidatedAt);
+    this.fetchedAt = fetchedAt;
+    this.invalidatedAt = invalidatedAt;
   }
 }

@@ -35,8 +35,9 @@ describe('video stats near cache, kept fresh by the worker', () => {
   });
 
   const viewsOf = async (videoId: string) => {
-    const video = app.get(CatalogSnapshotService).get(videoId)!;
-    return (await app.get(VideoStatsCache).hydrate([video], Date.now())).stats[0].views;
+    const catalog = app.get(CatalogSnapshotService);
+    const candidates = { videos: [catalog.get(videoId)!], ordinals: [catalog.findOrdinal(videoId)] };
+    return (await app.get(VideoStatsCache).hydrate(candidates, Date.now())).stats[0].views;
   };
 
   it('serves the new counts within moments of an event, not after the max age', async () => {

@@ -23,6 +23,11 @@ class FakeCatalog {
   get(id: string) {
     return this.videos.get(id);
   }
+  private readonly ordinals = new Map<string, number>();
+  ordinalOf(id: string) {
+    if (!this.ordinals.has(id)) this.ordinals.set(id, this.ordinals.size);
+    return this.ordinals.get(id)!;
+  }
   onRefresh(listener: (changed: CatalogVideo[] | 'all') => void) {
     this.listener = listener;
   }
@@ -75,12 +80,16 @@ describe(AnnIndexService.name, () => {
       hits += index.search(Array.from(v), 10)!.filter((id) => truth.has(id)).length;
     }
     expect(hits / 200).toBeGreaterThan(0.95);
+    // The same neighbours as catalog ordinals, for the candidate pool.
+    const ids = index.search(query, 10)!;
+    expect(Array.from(index.searchOrdinals(query, 10)!)).toEqual(ids.map((id) => catalog.ordinalOf(id)));
   });
 
   it('applies single-video changes in place: uploads are found, takedowns are not', () => {
     const target = unit(rng);
     catalog.set(video('new', target));
     expect(index.search(Array.from(target), 1)).toEqual(['new']);
+    expect(index.searchOrdinals(Array.from(target), 1)).toEqual(Int32Array.of(catalog.ordinalOf('new')));
     catalog.set(video('new', target, false));
     expect(index.search(Array.from(target), 5)).not.toContain('new');
     catalog.set(video('new', target, true));

@@ -15,6 +15,8 @@ interface LiveIndex {
   hnsw: HierarchicalNSW;
   /** Label -> video id. */
   ids: string[];
+  /** Label -> the video's catalog ordinal. */
+  ordinals: number[];
   labels: Map<string, number>;
   ef: number;
 }
@@ -87,6 +89,22 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
   /** Ids of the (about) k videos most similar to `embedding`, best first; null when no index is live. */
   search(embedding: number[], k: number): string[] | null {
     const live = this.live;
+    const labels = this.nearest(embedding, k);
+    return live && labels ? labels.map((label) => live.ids[label]) : null;
+  }
+
+  /** As `search`, as catalog ordinals (what the feed's candidate pool takes). */
+  searchOrdinals(embedding: number[], k: number): Int32Array | null {
+    const live = this.live;
+    const labels = this.nearest(embedding, k);
+    if (!live || !labels) return null;
+    const out = new Int32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) out[i] = live.ordinals[labels[i]];
+    return out;
+  }
+
+  private nearest(embedding: number[], k: number): number[] | null {
+    const live = this.live;
     if (!live) return null;
     const n = Math.min(k, live.ids.length);
     if (n <= 0 || embedding.length !== this.config.EMBEDDING_DIM) return [];
@@ -95,10 +113,7 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
       live.hnsw.setEf(ef);
       live.ef = ef;
     }
-    const { neighbors } = live.hnsw.searchKnn(embedding, n);
-    const out = new Array<string>(neighbors.length);
-    for (let i = 0; i < neighbors.length; i++) out[i] = live.ids[neighbors[i]];
-    return out;
+    return live.hnsw.searchKnn(embedding, n).neighbors;
   }
 
   /** Builds a fresh index from the current catalog and swaps it in; resolves when the latest requested build is live. */
@@ -152,7 +167,13 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
       await hnsw.readIndex(file);
       hnsw.setEf(this.config.ANN_EF_SEARCH);
       const seconds = (performance.now() - started) / 1000;
-      this.swap({ hnsw, ids, labels: new Map(ids.map((id, i) => [id, i])), ef: this.config.ANN_EF_SEARCH });
+      this.swap({
+        hnsw,
+        ids,
+        ordinals: ids.map((id) => this.catalog.ordinalOf(id)),
+        labels: new Map(ids.map((id, i) => [id, i])),
+        ef: this.config.ANN_EF_SEARCH,
+      });
       this.buildSeconds.set(seconds);
       this.logger.log(
         `nearest-neighbour index over ${ids.length} videos built in ${seconds.toFixed(1)} s ` +
@@ -190,6 +211,7 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
           const next = live.ids.length;
           if (next >= live.hnsw.getMaxElements()) live.hnsw.resizeIndex(Math.ceil(live.hnsw.getMaxElements() * 1.5));
           live.ids.push(v.id);
+          live.ordinals.push(this.catalog.ordinalOf(v.id));
           live.labels.set(v.id, next);
           live.hnsw.addPoint(Array.from(v.embedding!), next);
         } else {

@@ -10,9 +10,9 @@ export class AnnSource implements CandidateSource {
 
   constructor(private readonly index: AnnIndexService) {}
 
-  fetch(ctx: CandidateContext): string[] {
-    if (!ctx.userHasEmbedding) return [];
-    const ids = this.index.search(ctx.user.embedding, ctx.limit);
+  fetch(ctx: CandidateContext): Int32Array {
+    if (!ctx.userHasEmbedding) return new Int32Array(0);
+    const ids = this.index.searchOrdinals(ctx.user.embedding, ctx.limit);
     if (ids === null) throw new SourceUnavailableError('ann_unavailable', 'the nearest-neighbour index is not built yet');
     return ids;
   }

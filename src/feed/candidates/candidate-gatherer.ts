@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../../config/app-config';
 import { withDeadline } from '../deadline';
 import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
-import { CANDIDATE_SOURCES, CandidateContext, CandidateSource, SourceUnavailableError } from './candidate-source';
+import { CANDIDATE_SOURCES, CandidateContext, CandidateIds, CandidateSource, SourceUnavailableError } from './candidate-source';
 
 export interface SourceResult {
   source: string;
-  ids: string[];
+  ids: CandidateIds;
 }
 
 class SourceLateError extends Error {}
@@ -48,13 +48,13 @@ export class CandidateGatherer {
     fallbacks: Set<FeedFallbackReason>,
   ): SourceResult | null | Promise<SourceResult | null> {
     const started = performance.now();
-    let out: string[] | Promise<string[]>;
+    let out: CandidateIds | Promise<CandidateIds>;
     try {
       out = source.fetch(ctx);
     } catch (err) {
       return this.failed(source, err, fallbacks);
     }
-    if (Array.isArray(out)) {
+    if (!('then' in out)) {
       this.metrics.source(source.name, performance.now() - started);
       return { source: source.name, ids: out };
     }

@@ -1,39 +1,53 @@
+import { CatalogOrdinals } from '../../catalog/catalog-snapshot.service';
 import { CatalogVideo } from '../../features/catalog-video';
 import { SourceResult } from './candidate-gatherer';
+import { CandidateIds } from './candidate-source';
 
 /** What the user must not be shown. */
 export interface CandidateExclusions {
   /** Videos the user already watched. */
-  seen: ReadonlySet<string>;
+  seen: Iterable<string>;
   /** Videos already served in this feed session. */
-  served: ReadonlySet<string>;
+  served: Iterable<string>;
   /** The client's `exclude` ids. */
-  exclude: ReadonlySet<string>;
+  exclude: Iterable<string>;
   /** Creators the user blocked. */
   blockedCreators: ReadonlySet<string>;
 }
 
-export interface CatalogLookup {
-  get(id: string): CatalogVideo | undefined;
-}
-
 /**
- * The candidates of one request: each id offered once, kept only if it passes every
+ * The candidates of one request: each video offered once, kept only if it passes every
  * filter (known and not taken down, not watched, not served this session, not
  * excluded by the client, creator not blocked), up to `max`.
+ *
+ * It works on catalog ordinals: the excluded ids are turned into ordinals once, and an
+ * offered ordinal is checked against small integer sets and the catalog's active flags,
+ * so a video object is read only when its creator must be checked against blocks.
  */
 export class CandidatePool {
   readonly videos: CatalogVideo[] = [];
+  /** Catalog ordinal of each kept candidate. */
+  readonly ordinals: number[] = [];
   readonly sources: string[] = [];
   /** Position of each kept candidate in the list it was offered from (used by the degraded walk). */
   readonly positions: number[] = [];
-  private readonly offered = new Set<string>();
+  private readonly offered = new Set<number>();
+  private readonly blockedCreators: ReadonlySet<string>;
 
   constructor(
-    private readonly catalog: CatalogLookup,
-    private readonly exclusions: CandidateExclusions,
+    private readonly catalog: CatalogOrdinals,
+    exclusions: CandidateExclusions,
     readonly max: number,
-  ) {}
+  ) {
+    // Excluded videos count as already offered.
+    for (const ids of [exclusions.seen, exclusions.served, exclusions.exclude]) {
+      for (const id of ids) {
+        const ordinal = catalog.findOrdinal(id);
+        if (ordinal >= 0) this.offered.add(ordinal);
+      }
+    }
+    this.blockedCreators = exclusions.blockedCreators;
+  }
 
   get size(): number {
     return this.videos.length;
@@ -43,30 +57,43 @@ export class CandidatePool {
     return this.videos.length >= this.max;
   }
 
-  offer(id: string, source: string, position = 0): boolean {
-    if (this.full || this.offered.has(id)) return false;
-    this.offered.add(id);
-    const video = this.catalog.get(id);
-    if (!video || !video.active) return false;
-    const x = this.exclusions;
-    if (x.seen.has(id) || x.served.has(id) || x.exclude.has(id) || x.blockedCreators.has(video.creatorId)) return false;
+  /** Offers the video at a catalog ordinal; true if it was kept. */
+  offer(ordinal: number, source: string, position = 0): boolean {
+    if (this.full || this.offered.has(ordinal)) return false;
+    this.offered.add(ordinal);
+    if (!this.catalog.isActive(ordinal)) return false;
+    const video = this.catalog.videoAt(ordinal)!;
+    if (this.blockedCreators.size > 0 && this.blockedCreators.has(video.creatorId)) return false;
     this.videos.push(video);
+    this.ordinals.push(ordinal);
     this.sources.push(source);
     this.positions.push(position);
     return true;
+  }
+
+  /** Offers a video by id (ids this process never saw are unknown to the catalog: dropped). */
+  offerId(id: string, source: string, position = 0): boolean {
+    const ordinal = this.catalog.findOrdinal(id);
+    return ordinal >= 0 && this.offer(ordinal, source, position);
   }
 
   /** Takes from every source in turn (1st of each, 2nd of each, ...) so a cut at `max` is fair to all. */
   offerRoundRobin(results: SourceResult[]): void {
     const longest = results.reduce((m, r) => Math.max(m, r.ids.length), 0);
     for (let i = 0; i < longest && !this.full; i++) {
-      for (const r of results) if (i < r.ids.length) this.offer(r.ids[i], r.source, i);
+      for (const r of results) if (i < r.ids.length) this.offerAt(r.ids, i, r.source);
     }
   }
 
-  /** Tops up from a fallback list, looking at no more than `scanMax` of its ids. */
-  fill(ids: readonly string[], source: string, scanMax = ids.length, start = 0): void {
+  /** Tops up from a fallback list, looking at no more than `scanMax` of its entries. */
+  fill(ids: CandidateIds, source: string, scanMax = ids.length, start = 0): void {
     const end = Math.min(ids.length, start + scanMax);
-    for (let i = start; i < end && !this.full; i++) this.offer(ids[i], source, i);
+    for (let i = start; i < end && !this.full; i++) this.offerAt(ids, i, source);
+  }
+
+  private offerAt(ids: CandidateIds, i: number, source: string): void {
+    const id = ids[i];
+    if (typeof id === 'number') this.offer(id, source, i);
+    else this.offerId(id, source, i);
   }
 }

@@ -1,6 +1,13 @@
 import { UserState } from '../../features/user-state';
 import { FeedFallbackReason } from '../feed-metrics';
 
+/**
+ * What a source returns, best first: video ids, or (for sources reading in-memory lists)
+ * the videos' catalog ordinals, `CatalogSnapshotService.ordinalsOf(list)`, which the
+ * candidate pool filters without looking each id up.
+ */
+export type CandidateIds = readonly string[] | Int32Array;
+
 /** What a candidate source knows about the request. */
 export interface CandidateContext {
   readonly userId: string;
@@ -29,8 +36,8 @@ export interface CandidateSource {
   readonly share: number;
   /** Time budget in ms; defaults to FEED_BUDGET_MS. */
   readonly budgetMs?: number;
-  /** Video ids, best first. In-memory sources may answer synchronously. */
-  fetch(ctx: CandidateContext): string[] | Promise<string[]>;
+  /** Video ids (or catalog ordinals), best first, at most `ctx.limit`. In-memory sources may answer synchronously. */
+  fetch(ctx: CandidateContext): CandidateIds | Promise<CandidateIds>;
 }
 
 /** Injection token for the list of active sources, in priority order. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
@@ -10,22 +11,28 @@ export class CategoryAffinitySource implements CandidateSource {
   readonly name = 'category';
   readonly share = 0.15;
 
-  constructor(private readonly lists: CatalogListsService) {}
+  constructor(
+    private readonly lists: CatalogListsService,
+    private readonly catalog: CatalogSnapshotService,
+  ) {}
 
-  fetch(ctx: CandidateContext): string[] {
+  fetch(ctx: CandidateContext): Int32Array {
     const top = Object.entries(ctx.user.categoryAffinity)
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1])
       .slice(0, TOP_CATEGORIES);
-    if (top.length === 0) return [];
+    if (top.length === 0) return new Int32Array(0);
     const total = top.reduce((s, [, v]) => s + v, 0);
     const byCategory = this.lists.current.byCategory;
-    const out: string[] = [];
+    const out = new Int32Array(ctx.limit);
+    let n = 0;
     for (const [category, affinity] of top) {
       const want = Math.ceil((ctx.limit * affinity) / total);
-      const ids = byCategory.get(category);
-      if (ids) for (let i = 0; i < ids.length && i < want && out.length < ctx.limit; i++) out.push(ids[i]);
+      const list = byCategory.get(category);
+      if (!list) continue;
+      const ordinals = this.catalog.ordinalsOf(list);
+      for (let i = 0; i < ordinals.length && i < want && n < ctx.limit; i++) out[n++] = ordinals[i];
     }
-    return out;
+    return out.subarray(0, n);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
@@ -12,17 +13,21 @@ export class ExplorationSource implements CandidateSource {
   readonly name = 'exploration';
   readonly share = 0.1;
 
-  constructor(private readonly lists: CatalogListsService) {}
+  constructor(
+    private readonly lists: CatalogListsService,
+    private readonly catalog: CatalogSnapshotService,
+  ) {}
 
-  fetch(ctx: CandidateContext): string[] {
-    const pool = this.lists.current.exploration;
-    if (pool.length <= ctx.limit) return pool.slice();
+  fetch(ctx: CandidateContext): Int32Array {
+    const pool = this.catalog.ordinalsOf(this.lists.current.exploration);
+    if (pool.length <= ctx.limit) return pool;
     // Half from the least exposed, half from a random window of the rest.
     const head = Math.ceil(ctx.limit / 2);
-    const out = pool.slice(0, head);
+    const out = new Int32Array(ctx.limit);
+    out.set(pool.subarray(0, head));
     const rest = pool.length - head;
     const start = Math.floor(Math.random() * rest);
-    for (let i = 0; out.length < ctx.limit; i++) out.push(pool[head + ((start + i) % rest)]);
+    for (let i = head; i < ctx.limit; i++) out[i] = pool[head + ((start + i - head) % rest)];
     return out;
   }
 }

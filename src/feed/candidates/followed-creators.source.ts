@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
@@ -8,28 +9,32 @@ export class FollowedCreatorsSource implements CandidateSource {
   readonly name = 'followed';
   readonly share = 0.1;
 
-  constructor(private readonly lists: CatalogListsService) {}
+  constructor(
+    private readonly lists: CatalogListsService,
+    private readonly catalog: CatalogSnapshotService,
+  ) {}
 
-  fetch(ctx: CandidateContext): string[] {
-    if (ctx.follows.size === 0) return [];
+  fetch(ctx: CandidateContext): Int32Array {
+    if (ctx.follows.size === 0) return new Int32Array(0);
     const byCreator = this.lists.current.byCreator;
-    const queues: string[][] = [];
+    const queues: Int32Array[] = [];
     for (const creator of ctx.follows) {
       const ids = byCreator.get(creator);
-      if (ids?.length) queues.push(ids);
+      if (ids?.length) queues.push(this.catalog.ordinalsOf(ids));
     }
-    const out: string[] = [];
-    for (let round = 0; out.length < ctx.limit; round++) {
+    const out = new Int32Array(ctx.limit);
+    let n = 0;
+    for (let round = 0; n < ctx.limit; round++) {
       let any = false;
       for (const q of queues) {
         if (round < q.length) {
           any = true;
-          out.push(q[round]);
-          if (out.length === ctx.limit) break;
+          out[n++] = q[round];
+          if (n === ctx.limit) break;
         }
       }
       if (!any) break;
     }
-    return out;
+    return out.subarray(0, n);
   }
 }

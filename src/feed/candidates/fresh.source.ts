@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
@@ -8,9 +9,12 @@ export class FreshSource implements CandidateSource {
   readonly name = 'fresh';
   readonly share = 0.1;
 
-  constructor(private readonly lists: CatalogListsService) {}
+  constructor(
+    private readonly lists: CatalogListsService,
+    private readonly catalog: CatalogSnapshotService,
+  ) {}
 
-  fetch(ctx: CandidateContext): string[] {
-    return this.lists.current.fresh.slice(0, ctx.limit);
+  fetch(ctx: CandidateContext): Int32Array {
+    return this.catalog.ordinalsOf(this.lists.current.fresh).subarray(0, ctx.limit);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../catalog-lists.service';
 import { TrendingCacheService } from '../trending-cache.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
@@ -12,10 +13,11 @@ export class TrendingSource implements CandidateSource {
   constructor(
     private readonly trending: TrendingCacheService,
     private readonly lists: CatalogListsService,
+    private readonly catalog: CatalogSnapshotService,
   ) {}
 
-  fetch(ctx: CandidateContext): string[] {
+  fetch(ctx: CandidateContext): Int32Array {
     const ids = this.trending.ids.length > 0 ? this.trending.ids : this.lists.fallback;
-    return ids.slice(0, ctx.limit);
+    return this.catalog.ordinalsOf(ids).subarray(0, ctx.limit);
   }
 }
