@@ -53,13 +53,14 @@ export interface HydratedStats {
  */
 @Injectable()
 export class VideoStatsCache implements OnModuleInit {
-  /** Per ordinal: the video object the entry was fetched for (undefined: never). */
-  private owners: (CatalogVideo | undefined)[] = [];
+  // Per ordinal, all of the same length (grown together; arrays preallocated, never sparse):
+  /** The video object the entry was fetched for (null: never). */
+  private owners: (CatalogVideo | null)[] = [];
   private stats: VideoStats[] = [];
-  /** Per ordinal: when the request that read the stats started (-Infinity: never read). */
-  private fetchedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
-  /** Per ordinal: when the worker last announced a change (-Infinity: never). A read started before it is stale. */
-  private invalidatedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
+  /** When the request that read the stats started (-Infinity: never read). */
+  private fetchedAt = new Float64Array(0);
+  /** When the worker last announced a change (-Infinity: never). A read started before it is stale. */
+  private invalidatedAt = new Float64Array(0);
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
@@ -76,6 +77,7 @@ export class VideoStatsCache implements OnModuleInit {
     registry: Registry,
   ) {
     this.columns = new VideoColumns(config.EMBEDDING_DIM);
+    this.grow(INITIAL_CAPACITY);
     this.lookups = new Counter({
       name: 'reelrank_feed_stats_cache_total',
       help: 'Candidate stats looked up by the feed, by whether the near cache had them (hit) or Redis was asked (miss)',
@@ -164,18 +166,25 @@ export class VideoStatsCache implements OnModuleInit {
   clear(): void {
     this.owners = [];
     this.stats = [];
-    this.fetchedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
-    this.invalidatedAt = new Float64Array(INITIAL_CAPACITY).fill(-Infinity);
+    this.fetchedAt = new Float64Array(0);
+    this.invalidatedAt = new Float64Array(0);
+    this.grow(INITIAL_CAPACITY);
     this.columns = new VideoColumns(this.config.EMBEDDING_DIM);
   }
 
   private grow(min: number): void {
-    const capacity = Math.max(min, this.fetchedAt.length * 2);
+    const from = this.fetchedAt.length;
+    const capacity = Math.max(min, from * 2);
     const fetchedAt = new Float64Array(capacity).fill(-Infinity);
     fetchedAt.set(this.fetchedAt);
     const invalidatedAt = new Float64Array(capacity).fill(-Infinity);
     invalidatedAt.set(this.invalidatedAt);
     this.fetchedAt = fetchedAt;
     this.invalidatedAt = invalidatedAt;
+    // Pushed one by one: the arrays stay in V8's fast (non-dictionary) elements.
+    for (let o = from; o < capacity; o++) {
+      this.owners.push(null);
+      this.stats.push(EMPTY_STATS);
+    }
   }
 }
