@@ -96,10 +96,12 @@ describe('CatalogSnapshotService ordinals', () => {
     expect(catalog.videoAt(ordinals[1])).toBeUndefined();
     expect(catalog.isActive(ordinals[1])).toBe(false);
 
-    // Taken down by an edit: same ordinal, no longer active.
+    // Taken down by an edit: same ordinal, no longer active, a new version.
+    const before = catalog.versionAt(b);
     repository.rows.set('b', { ...video('b'), active: false });
     await catalog.reloadIds(['b']);
     expect(catalog.findOrdinal('b')).toBe(b);
+    expect(catalog.versionAt(b)).toBeGreaterThan(before);
     expect(catalog.isActive(b)).toBe(false);
     expect(catalog.videoAt(b)?.active).toBe(false);
 
@@ -112,5 +114,8 @@ describe('CatalogSnapshotService ordinals', () => {
     expect(catalog.isActive(b)).toBe(false);
     expect(catalog.videoAt(ordinals[1])).toBe(repository.rows.get('later'));
     expect(catalog.isActive(ordinals[1])).toBe(true);
+    // Every object a reload stored is a new version; so is a removal.
+    expect(catalog.versionAt(known)).toBeGreaterThan(1);
+    expect(catalog.versionAt(b)).toBeGreaterThan(before + 1);
   });
 });

@@ -24,6 +24,8 @@ export interface CatalogOrdinals {
   videoAt(ordinal: number): CatalogVideo | undefined;
   /** True when the catalog holds the video at this ordinal and it is active. */
   isActive(ordinal: number): boolean;
+  /** Goes up each time the catalog stores a new object for the ordinal's video (an edit, a reload). */
+  versionAt(ordinal: number): number;
 }
 
 /**
@@ -40,6 +42,8 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
   private readonly byOrdinal: (CatalogVideo | undefined)[] = [];
   /** 1 where the ordinal's video is in the catalog and active. */
   private activeByOrdinal = new Uint8Array(1024);
+  /** Per ordinal: how many objects the catalog has stored for the video. */
+  private versions = new Uint32Array(1024);
   private readonly ordinalLists = new WeakMap<readonly string[], Int32Array>();
   /** Ids loadMissing found in no table, and until when it will not ask again. */
   private readonly notFoundUntil = new Map<string, number>();
@@ -87,9 +91,12 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
       this.ordinals.set(id, ordinal);
       this.byOrdinal.push(undefined);
       if (ordinal >= this.activeByOrdinal.length) {
-        const grown = new Uint8Array(this.activeByOrdinal.length * 2);
-        grown.set(this.activeByOrdinal);
-        this.activeByOrdinal = grown;
+        const active = new Uint8Array(this.activeByOrdinal.length * 2);
+        active.set(this.activeByOrdinal);
+        this.activeByOrdinal = active;
+        const versions = new Uint32Array(this.versions.length * 2);
+        versions.set(this.versions);
+        this.versions = versions;
       }
     }
     return ordinal;
@@ -105,6 +112,10 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
 
   isActive(ordinal: number): boolean {
     return this.activeByOrdinal[ordinal] === 1;
+  }
+
+  versionAt(ordinal: number): number {
+    return this.versions[ordinal];
   }
 
   /**
@@ -134,6 +145,7 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
       if (next.has(id)) continue;
       this.byOrdinal[ordinal] = undefined;
       this.activeByOrdinal[ordinal] = 0;
+      this.versions[ordinal]++;
     }
     for (const v of next.values()) this.index(v);
     this.videos = next;
@@ -202,6 +214,7 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
     const ordinal = this.ordinalOf(v.id);
     this.byOrdinal[ordinal] = v;
     this.activeByOrdinal[ordinal] = v.active ? 1 : 0;
+    this.versions[ordinal]++;
   }
 
   private notify(changed: CatalogVideo[] | 'all'): void {

@@ -174,6 +174,12 @@ export class FeedService {
 
     const { stats, slots, columns, error } = await this.statsCache.hydrate(pool, now);
     if (error) fallbacks.add(error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
+    // The reranker's creator and category caps count interned numbers, read now, with the rows.
+    const groups = { creators: new Int32Array(slots.length), categories: new Int32Array(slots.length) };
+    for (let i = 0; i < slots.length; i++) {
+      groups.creators[i] = columns.creators[slots[i]];
+      groups.categories[i] = columns.categories[slots[i]];
+    }
     this.lap('hydrate', clock);
 
     const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, columns: { table: columns, slots }, userId });
@@ -181,11 +187,6 @@ export class FeedService {
     this.lap('rank', clock);
 
     try {
-      const groups = { creators: new Int32Array(slots.length), categories: new Int32Array(slots.length) };
-      for (let i = 0; i < slots.length; i++) {
-        groups.creators[i] = columns.creators[slots[i]];
-        groups.categories[i] = columns.categories[slots[i]];
-      }
       const picks = this.reranker.rerank(
         { videos: pool.videos, sources: pool.sources, scores: result.scores, stats, groups },
         this.reranker.options(query.limit),

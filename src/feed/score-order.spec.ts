@@ -27,7 +27,8 @@ describe(orderByScore.name, () => {
     }
   });
 
-  it('sorts only the first n scores', () => {
+  it('sorts only the first n scores, and refuses more than there are', () => {
     expect(Array.from(orderByScore(Float32Array.from([1, 3, 2, 99]), 3))).toEqual([1, 2, 0]);
+    expect(() => orderByScore(Float32Array.from([1, 2]), 3)).toThrow(RangeError);
   });
 });

@@ -13,8 +13,8 @@ const bits = new Uint32Array(f32.buffer);
  * scores give smaller keys, above the index (32 + 21 bits, exact in a float64). A
  * comparator sort of 500 candidates was ~3% of a feed request's CPU.
  */
-export function orderByScore(scores: ArrayLike<number>, n: number): Uint32Array {
-  if (n > INDEX_SPAN) throw new RangeError(`orderByScore: ${n} candidates, at most ${INDEX_SPAN}`);
+export function orderByScore(scores: Float32Array, n = scores.length): Uint32Array {
+  if (n > scores.length || n > INDEX_SPAN) throw new RangeError(`orderByScore: ${n} of ${scores.length} scores (at most ${INDEX_SPAN})`);
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const s = scores[i];

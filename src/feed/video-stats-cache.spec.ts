@@ -36,8 +36,23 @@ class FakeState {
 
 /** Catalog ordinals of the test's videos (sparse, as after other videos came and went). */
 const ORDINALS = ['a', 'x', 'b', 'y', 'z', 'c'];
-/** The candidates of a request, as the feed's pool hands them over. */
-const of = (...videos: CatalogVideo[]) => ({ videos, ordinals: videos.map((v) => ORDINALS.indexOf(v.id)) });
+/** The catalog as the cache sees it: the object it holds per id, and a version bumped when that object changes. */
+const held = new Map<string, { video: CatalogVideo; version: number }>();
+const catalog = {
+  findOrdinal: (id: string) => ORDINALS.indexOf(id),
+  videoAt: (o: number) => held.get(ORDINALS[o])?.video,
+  versionAt: (o: number) => held.get(ORDINALS[o])?.version ?? 0,
+};
+/** The catalog stores this object for its id (a load, an edit). */
+const store = (video: CatalogVideo) => {
+  const entry = held.get(video.id);
+  if (entry?.video !== video) held.set(video.id, { video, version: (entry?.version ?? 0) + 1 });
+};
+/** The candidates of a request, as the feed's pool hands them over (objects the catalog holds). */
+const of = (...videos: CatalogVideo[]) => {
+  videos.forEach(store);
+  return { videos, ordinals: videos.map((v) => ORDINALS.indexOf(v.id)) };
+};
 
 describe(VideoStatsCache.name, () => {
   const [a, b, c] = ['a', 'b', 'c'].map(video);
@@ -54,7 +69,7 @@ describe(VideoStatsCache.name, () => {
       subscribe: async (channel: string, handler: (m: string) => void) => void pubsub.handlers.set(channel, handler),
       onReconnect: (listener: () => void) => void pubsub.reconnect.push(listener),
     };
-    const catalog = { findOrdinal: (id: string) => ORDINALS.indexOf(id) };
+    held.clear();
     return new VideoStatsCache(
       Object.assign(new AppConfig(), { FEED_STATS_MAX_AGE_MS: maxAgeMs }),
       state as unknown as FeedStateRepository,
@@ -65,6 +80,7 @@ describe(VideoStatsCache.name, () => {
     );
   };
   const views = (r: { stats: { views: number }[] }) => r.stats.map((s) => s.views);
+  const rowOf = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
 
   it('asks Redis only for what it has not fetched within the max age, and refetches after it', async () => {
     const stats = cache(1000);
@@ -175,20 +191,63 @@ describe(VideoStatsCache.name, () => {
     expect(result.error?.message).toBe('redis is down');
   });
 
-  it('fetches a video again when the catalog replaced its object (an edit, a reload), and re-reads its columns', async () => {
+  it('recomputes the columns and row of a video the catalog replaced (an edit, a reload) from the stats it holds', async () => {
     const stats = cache(60_000);
     state.views.set('a', 1);
     const first = await stats.hydrate(of(a), 0);
     expect(first.slots[0]).toBe(ORDINALS.indexOf('a'));
     expect(first.columns.categories[first.slots[0]]).toBe(first.columns.categoryIds.get('x'));
     const edited = { ...a, category: 'cooking', durationMs: 5000 };
-    state.views.set('a', 2);
     const after = await stats.hydrate(of(edited), 1);
-    expect(views(after)).toEqual([2]);
-    expect(state.asked).toEqual([['a'], ['a']]);
+    // Stats belong to the id: not read again.
+    expect(views(after)).toEqual([1]);
+    expect(state.asked).toEqual([['a']]);
     expect(after.slots[0]).toBe(first.slots[0]);
     expect(after.columns.categories[after.slots[0]]).toBe(after.columns.categoryIds.get('cooking'));
-    const row = after.columns.rows.slice(after.slots[0] * after.columns.rowWidth, (after.slots[0] + 1) * after.columns.rowWidth);
-    expect(row).toEqual(computeVideoRow(edited, after.stats[0]));
+    expect(rowOf(after, 0)).toEqual(computeVideoRow(edited, after.stats[0]));
+  });
+
+  it('when a video is edited while its stats are read, keeps the newer read and the row of the current object', async () => {
+    const stats = cache(60_000);
+    state.views.set('a', 1);
+    // Request A reads the original video's stats slowly.
+    let answerA!: () => void;
+    const read = state.readStats.bind(state);
+    state.readStats = (ids) => read(ids).then((r) => new Promise((resolve) => (answerA = () => resolve(r))));
+    const requestA = stats.hydrate(of(a), 1);
+    await new Promise((r) => setTimeout(r, 2));
+    // Meanwhile the video is edited, and request B (later) reads it with a newer count.
+    state.readStats = read;
+    state.views.set('a', 2);
+    const edited = { ...a, category: 'cooking', durationMs: 5000 };
+    const requestB = await stats.hydrate(of(edited), 2);
+    expect(views(requestB)).toEqual([2]);
+    answerA();
+    // A ranks with what it read; the cache keeps B's newer count and the edited video's row.
+    expect(views(await requestA)).toEqual([1]);
+    const next = await stats.hydrate(of(edited), 3);
+    expect(views(next)).toEqual([2]);
+    expect(state.asked).toEqual([['a'], ['a']]);
+    expect(rowOf(next, 0)).toEqual(computeVideoRow(edited, next.stats[0]));
+    expect(next.columns.categories[next.slots[0]]).toBe(next.columns.categoryIds.get('cooking'));
+  });
+
+  it('computes the row of an object stored while the read was in flight when that object is first ranked', async () => {
+    const stats = cache(60_000);
+    state.views.set('a', 5);
+    let answer!: () => void;
+    const read = state.readStats.bind(state);
+    state.readStats = (ids) => read(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
+    const inFlight = stats.hydrate(of(a), 1);
+    await new Promise((r) => setTimeout(r, 2));
+    const edited = { ...a, durationMs: 9000 };
+    store(edited);
+    answer();
+    await inFlight;
+    state.readStats = read;
+    const next = await stats.hydrate(of(edited), 2);
+    expect(views(next)).toEqual([5]);
+    expect(state.asked).toEqual([['a']]);
+    expect(rowOf(next, 0)).toEqual(computeVideoRow(edited, next.stats[0]));
   });
 });

@@ -41,21 +41,24 @@ export interface HydratedStats {
  * and after the subscription reconnects every entry is refetched. The user's own state
  * is never cached: it is read on every request (read-your-writes).
  *
- * Entries live in arrays indexed by the videos' catalog ordinals, and remember the video
- * object they were computed for: a video the catalog replaced (an edit, a reload) is
- * fetched again. If the fetch fails, stale entries are used where there are any and
- * empty stats elsewhere; the caller reports the degradation.
+ * Entries live in arrays indexed by the videos' catalog ordinals. Stats belong to the
+ * video id; when the catalog stores a new object for a video (an edit, a reload: its
+ * version goes up), the video's columns and row are recomputed from the cached stats.
+ * If the fetch fails, stale entries are used where there are any and empty stats
+ * elsewhere; the caller reports the degradation.
  *
  * Each video's ordinal is also its slot in dense VideoColumns, holding its embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
  * feature matrix copies those instead of recomputing them through scattered objects.
  * (Nothing in a row depends on the clock: features that do are computed per request.)
+ * A slot always holds the catalog's current version of its video: a request that was
+ * waiting for Redis while the video was edited ranks it with the edited columns.
  */
 @Injectable()
 export class VideoStatsCache implements OnModuleInit {
   // Per ordinal, all of the same length (grown together; arrays preallocated, never sparse):
-  /** The video object the entry was fetched for (null: never). */
-  private owners: (CatalogVideo | null)[] = [];
+  /** The catalog version of the video the slot's columns and row were computed for (-1: none). */
+  private versions = new Float64Array(0);
   private stats: VideoStats[] = [];
   /** When the request that read the stats started (-Infinity: never read). */
   private fetchedAt = new Float64Array(0);
@@ -119,13 +122,12 @@ export class VideoStatsCache implements OnModuleInit {
       const o = ordinals[i];
       if (o >= this.fetchedAt.length) this.grow(o + 1);
       slots[i] = o;
-      const video = videos[i];
-      if (this.owners[o] !== video) {
-        // First sight of this video object: empty stats until the fetch below (or for good, if it fails).
-        this.owners[o] = video;
-        this.stats[o] = EMPTY_STATS;
-        this.fetchedAt[o] = -Infinity;
-        columns.assign(o, video);
+      const version = this.catalog.versionAt(o);
+      if (this.versions[o] !== version) {
+        // First sight of this video, or a new object for it: its columns and row, from the stats held so far.
+        this.versions[o] = version;
+        columns.assign(o, videos[i]);
+        columns.setRow(o, videos[i], this.stats[o]);
       }
       // fetchedAt is when the request that read it started: an announcement that arrived
       // while that read was in flight leaves the entry stale (the read may predate the change).
@@ -148,23 +150,24 @@ export class VideoStatsCache implements OnModuleInit {
     for (let k = 0; k < missingAt.length; k++) {
       const i = missingAt[k];
       const o = slots[i];
-      // The catalog may have replaced the video while Redis answered: the new object's entry is left alone.
-      const current = this.owners[o] === videos[i];
-      stats[i] = fetched[k] ?? (current ? this.stats[o] : EMPTY_STATS);
-      if (!current) continue;
       const value = fetched[k];
-      if (value) {
+      // Stats read by a request that started after this one are newer: keep those.
+      if (value && now >= this.fetchedAt[o]) {
         this.stats[o] = value;
         this.fetchedAt[o] = now;
       }
-      columns.setRow(o, videos[i], stats[i]);
+      stats[i] = value ?? this.stats[o];
+      // The row is for the catalog's current object; if the video changed while Redis
+      // answered and no request has seen the new object yet, the next one computes it.
+      const video = this.catalog.videoAt(o);
+      if (video && this.versions[o] === this.catalog.versionAt(o)) columns.setRow(o, video, this.stats[o]);
     }
     return { stats, slots, columns, error };
   }
 
   /** Forgets everything (tests, and after the online state was rebuilt). */
   clear(): void {
-    this.owners = [];
+    this.versions = new Float64Array(0);
     this.stats = [];
     this.fetchedAt = new Float64Array(0);
     this.invalidatedAt = new Float64Array(0);
@@ -179,12 +182,12 @@ export class VideoStatsCache implements OnModuleInit {
     fetchedAt.set(this.fetchedAt);
     const invalidatedAt = new Float64Array(capacity).fill(-Infinity);
     invalidatedAt.set(this.invalidatedAt);
+    const versions = new Float64Array(capacity).fill(-1);
+    versions.set(this.versions);
     this.fetchedAt = fetchedAt;
     this.invalidatedAt = invalidatedAt;
-    // Pushed one by one: the arrays stay in V8's fast (non-dictionary) elements.
-    for (let o = from; o < capacity; o++) {
-      this.owners.push(null);
-      this.stats.push(EMPTY_STATS);
-    }
+    this.versions = versions;
+    // Pushed one by one: the array stays in V8's fast (non-dictionary) elements.
+    for (let o = from; o < capacity; o++) this.stats.push(EMPTY_STATS);
   }
 }

@@ -19,6 +19,8 @@ describe(CandidateGatherer.name, () => {
     const sources: CandidateSource[] = [
       { name: 'sync', share: 0.5, fetch: (c) => ['a', 'b', 'c'].slice(0, c.limit) },
       { name: 'async', share: 0.5, fetch: async () => ['d'] },
+      { name: 'ordinals', share: 0.5, fetch: () => Int32Array.of(7, 3) },
+      { name: 'null', share: 0.5, fetch: () => null as unknown as string[] },
       { name: 'slow', share: 0.5, budgetMs: 20, fetch: () => new Promise((r) => setTimeout(() => r(['late']), 500)) },
       { name: 'broken', share: 0.5, fetch: () => Promise.reject(new Error('boom')) },
       { name: 'down', share: 0.5, fetch: () => { throw new SourceUnavailableError('ann_unavailable', 'no index'); } },
@@ -32,8 +34,9 @@ describe(CandidateGatherer.name, () => {
     expect(results).toEqual([
       { source: 'sync', ids: ['a', 'b'] },
       { source: 'async', ids: ['d'] },
+      { source: 'ordinals', ids: Int32Array.of(7, 3) },
     ]);
-    expect(metrics.dropped.sort()).toEqual(['broken:error', 'slow:timeout']);
+    expect(metrics.dropped.sort()).toEqual(['broken:error', 'null:error', 'slow:timeout']);
     expect([...fallbacks]).toEqual(['ann_unavailable']);
   });
 });

@@ -51,12 +51,12 @@ export class CandidateGatherer {
     let out: CandidateIds | Promise<CandidateIds>;
     try {
       out = source.fetch(ctx);
+      if (!('then' in out)) {
+        this.metrics.source(source.name, performance.now() - started);
+        return { source: source.name, ids: out };
+      }
     } catch (err) {
       return this.failed(source, err, fallbacks);
-    }
-    if (!('then' in out)) {
-      this.metrics.source(source.name, performance.now() - started);
-      return { source: source.name, ids: out };
     }
     const budget = source.budgetMs ?? this.config.FEED_BUDGET_MS;
     return withDeadline(out, budget, () => new SourceLateError()).then(

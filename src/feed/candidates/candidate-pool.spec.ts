@@ -1,9 +1,8 @@
-import { CatalogOrdinals } from '../../catalog/catalog-snapshot.service';
 import { CatalogVideo } from '../../features/catalog-video';
-import { CandidatePool } from './candidate-pool';
+import { CandidatePool, PoolCatalog } from './candidate-pool';
 
 /** A catalog of videos a..g ('d' taken down, 'e' by a blocked creator); ordinal = position; 'gone' left the catalog. */
-class Catalog implements CatalogOrdinals {
+class Catalog implements PoolCatalog {
   readonly ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'gone'];
   private readonly videos = this.ids.map((id): CatalogVideo | undefined =>
     id === 'gone'

@@ -3,6 +3,9 @@ import { CatalogVideo } from '../../features/catalog-video';
 import { SourceResult } from './candidate-gatherer';
 import { CandidateIds } from './candidate-source';
 
+/** What the pool reads of the catalog. */
+export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive'>;
+
 /** What the user must not be shown. */
 export interface CandidateExclusions {
   /** Videos the user already watched. */
@@ -35,7 +38,7 @@ export class CandidatePool {
   private readonly blockedCreators: ReadonlySet<string>;
 
   constructor(
-    private readonly catalog: CatalogOrdinals,
+    private readonly catalog: PoolCatalog,
     exclusions: CandidateExclusions,
     readonly max: number,
   ) {
