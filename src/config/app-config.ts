@@ -109,6 +109,14 @@ export class AppConfig {
   @IsInt() @Min(0) @Max(86_400_000)
   EVENTS_MAX_CLOCK_SKEW_MS = 300_000;
 
+  /**
+   * How long POST /v1/events waits for Redis to check and queue a batch before it answers
+   * 503 (retry). A command in flight when Redis drops would otherwise wait for the
+   * reconnection, holding the request for the whole outage.
+   */
+  @IsInt() @Min(10) @Max(60_000)
+  EVENTS_QUEUE_BUDGET_MS = 2000;
+
   /** Videos remembered per user in the seen set. */
   @IsInt() @Min(10) @Max(100_000)
   USER_SEEN_MAX = 2000;

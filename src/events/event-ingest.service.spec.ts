@@ -29,12 +29,15 @@ class FakeAccepted {
 class FakeQueues {
   failing = false;
   down = false;
+  /** While set, enqueueApply waits for it (a command sent just before Redis dropped). */
+  hanging: Promise<void> | null = null;
   readonly queued: QueuedEvent[][] = [];
   async connected(): Promise<boolean> {
     return !this.down;
   }
   async enqueueApply(_user: string, events: QueuedEvent[]): Promise<void> {
     if (this.failing) throw new Error('connection is closed');
+    if (this.hanging) await this.hanging;
     this.queued.push(events);
   }
 }
@@ -61,7 +64,7 @@ describe(EventIngestService.name, () => {
   let accepted: FakeAccepted;
   let queues: FakeQueues;
   let service: EventIngestService;
-  const config: AppConfig = loadConfig({ EVENTS_MAX_BATCH: '3' });
+  const config: AppConfig = loadConfig({ EVENTS_MAX_BATCH: '3', EVENTS_QUEUE_BUDGET_MS: '50' });
   const now = Date.UTC(2026, 10, 1, 12);
   const ev = (eventId: string, extra: Partial<EventDto> = {}): EventDto => ({ eventId, type: 'view', videoId: 'v1', ...extra });
 
@@ -107,6 +110,21 @@ describe(EventIngestService.name, () => {
     }
     expect(queues.queued).toEqual([]);
     expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
+  });
+
+  it('answers 503 when queueing outlasts its budget (Redis dropped mid-command), and records nothing', async () => {
+    let reconnect!: () => void;
+    queues.hanging = new Promise((resolve) => (reconnect = resolve));
+    const started = Date.now();
+    await expect(service.ingest('u', [ev('a')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(accepted.ids.size).toBe(0);
+    // The job lands once Redis is back; the client's retry is queued again (deduplicated downstream).
+    reconnect();
+    queues.hanging = null;
+    await new Promise((r) => setImmediate(r));
+    expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    expect(queues.queued.map((batch) => batch.map((e) => e.eventId))).toEqual([['a'], ['a']]);
   });
 
   it('records ids only after queueing: ids left unrecorded (a crash in between) are queued again on retry', async () => {

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { withDeadline } from '../common/deadline';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { AcceptedEventsRepository } from './accepted-events.repository';
@@ -14,7 +15,8 @@ import { IngestMetrics } from './events.metrics';
  * so a failure or a crash before it leaves the retry free to queue them again: nothing
  * accepted is lost, nothing lost is claimed. While Redis is not connected the answer is
  * an immediate 503: the client's commands would otherwise wait for the reconnection,
- * holding the request for as long as Redis is away.
+ * holding the request for as long as Redis is away. Commands already sent when the
+ * connection drops get EVENTS_QUEUE_BUDGET_MS, then a 503 too.
  */
 @Injectable()
 export class EventIngestService {
@@ -38,7 +40,7 @@ export class EventIngestService {
     }
     let known: boolean[];
     try {
-      known = await this.accepted.wereAccepted(userId, queued.map((e) => e.eventId), now);
+      known = await this.withinBudget(this.accepted.wereAccepted(userId, queued.map((e) => e.eventId), now), 'checking event ids');
     } catch (err) {
       throw this.unavailable(events.length, err as Error);
     }
@@ -50,7 +52,9 @@ export class EventIngestService {
     });
     if (accepted.length > 0) {
       try {
-        await this.queues.enqueueApply(userId, accepted);
+        // Past the budget the answer is 503 even though the job may still be queued once
+        // Redis is back: the client's retry is then deduplicated by event id downstream.
+        await this.withinBudget(this.queues.enqueueApply(userId, accepted), 'queueing events');
       } catch (err) {
         throw this.unavailable(events.length, err as Error);
       }
@@ -111,6 +115,11 @@ export class EventIngestService {
     });
     if (problems.length > 0) throw new BadRequestException(problems);
     return queued.sort((a, b) => a.occurredAt - b.occurredAt);
+  }
+
+  private withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
+    const ms = this.config.EVENTS_QUEUE_BUDGET_MS;
+    return withDeadline(work, ms, () => new Error(`redis did not answer within ${ms} ms (${what})`));
   }
 
   /** Counts the refused events; logs at most one error every 10 s during an outage. */

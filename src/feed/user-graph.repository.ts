@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withDeadline } from './deadline';
+import { withDeadline } from '../common/deadline';
 
 export interface UserGraph {
   /** Creators the user follows (follows table). */

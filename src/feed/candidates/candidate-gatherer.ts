@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../../config/app-config';
-import { withDeadline } from '../deadline';
+import { withDeadline } from '../../common/deadline';
 import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
 import { CANDIDATE_SOURCES, CandidateContext, CandidateIds, CandidateSource, SourceUnavailableError } from './candidate-source';
 
