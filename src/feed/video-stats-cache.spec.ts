@@ -80,6 +80,13 @@ describe(VideoStatsCache.name, () => {
     );
   };
   const views = (r: { stats: { views: number }[] }) => r.stats.map((s) => s.views);
+  /** Holds the reads Redis gets from now on until `answer()` (a read in flight); `restore()` answers at once again. */
+  const holdReads = () => {
+    let answer!: () => void;
+    const read = state.readStats.bind(state);
+    state.readStats = (ids) => read(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
+    return { answer: () => answer(), restore: () => void (state.readStats = read) };
+  };
   const rowOf = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
 
   it('asks Redis only for what it has not fetched within the max age, and refetches after it', async () => {
@@ -156,17 +163,15 @@ describe(VideoStatsCache.name, () => {
     const announce = pubsub.handlers.get(keys.videoStatsChannel)!;
     state.views.set('a', 1);
     // The read answers with the old count, but the announcement of the new one overtakes the reply.
-    let answer!: () => void;
-    const slowRead = state.readStats.bind(state);
-    state.readStats = (ids) => slowRead(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
+    const held = holdReads();
     const started = Date.now();
     const inFlight = stats.hydrate(of(a), started);
     await new Promise((r) => setTimeout(r, 2));
     state.views.set('a', 2);
     announce('a');
-    answer();
+    held.answer();
     expect(views(await inFlight)).toEqual([1]);
-    state.readStats = slowRead;
+    held.restore();
     // Not served from the cache: read again, with the new count.
     expect(views(await stats.hydrate(of(a), Date.now()))).toEqual([2]);
     expect(state.asked).toEqual([['a'], ['a']]);
@@ -211,18 +216,16 @@ describe(VideoStatsCache.name, () => {
     const stats = cache(60_000);
     state.views.set('a', 1);
     // Request A reads the original video's stats slowly.
-    let answerA!: () => void;
-    const read = state.readStats.bind(state);
-    state.readStats = (ids) => read(ids).then((r) => new Promise((resolve) => (answerA = () => resolve(r))));
+    const heldA = holdReads();
     const requestA = stats.hydrate(of(a), 1);
     await new Promise((r) => setTimeout(r, 2));
     // Meanwhile the video is edited, and request B (later) reads it with a newer count.
-    state.readStats = read;
+    heldA.restore();
     state.views.set('a', 2);
     const edited = { ...a, category: 'cooking', durationMs: 5000 };
     const requestB = await stats.hydrate(of(edited), 2);
     expect(views(requestB)).toEqual([2]);
-    answerA();
+    heldA.answer();
     // A ranks with what it read; the cache keeps B's newer count and the edited video's row.
     expect(views(await requestA)).toEqual([1]);
     const next = await stats.hydrate(of(edited), 3);
@@ -235,16 +238,14 @@ describe(VideoStatsCache.name, () => {
   it('computes the row of an object stored while the read was in flight when that object is first ranked', async () => {
     const stats = cache(60_000);
     state.views.set('a', 5);
-    let answer!: () => void;
-    const read = state.readStats.bind(state);
-    state.readStats = (ids) => read(ids).then((r) => new Promise((resolve) => (answer = () => resolve(r))));
+    const held = holdReads();
     const inFlight = stats.hydrate(of(a), 1);
     await new Promise((r) => setTimeout(r, 2));
     const edited = { ...a, durationMs: 9000 };
     store(edited);
-    answer();
+    held.answer();
     await inFlight;
-    state.readStats = read;
+    held.restore();
     const next = await stats.hydrate(of(edited), 2);
     expect(views(next)).toEqual([5]);
     expect(state.asked).toEqual([['a']]);
