@@ -30,11 +30,10 @@ const MODEL_GENERATIONS = 3;
 const ROUNDS_PER_GENERATION = 12;
 /**
  * What reading twice as many pages moves: events in the last hour (asserted with wide
- * margins: ~0.01 before, 2.7-3.0 after in the runs so far) and lifetime views (0.05-0.16
- * before, ~0.57 after: too close to the threshold to assert more than that it rose).
+ * margins: ~0.01 before, 2.7-3.0 after in the runs so far). Lifetime views move too, but
+ * not reliably past the small world's noise (0.05-0.33 before, 0.26-0.57 after): not asserted.
  */
 const ACTIVITY_FEATURE = 'user_activity_1h';
-const ALSO_MOVED = 'user_views_log';
 
 interface Visitor {
   id: string;
@@ -206,7 +205,6 @@ describe('drift monitoring on real traffic', () => {
     expect(after).toMatchObject({ status: 'ok', modelVersion: modelId, sampleSize: CHECKED_IMPRESSIONS, alert: true });
     expect(after.psi.features[ACTIVITY_FEATURE]).toBeGreaterThan(ALERT_PSI);
     expect(after.psi.features[ACTIVITY_FEATURE]).toBeGreaterThan(3 * before.psi.features[ACTIVITY_FEATURE]);
-    expect(after.psi.features[ALSO_MOVED]).toBeGreaterThan(before.psi.features[ALSO_MOVED]);
     const res = await request(api.getHttpServer()).get('/v1/admin/drift?limit=1').set(ADMIN).expect(200);
     expect(res.body.reports[0]).toMatchObject({ id: after.id, alert: true, psi: { features: expect.objectContaining({ user_activity_1h: after.psi.features.user_activity_1h }) } });
     const metrics = await request(api.getHttpServer()).get('/metrics').expect(200);
