@@ -181,7 +181,7 @@ export class AppConfig {
   @Matches(/^\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*(,\s*[a-z0-9_]+\s*=\s*-?\d+(\.\d+)?\s*)*$/, {
     message: 'RANK_WEIGHTS must look like like=1,complete=0.7,share=1.5,skip=-1',
   })
-  RANK_WEIGHTS = 'like=1,complete=0.7,share=1.5,skip=-1';
+  RANK_WEIGHTS = 'engage=1,like=1,complete=0.7,share=1.5,skip=-1';
 
   /** An inference slower than this opens the model's circuit breaker (heuristic ranking for a few seconds). */
   @IsNumber() @Min(1) @Max(10_000)

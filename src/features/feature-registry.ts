@@ -1,4 +1,5 @@
 import { CatalogVideo } from './catalog-video';
+import { UserHistory } from './item-neighbours';
 import type { VideoColumns } from './video-columns';
 import { decayedAt, emptyUserState, USER_TIME_CONSTANTS, UserState } from './user-state';
 import { smoothedRate, VideoStats } from './video-stats';
@@ -16,11 +17,20 @@ export interface FeatureContext {
   userEmbedding: Float64Array;
   categoryAffinityTotal: number;
   follows: ReadonlySet<string>;
+  /** What the user's recent videos say about candidates (null when no neighbours are loaded). */
+  history: UserHistory | null;
+  /** The key `history` knows a video by (catalog ordinal in serving, catalog index in training); -1 if none. */
+  historyKey: (video: CatalogVideo) => number;
 }
 
-export type UserContext = Pick<FeatureContext, 'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows'>;
+export type UserContext = Pick<
+  FeatureContext,
+  'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows' | 'history' | 'historyKey'
+>;
 
-export function userContext(user: UserState, now: number): UserContext {
+const NO_KEY = () => -1;
+
+export function userContext(user: UserState, now: number, history: UserHistory | null = null, historyKey: (video: CatalogVideo) => number = NO_KEY): UserContext {
   let total = 0;
   for (const v of Object.values(user.categoryAffinity)) if (v > 0) total += v;
   return {
@@ -30,6 +40,8 @@ export function userContext(user: UserState, now: number): UserContext {
     userEmbedding: Float64Array.from(user.embedding),
     categoryAffinityTotal: total,
     follows: new Set(user.follows),
+    history,
+    historyKey,
   };
 }
 
@@ -91,6 +103,24 @@ function categoryShare(c: FeatureContext, category: string): number {
 
 function creatorAffinity(c: FeatureContext, creator: string): number {
   return decayedAt(c.user.creatorAffinity[creator] ?? 0, c.user.lastEventAt, c.now, DAY);
+}
+
+/** Signed log1p, for sums that can go negative (skipped history) and grow without bound. */
+const slog1p = (v: number) => Math.sign(v) * Math.log1p(Math.abs(v));
+
+/** A history signal: `compute` looks the candidate up by key; serving reads it by slot (the catalog ordinal, the key serving uses). */
+function historySignal(name: string, signal: number, description: string, transform: (v: number) => number = (v) => v): FeatureDefinition {
+  return {
+    name,
+    description,
+    compute: (c) => (c.history ? transform(c.history.value(c.historyKey(c.video), signal)) : 0),
+    columnReader: (c) => {
+      const history = c.history;
+      if (!history || history.empty) return () => transform(0);
+      history.accumulate();
+      return (slot) => transform(history.value(slot, signal));
+    },
+  };
 }
 
 /** A column reader from one value per interned category, computed once per request. */
@@ -209,6 +239,37 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
       const none = decayedAt(0, c.user.lastEventAt, c.now, DAY);
       return (slot) => values.get(columns.creators[slot]) ?? none;
     },
+  },
+  historySignal('history_similarity', 0, "recency-weighted co-engagement similarity (cosine) of the candidate to the user's last videos"),
+  historySignal('history_similarity_recent', 1, "co-engagement similarity (cosine) to the user's last 3 videos"),
+  historySignal('history_cooccurrence_log', 2, "log of the recency-weighted co-engagement with the user's last videos, not damped by the candidate's popularity", slog1p),
+  historySignal('history_next', 3, "how often the candidate was engaged with within a few steps after the user's last videos"),
+  {
+    name: 'history_category_share',
+    description: "recency-weighted share of the user's last videos in the candidate's category",
+    compute: (c) => (c.history ? c.history.categoryShare(c.video.category) : 0),
+    columnReader: (c, columns) => byCategory(columns, (category) => (c.history ? c.history.categoryShare(category) : 0)),
+  },
+  {
+    name: 'history_creator_share',
+    description: "recency-weighted share of the user's last videos by the candidate's creator",
+    compute: (c) => (c.history ? c.history.creatorShare(c.video.creatorId) : 0),
+    columnReader: (c, columns) => {
+      const history = c.history;
+      if (!history || history.empty) return () => 0;
+      const values = new Map<number, number>();
+      for (const item of history.items) {
+        const id = columns.creatorIds.get(item.creatorId);
+        if (id !== undefined) values.set(id, history.creatorShare(item.creatorId));
+      }
+      return (slot) => values.get(columns.creators[slot]) ?? 0;
+    },
+  },
+  {
+    name: 'video_popularity_log',
+    perVideo: true,
+    description: 'log(1 + lifetime views, likes, completions and shares): long-horizon popularity',
+    compute: (c) => log1p(Math.max(0, c.stats.views + c.stats.likes + c.stats.completes + c.stats.shares)),
   },
   {
     name: 'user_follows_creator',

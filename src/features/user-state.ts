@@ -37,7 +37,13 @@ export interface UserState {
   follows: string[];
   /** Unit-length taste vector (all zeros until the first positive signal). */
   embedding: number[];
+  /** The last RECENT_MAX videos the user reacted to, oldest first (what item-to-item retrieval and the history features read). */
+  recent: RecentEngagement[];
 }
+
+/** [video id, summed EVENT_WEIGHTS of the user's events on it, epoch ms of the latest]; a negative weight means skipped or unliked. */
+export type RecentEngagement = [videoId: string, weight: number, at: number];
+export const RECENT_MAX = 50;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -92,6 +98,7 @@ export function emptyUserState(dim: number): UserState {
     creatorAffinity: {},
     follows: [],
     embedding: new Array(dim).fill(0),
+    recent: [],
   };
 }
 
@@ -166,11 +173,31 @@ export function applyUserEvent(state: UserState, event: FeatureEvent, video: Cat
     state.follows = state.follows.filter((c) => c !== video.creatorId);
   }
 
+  if (weight !== 0) recordRecent(state.recent, video.id, weight, t);
+
   const step = EMBEDDING_STEP[event.type];
   if (step !== 0 && video.embedding && video.embedding.length === state.embedding.length) {
     moveEmbedding(state.embedding, video.embedding, step);
   }
   return state;
+}
+
+/** Moves the video to the end of the user's recent list, adding this event's weight to what it had. */
+function recordRecent(recent: RecentEngagement[], videoId: string, weight: number, at: number): void {
+  let previous = 0;
+  for (let i = recent.length - 1; i >= 0; i--) {
+    if (recent[i][0] !== videoId) continue;
+    previous = recent[i][1];
+    if (i === recent.length - 1) {
+      recent[i][1] = previous + weight;
+      recent[i][2] = at;
+      return;
+    }
+    recent.splice(i, 1);
+    break;
+  }
+  recent.push([videoId, previous + weight, at]);
+  if (recent.length > RECENT_MAX) recent.shift();
 }
 
 /** Decay-adjusted view of a counter at time `now` without mutating the state. */
@@ -189,5 +216,8 @@ export function decodeUserState(raw: string | null | undefined, dim: number): Us
   if (!raw) return emptyUserState(dim);
   const parsed = JSON.parse(raw) as UserState;
   if (!Array.isArray(parsed.embedding) || parsed.embedding.length !== dim) parsed.embedding = new Array(dim).fill(0);
+  // States stored before a field or an event type existed decode with its empty value.
+  parsed.recent ??= [];
+  for (const counts of [parsed.counts, parsed.recent1h, parsed.recent24h]) for (const t of EVENT_TYPES) counts[t] ??= 0;
   return parsed;
 }

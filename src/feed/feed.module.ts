@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { NeighboursModule } from '../neighbours/neighbours.module';
 import { RankingModule } from '../ranking/ranking.module';
 import { AnnIndexService } from './ann/ann-index.service';
 import { AnnSource } from './candidates/ann.source';
@@ -9,6 +10,8 @@ import { CANDIDATE_SOURCES, CandidateSource } from './candidates/candidate-sourc
 import { ExplorationSource } from './candidates/exploration.source';
 import { FollowedCreatorsSource } from './candidates/followed-creators.source';
 import { FreshSource } from './candidates/fresh.source';
+import { ItemToItemSource } from './candidates/item-to-item.source';
+import { PopularSource } from './candidates/popular.source';
 import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './catalog-lists.service';
 import { FeedCursorCodec } from './feed-cursor';
@@ -23,10 +26,19 @@ import { UserGraphRepository } from './user-graph.repository';
 import { VideoStatsCache } from './video-stats-cache';
 
 /** The candidate sources, in priority order (an id found by several is credited to the first). */
-const SOURCES = [AnnSource, TrendingSource, CategoryAffinitySource, FollowedCreatorsSource, FreshSource, ExplorationSource];
+const SOURCES = [
+  ItemToItemSource,
+  AnnSource,
+  TrendingSource,
+  PopularSource,
+  CategoryAffinitySource,
+  FollowedCreatorsSource,
+  FreshSource,
+  ExplorationSource,
+];
 
 @Module({
-  imports: [CatalogModule, RankingModule],
+  imports: [CatalogModule, RankingModule, NeighboursModule],
   controllers: [FeedController],
   providers: [
     ...SOURCES,

@@ -5,6 +5,8 @@ import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { userContext } from '../features/feature-registry';
+import { historyItems, UserHistory } from '../features/item-neighbours';
+import { NeighbourIndexService } from '../neighbours/neighbour-index.service';
 import { decodeUserState, emptyUserState, UserState } from '../features/user-state';
 import { ModelRuntime } from '../ranking/model-runtime.service';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
@@ -88,6 +90,7 @@ export class FeedService {
     private readonly impressions: ImpressionLogger,
     private readonly metrics: FeedMetrics,
     private readonly statsCache: VideoStatsCache,
+    private readonly neighbours: NeighbourIndexService,
   ) {}
 
   async feed(userId: string, query: FeedQuery): Promise<FeedPage> {
@@ -159,9 +162,10 @@ export class FeedService {
   ): Promise<Chosen> {
     const user = this.decodeUser(reads.state);
     const follows = graph?.follows.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
-    const uctx = { ...userContext(user, now), follows };
+    const history = this.history(user);
+    const uctx = { ...userContext(user, now, history, this.historyKey), follows };
 
-    const results = await this.gatherer.gather({ userId, user, userHasEmbedding: uctx.userHasEmbedding, follows, now }, fallbacks);
+    const results = await this.gatherer.gather({ userId, user, userHasEmbedding: uctx.userHasEmbedding, follows, history, now }, fallbacks);
     this.lap('candidates', clock);
 
     const max = this.config.FEED_CANDIDATES;
@@ -259,6 +263,22 @@ export class FeedService {
       throw err;
     }
   }
+
+  /** The user's recent videos against the loaded item neighbours, keyed by catalog ordinal. */
+  private history(user: UserState): UserHistory | null {
+    const index = this.neighbours.index;
+    if (!index || user.recent.length === 0) return null;
+    return new UserHistory(
+      index,
+      historyItems(user.recent, (id) => {
+        const key = this.catalog.findOrdinal(id);
+        const video = key >= 0 ? this.catalog.videoAt(key) : undefined;
+        return video ? { key, category: video.category, creatorId: video.creatorId } : null;
+      }),
+    );
+  }
+
+  private readonly historyKey = (video: CatalogVideo): number => this.catalog.findOrdinal(video.id);
 
   private decodeUser(raw: string | null): UserState {
     try {

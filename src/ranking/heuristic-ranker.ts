@@ -18,6 +18,10 @@ const AFFINITY_TERMS: [string, number][] = [
   ['user_category_share', 0.4],
   ['user_follows_creator', 0.3],
   ['video_impressions_log', 0.01],
+  // Long-horizon popularity, so a cold catalog ranks no worse than popularity, and what the user's last videos say.
+  ['video_popularity_log', 0.05],
+  ['history_similarity', 1],
+  ['history_next', 0.5],
 ];
 
 export const HEURISTIC_VERSION = 'heuristic';

@@ -75,6 +75,11 @@ export class RedisKeys {
     return `${this.prefix}:catalog:changed`;
   }
 
+  /** Pub/sub channel announcing a new set of item-to-item neighbours (its version), for the apis to load. */
+  get neighboursChannel(): string {
+    return `${this.prefix}:neighbours:written`;
+  }
+
   /** Pub/sub channel naming videos whose online stats changed (newline-separated ids), for the apis' near caches. */
   get videoStatsChannel(): string {
     return `${this.prefix}:videos:stats-changed`;

@@ -9,6 +9,10 @@ import { RedisKeys } from '../redis/redis-keys';
 import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
 import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './data/point-in-time-dataset';
 import { TrainingLogRepository } from './data/training-log.repository';
+import { DEFAULT_INTERACTION_ROWS, rowTimes, withInteractionRows } from './data/interaction-rows';
+import { computeItemNeighbours, DEFAULT_NEIGHBOUR_OPTIONS } from './neighbours/co-engagement';
+import { ItemNeighboursRepository } from '../neighbours/item-neighbours.repository';
+import { ItemNeighbours } from '../features/item-neighbours';
 import { categoryPriors, DEFAULT_ALS_OPTIONS } from './embeddings/implicit-als';
 import { EmbeddingFitInput, fitEmbeddingRefreshes, fitItemEmbeddings, refreshPoints } from './embeddings/point-in-time-embeddings';
 import { LearnedEmbeddingRepository } from './embeddings/learned-embedding.repository';
@@ -96,6 +100,7 @@ export class TrainingService {
     private readonly registry: ModelRegistryService,
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
+    private readonly neighbours: ItemNeighboursRepository,
   ) {
     // Heads blend exactly as the feed blends them (RANK_WEIGHTS).
     this.headWeights = parseHeadWeights(config.RANK_WEIGHTS);
@@ -143,10 +148,11 @@ export class TrainingService {
       impressionsTo: rowsTo,
     });
     lap('load');
-    // Held out: the most recent share of impressions by serve time (a quantile rather
-    // than a share of the clock, so bursty traffic still leaves enough to evaluate on).
-    const imps = log.impressions;
-    const heldOutFrom = imps.length ? imps.at[Math.min(imps.length - 1, Math.floor((1 - this.config.TRAIN_HOLDOUT_FRACTION) * imps.length))] : rowsTo;
+    // Held out: the most recent share of rows by time (a quantile rather than a share of
+    // the clock, so bursty traffic still leaves enough to evaluate on). Rows are the logged
+    // impressions plus, for reactions no impression was logged for, engaged rows.
+    const times = rowTimes(log).filter((t) => t >= windowFrom && t < rowsTo);
+    const heldOutFrom = times.length ? times[Math.min(times.length - 1, Math.floor((1 - this.config.TRAIN_HOLDOUT_FRACTION) * times.length))] : rowsTo;
 
     // Item embeddings as of each row's time: refitted at TRAIN_EMBEDDING_REFRESHES points
     // through the training part, each on the log before it (the last one at the start of
@@ -173,6 +179,16 @@ export class TrainingService {
     log.catalog.videos.forEach((v, i) => (v.embedding = anchors[i]));
     lap('embeddings');
 
+    // Item neighbours, refreshed at the same points and for the same reason.
+    const neighbourOptions = { ...DEFAULT_NEIGHBOUR_OPTIONS, yielder };
+    const neighbourRefreshes: { at: number; index: ItemNeighbours }[] = [];
+    for (const r of refreshes) {
+      neighbourRefreshes.push({ at: r.at, index: await computeItemNeighbours(log.events, log.users.size, log.catalog.videos.length, windowFrom, r.at, neighbourOptions) });
+    }
+    const rows = withInteractionRows(log, { ...DEFAULT_INTERACTION_ROWS, seed: 7, neighbours: neighbourRefreshes });
+    log.impressions = rows.impressions;
+    lap('neighbours');
+
     await stage('dataset');
     const active = await this.registry.active();
     const activeSpec = active ? this.tryParseSpec(active) : null;
@@ -193,12 +209,14 @@ export class TrainingService {
       rankingNegatives: RANKING_NEGATIVES,
       seed: 1,
       embeddingRefreshes: refreshes,
+      neighbourRefreshes,
+      kinds: rows.kinds,
       yielder,
     });
     const heldOutRows = dataset.rows - dataset.trainRows;
     if (dataset.trainRows < MIN_TRAIN_ROWS || heldOutRows < MIN_HELD_OUT_ROWS) {
       throw new NotEnoughDataError(
-        `not enough exposed impressions in the last ${windowHours} h: ${dataset.trainRows} to train on (need ${MIN_TRAIN_ROWS}), ` +
+        `not enough rows in the last ${windowHours} h (exposed impressions and engagements with sampled negatives): ${dataset.trainRows} to train on (need ${MIN_TRAIN_ROWS}), ` +
           `${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
       );
     }
@@ -237,6 +255,20 @@ export class TrainingService {
     }
     lap('embeddingsWrite');
 
+    // Item-to-item neighbours for serving, from the whole window.
+    const serving = await computeItemNeighbours(log.events, log.users.size, log.catalog.videos.length, windowFrom, Infinity, neighbourOptions);
+    await this.neighbours.write({
+      version: modelId,
+      videoIds: log.catalog.videos.map((v) => v.id),
+      offsets: serving.offsets,
+      neighbours: serving.ids,
+      co: serving.co,
+      next: serving.next,
+      engagements: serving.engagements,
+    });
+    await this.pubsub.publish(this.keys.neighboursChannel, modelId);
+    lap('neighboursWrite');
+
     await yielder.pause();
     const baseline = driftBaseline(spec, dataset.heldOutX[0], heldOutScores);
     await yielder.pause();
@@ -252,7 +284,16 @@ export class TrainingService {
         heldOutFrom: new Date(heldOutFrom).toISOString(),
         labelWindowMinutes: this.config.TRAIN_LABEL_WINDOW_MINUTES,
       },
-      data: { ...dataset.stats, trainRows: dataset.trainRows, heldOutRows, users: log.users.size, videos: log.catalog.videos.length },
+      data: {
+        ...dataset.stats,
+        engagedRows: rows.engaged,
+        sampledRows: rows.sampled,
+        trainRows: dataset.trainRows,
+        heldOutRows,
+        users: log.users.size,
+        videos: log.catalog.videos.length,
+      },
+      neighbours: { pairs: serving.ids.length, refreshes: neighbourRefreshes.map((r) => ({ at: new Date(r.at).toISOString(), pairs: r.index.ids.length })) },
       embeddings: {
         anchored: evalFit.anchored,
         refreshes: refreshes.map((r) => ({ at: new Date(r.at).toISOString(), learned: r.learned.size, seconds: r.seconds })),
@@ -424,8 +465,16 @@ export class TrainingService {
 
   private decide(report: EvaluationReport, active: ModelVersionWithArtifact | null, autoPromote: boolean): { promote: boolean; decision: string } {
     if (!autoPromote) return { promote: false, decision: 'registered as candidate (auto-promotion off)' };
-    if (!active) return { promote: true, decision: 'activated (no model was active)' };
+    // Never activated automatically unless it beats popularity on its own held-out data.
     const mine = report.ranking.model.ndcg;
+    const popularity = report.ranking.popularity.ndcg;
+    if (mine === null || popularity === null || !(mine > popularity)) {
+      return {
+        promote: false,
+        decision: `not activated: held-out NDCG@${RANKING_K} ${fmt(mine)} does not beat popularity's ${fmt(popularity)}${active ? ` (${active.id} stays active)` : ''}`,
+      };
+    }
+    if (!active) return { promote: true, decision: `activated (no model was active; held-out NDCG@${RANKING_K} ${fmt(mine)} vs popularity ${fmt(popularity)})` };
     const theirs = report.ranking.previous?.ndcg;
     if (mine === null || theirs === null || theirs === undefined) {
       return { promote: false, decision: `kept ${active.id} active (could not compare on held-out NDCG@${RANKING_K})` };

@@ -59,7 +59,7 @@ describe(TrainingService.name, () => {
     expect(ranking.queries).toBeGreaterThan(100);
     expect(ranking.model.hitRate!).toBeGreaterThan(ranking.popularity.hitRate! + 0.05);
     expect(ranking.model.ndcg!).toBeGreaterThan(ranking.popularity.ndcg!);
-    for (const head of ['like', 'complete', 'share', 'skip']) expect(heads[head].auc!).toBeGreaterThan(0.6);
+    for (const head of ['like', 'complete', 'share', 'skip', 'engage']) expect(heads[head].auc!).toBeGreaterThan(0.6);
     // share (2% positives, mostly noise on top of like) is too rare here to also beat its base rate on log loss
     for (const head of ['like', 'complete', 'skip']) expect(heads[head].logLoss).toBeLessThan(heads[head].baselineLogLoss);
     expect(first.promoted).toBe(true);
@@ -67,7 +67,7 @@ describe(TrainingService.name, () => {
     const [row] = await db.query(`SELECT status, metrics, training_info, feature_spec FROM model_versions WHERE id = $1`, [first.modelId]);
     expect(row.status).toBe('active');
     expect(row.metrics.ranking.model.hitRate).toBeCloseTo(ranking.model.hitRate!, 10);
-    expect(row.feature_spec).toEqual({ input: 'features', output: 'scores', features: [...DEFAULT_TRAIN_FEATURES], heads: ['like', 'complete', 'share', 'skip'] });
+    expect(row.feature_spec).toEqual({ input: 'features', output: 'scores', features: [...DEFAULT_TRAIN_FEATURES], heads: ['like', 'complete', 'share', 'skip', 'engage'] });
     expect(row.training_info.onnxParity.maxAbsDiff).toBeLessThan(1e-5);
     expect(Object.keys(row.training_info.baseline.features).sort()).toEqual([...DEFAULT_TRAIN_FEATURES].sort());
     const keys = app.get(RedisKeys);

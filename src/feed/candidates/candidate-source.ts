@@ -1,3 +1,4 @@
+import { UserHistory } from '../../features/item-neighbours';
 import { UserState } from '../../features/user-state';
 import { FeedFallbackReason } from '../feed-metrics';
 
@@ -17,6 +18,8 @@ export interface CandidateContext {
   readonly userHasEmbedding: boolean;
   /** Creators the user follows: the online state's follows plus the follows table. */
   readonly follows: ReadonlySet<string>;
+  /** What the user's recent videos say about other videos (null when no item neighbours are loaded). */
+  readonly history: UserHistory | null;
   /** Epoch ms of the request. */
   readonly now: number;
   /** Return at most this many ids. */

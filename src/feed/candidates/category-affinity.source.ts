@@ -9,7 +9,7 @@ const TOP_CATEGORIES = 3;
 @Injectable()
 export class CategoryAffinitySource implements CandidateSource {
   readonly name = 'category';
-  readonly share = 0.15;
+  readonly share = 0.1;
 
   constructor(
     private readonly lists: CatalogListsService,

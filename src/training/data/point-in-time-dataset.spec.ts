@@ -170,7 +170,8 @@ describe('buildPointInTimeDataset', () => {
     const col = (name: string) => DEFAULT_FEATURE_NAMES.indexOf(name);
     expect(withFuture.x[col('user_likes_log')]).toBeCloseTo(Math.log1p(1));
     expect(withFuture.x[col('video_like_rate')]).toBeCloseTo(pastOnly.x[col('video_like_rate')]);
-    expect(Array.from(withFuture.y)).toEqual([1, 0, 1, 0]);
+    // like, complete, share, skip, engage
+    expect(Array.from(withFuture.y)).toEqual([1, 0, 1, 0, 1]);
   });
 
   it('labels an impression with the engagement that followed it, preferring its request id, within the window', async () => {
@@ -192,7 +193,7 @@ describe('buildPointInTimeDataset', () => {
     // impression c had no reaction inside its window: never shown, dropped
     expect(ds.rows).toBe(2);
     expect(ds.stats.unexposed).toBe(1);
-    expect(Array.from(ds.y)).toEqual([1, 0, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(ds.y)).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
   });
 
   it('splits by time and builds ranking queries whose relevant items are the held-out engagements', async () => {

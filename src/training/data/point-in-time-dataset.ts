@@ -3,17 +3,19 @@ import { CatalogVideo } from '../../features/catalog-video';
 import { FeatureDefinition, UserContext, userContext } from '../../features/feature-registry';
 import { buildFeatureMatrix } from '../../features/feature-spec';
 import { initialUserState } from '../../events/follows.repository';
-import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
+import { historyItems, ItemNeighbours, UserHistory } from '../../features/item-neighbours';
+import { applyUserEvent, EVENT_WEIGHTS, FeatureEvent, UserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta, VideoStats } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
 import { EventLoopYielder } from '../event-loop-yielder';
+import { ROW_KIND } from './interaction-rows';
 import { NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './training-log';
 
 /** The objectives the ranker learns, one output column each, in this order. */
-export const LABEL_HEADS = ['like', 'complete', 'share', 'skip'] as const;
+export const LABEL_HEADS = ['like', 'complete', 'share', 'skip', 'engage'] as const;
 export type LabelHead = (typeof LABEL_HEADS)[number];
 const HEAD_COUNT = LABEL_HEADS.length;
-const [LIKE, COMPLETE, SHARE, SKIP] = [0, 1, 2, 3];
+const [LIKE, COMPLETE, SHARE, SKIP, ENGAGE] = [0, 1, 2, 3, 4];
 
 /** A list of model inputs to compute; `loggedUnder` names the model versions whose logged vectors have exactly these columns. */
 export interface FeatureSet {
@@ -46,6 +48,10 @@ export interface DatasetOptions {
    * serving. Before the first one the catalog's embeddings are used as they are.
    */
   embeddingRefreshes?: readonly { at: number; learned: ReadonlyMap<number, Float32Array> }[];
+  /** Item neighbours as serving would have had them: from `at` on (oldest first); none before the first. */
+  neighbourRefreshes?: readonly { at: number; index: ItemNeighbours }[];
+  /** Per impression row, its ROW_KIND (default: all logged impressions). Sampled rows count as exposed. */
+  kinds?: Uint8Array;
   yielder?: EventLoopYielder;
 }
 
@@ -61,7 +67,7 @@ export interface RankingQuery {
   relevant: Uint8Array;
   /** Per feature set: candidates x width, row-major. */
   x: Float32Array[];
-  /** Engagements (likes + completes + shares) each candidate had before `at`. */
+  /** Engagements (views, likes, completes and shares) each candidate had before `at`. */
   popularity: Float64Array;
 }
 
@@ -84,6 +90,8 @@ export interface Dataset {
 
 const POSITIVE_HEADS = (1 << LIKE) | (1 << COMPLETE) | (1 << SHARE);
 const TYPE = Object.fromEntries(EVENT_TYPES.map((t, i) => [t, i])) as Record<(typeof EVENT_TYPES)[number], number>;
+/** Event types that mean the user engaged (the `engage` head): every type with a positive taste weight. */
+const ENGAGING = Uint8Array.from(EVENT_TYPES, (t) => (EVENT_WEIGHTS[t] > 0 ? 1 : 0));
 
 /**
  * Builds training rows with point-in-time features: walks the interaction log in time
@@ -108,6 +116,8 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const heldX = sets.map((_, k) => (k === 0 ? new Float32Array(0) : new Float32Array(nHeld * widths[k])));
   const labels = new Uint8Array(n);
   const exposed = new Uint8Array(n);
+  const kinds = opts.kinds ?? new Uint8Array(n);
+  for (let r = 0; r < n; r++) if (kinds[r] === ROW_KIND.sampled) exposed[r] = 1;
   const userStates: (UserState | undefined)[] = new Array(log.users.size);
   const videoStats: (VideoStats | undefined)[] = new Array(nVideos);
   const contexts: (UserContext | undefined)[] = new Array(log.users.size);
@@ -120,6 +130,25 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const queries: (RankingQuery & { candidatesFromLog: number })[] = [];
 
   const startState = (u: number) => initialUserState(opts.embeddingDim, log.follows.get(log.users.values[u]) ?? []);
+  const neighbourRefreshes = opts.neighbourRefreshes ?? [];
+  let neighbourAt = -1;
+  const neighboursAt = (at: number): ItemNeighbours | null => {
+    while (neighbourAt + 1 < neighbourRefreshes.length && neighbourRefreshes[neighbourAt + 1].at <= at) neighbourAt++;
+    return neighbourAt >= 0 ? neighbourRefreshes[neighbourAt].index : null;
+  };
+  const historyLookup = (id: string) => {
+    const key = catalog.index.get(id);
+    if (key === undefined) return null;
+    const video = catalog.videos[key];
+    return { key, category: video.category, creatorId: video.creatorId };
+  };
+  const historyKey = (video: CatalogVideo) => catalog.index.get(video.id) ?? -1;
+  const contextFor = (state: UserState, at: number): UserContext => {
+    const index = neighboursAt(at);
+    const history = index && state.recent.length > 0 ? new UserHistory(index, historyItems(state.recent, historyLookup)) : null;
+    return userContext(state, at, history, historyKey);
+  };
+  const contextIndex: (ItemNeighbours | null)[] = new Array(log.users.size).fill(null);
   const refreshes = opts.embeddingRefreshes ?? [];
   let nextRefresh = 0;
   const refreshEmbeddingsUpTo = (at: number): void => {
@@ -169,6 +198,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     else if (t === TYPE.complete) labels[chosen] |= 1 << COMPLETE;
     else if (t === TYPE.share) labels[chosen] |= 1 << SHARE;
     else if (t === TYPE.skip) labels[chosen] |= 1 << SKIP;
+    if (ENGAGING[t]) labels[chosen] |= 1 << ENGAGE;
   };
 
   const one: CatalogVideo[] = [catalog.videos[0]];
@@ -184,9 +214,13 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     const u = imp.user[r];
     const v = imp.video[r];
     // A user's context (follow set, affinity total) only changes when one of their events is applied.
+    // ... or when the item neighbours in effect change.
     let ctx = contexts[u];
-    if (ctx) ctx.now = t;
-    else ctx = contexts[u] = userContext((userStates[u] ??= startState(u)), t);
+    if (ctx && contextIndex[u] === neighboursAt(t)) ctx.now = t;
+    else {
+      ctx = contexts[u] = contextFor((userStates[u] ??= startState(u)), t);
+      contextIndex[u] = ctx.history?.index ?? neighboursAt(t);
+    }
 
     const plan = r >= firstHeld ? plans.get(u) : undefined;
     if (plan && !plan.done) {
@@ -223,7 +257,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
     if (yielder.due()) await yielder.pause();
   }
 
-  return compact(log, opts, { x, heldX, labels, exposed, firstHeld, widths, queries, loggedFeatureRows, eventsApplied: e }, yielder);
+  return compact(log, opts, { x, heldX, labels, exposed, kinds, firstHeld, widths, queries, loggedFeatureRows, eventsApplied: e }, yielder);
 }
 
 interface QueryPlan {
@@ -290,7 +324,7 @@ function snapshotQuery(
     videos: ids,
     relevant: new Uint8Array(ids.length),
     x: sets.map((s) => buildFeatureMatrix(s.defs, ctx, cands, stats)),
-    popularity: Float64Array.from(stats, (s) => s.likes + s.completes + s.shares),
+    popularity: Float64Array.from(stats, (s) => s.views + s.likes + s.completes + s.shares),
     candidatesFromLog: fromLog.length,
   };
 }
@@ -304,6 +338,7 @@ async function compact(
     heldX: Float32Array[];
     labels: Uint8Array;
     exposed: Uint8Array;
+    kinds: Uint8Array;
     firstHeld: number;
     widths: number[];
     queries: (RankingQuery & { candidatesFromLog: number })[];
@@ -340,7 +375,9 @@ async function compact(
       }
       heldRows++;
       const key = imp.user[r] * nVideos + imp.video[r];
-      heldOutcome.set(key, (heldOutcome.get(key) ?? false) || (w.labels[r] & POSITIVE_HEADS) !== 0);
+      // An engaged row (no logged impression) is relevant because the user chose it; an impression, if it was liked, completed or shared.
+      const positive = w.kinds[r] === ROW_KIND.engaged ? (w.labels[r] & (1 << ENGAGE)) !== 0 : (w.labels[r] & POSITIVE_HEADS) !== 0;
+      heldOutcome.set(key, (heldOutcome.get(key) ?? false) || positive);
     }
     rows++;
   }

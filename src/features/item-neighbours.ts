@@ -1,0 +1,233 @@
+/**
+ * Each video's top co-engagement neighbours, in CSR form over dense keys (the catalog
+ * index in training, the catalog ordinal in serving); a row's neighbours sorted by key.
+ */
+export class ItemNeighbours {
+  constructor(
+    /** keys + 1 offsets into the neighbour columns. */
+    readonly offsets: Int32Array,
+    readonly ids: Int32Array,
+    /** Symmetric co-engagement: how often the two were engaged with close together in one user's history, nearer counting more. */
+    readonly co: Float32Array,
+    /** Directional: how often the neighbour was engaged with within a few steps after the key. */
+    readonly next: Float32Array,
+    /** Users who engaged with each key (what the co-engagement weights are normalised by). */
+    readonly engagements: Float32Array,
+  ) {}
+
+  get keys(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** Position of `other` in `key`'s row, or -1. */
+  find(key: number, other: number): number {
+    if (key < 0 || key >= this.keys) return -1;
+    let lo = this.offsets[key];
+    let hi = this.offsets[key + 1] - 1;
+    const ids = this.ids;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = ids[mid];
+      if (v === other) return mid;
+      if (v < other) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Builds the CSR form from per-key lists (each sorted here by neighbour key). */
+  static fromRows(
+    keys: number,
+    rows: ReadonlyMap<number, { ids: ArrayLike<number>; co: ArrayLike<number>; next: ArrayLike<number> }>,
+    engagements: Float32Array,
+  ): ItemNeighbours {
+    const offsets = new Int32Array(keys + 1);
+    for (const [key, row] of rows) if (key >= 0 && key < keys) offsets[key + 1] = row.ids.length;
+    for (let k = 0; k < keys; k++) offsets[k + 1] += offsets[k];
+    const total = offsets[keys];
+    const ids = new Int32Array(total);
+    const co = new Float32Array(total);
+    const next = new Float32Array(total);
+    for (const [key, row] of rows) {
+      if (key < 0 || key >= keys) continue;
+      const order = Array.from({ length: row.ids.length }, (_, i) => i).sort((a, b) => row.ids[a] - row.ids[b]);
+      let at = offsets[key];
+      for (const i of order) {
+        ids[at] = row.ids[i];
+        co[at] = row.co[i];
+        next[at] = row.next[i];
+        at++;
+      }
+    }
+    const counts = new Float32Array(keys);
+    counts.set(engagements.subarray(0, Math.min(keys, engagements.length)));
+    return new ItemNeighbours(offsets, ids, co, next, counts);
+  }
+}
+
+/** The history signals each candidate gets, in this order. */
+export const HISTORY_SIGNALS = ['similarity', 'similarityRecent', 'cooccurrence', 'next'] as const;
+export type HistorySignal = (typeof HISTORY_SIGNALS)[number];
+const SIGNALS = HISTORY_SIGNALS.length;
+const [SIMILARITY, SIMILARITY_RECENT, COOCCURRENCE, NEXT] = [0, 1, 2, 3];
+
+/** How many of the user's most recent videos are read, and how fast older ones count less. */
+export const HISTORY_ITEMS = 20;
+export const HISTORY_DECAY = 0.8;
+export const HISTORY_NEXT_DECAY = 0.5;
+export const HISTORY_RECENT_ITEMS = 3;
+
+/** How much one recent video counts, from the summed event weights on it: engaged up (log-damped), skipped or unliked down. */
+export function engagementStrength(weight: number): number {
+  return weight > 0 ? 1 + Math.log1p(weight) : -1;
+}
+
+export interface HistoryItem {
+  key: number;
+  strength: number;
+  category: string;
+  creatorId: string;
+}
+
+/**
+ * What the user's recent videos say about a candidate: recency-weighted item-to-item
+ * scores over the co-engagement neighbours, plus category and creator shares of the
+ * recent videos. Training reads one candidate at a time (`value`, a lookup per recent
+ * video); serving unions the recent videos' neighbour lists once per request
+ * (`accumulate`), which is also the item-to-item candidate source. Both sum the same
+ * terms in the same order, so they give the same numbers.
+ */
+export class UserHistory {
+  private readonly factors: Float64Array;
+  private readonly categoryShares = new Map<string, number>();
+  private readonly creatorShares = new Map<string, number>();
+  private accumulated: { rows: Map<number, number>; values: Float64Array } | null = null;
+
+  /** `items` most recent first. */
+  constructor(
+    readonly index: ItemNeighbours | null,
+    readonly items: readonly HistoryItem[],
+  ) {
+    this.factors = new Float64Array(items.length * SIGNALS);
+    let total = 0;
+    items.forEach((item, k) => {
+      const n = index && item.key >= 0 && item.key < index.keys ? index.engagements[item.key] : 0;
+      const f = this.factors.subarray(k * SIGNALS, (k + 1) * SIGNALS);
+      if (n > 0) {
+        const recency = HISTORY_DECAY ** k * item.strength;
+        f[SIMILARITY] = recency / Math.sqrt(n);
+        f[SIMILARITY_RECENT] = k < HISTORY_RECENT_ITEMS ? item.strength / Math.sqrt(n) : 0;
+        f[COOCCURRENCE] = recency / n;
+        f[NEXT] = (HISTORY_NEXT_DECAY ** k * item.strength) / n;
+      }
+      const w = HISTORY_DECAY ** k * item.strength;
+      total += Math.abs(w);
+      this.categoryShares.set(item.category, (this.categoryShares.get(item.category) ?? 0) + w);
+      this.creatorShares.set(item.creatorId, (this.creatorShares.get(item.creatorId) ?? 0) + w);
+    });
+    if (total > 0) {
+      for (const [k, v] of this.categoryShares) this.categoryShares.set(k, v / total);
+      for (const [k, v] of this.creatorShares) this.creatorShares.set(k, v / total);
+    }
+  }
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+
+  /** Weighted share of the recent videos in this category (negative when they were skipped). */
+  categoryShare(category: string): number {
+    return this.categoryShares.get(category) ?? 0;
+  }
+
+  creatorShare(creatorId: string): number {
+    return this.creatorShares.get(creatorId) ?? 0;
+  }
+
+  /** One signal for one candidate key. */
+  value(key: number, signal: number): number {
+    if (this.accumulated) {
+      const row = this.accumulated.rows.get(key);
+      return row === undefined ? 0 : this.accumulated.values[row * SIGNALS + signal];
+    }
+    const index = this.index;
+    if (!index || key < 0 || key >= index.keys) return 0;
+    let sum = 0;
+    const nKey = index.engagements[key];
+    for (let k = 0; k < this.items.length; k++) {
+      const at = index.find(this.items[k].key, key);
+      if (at < 0) continue;
+      sum += this.term(k, signal, index, at, nKey);
+    }
+    return sum;
+  }
+
+  /** Unions the recent videos' neighbour lists once; afterwards `value` reads from it. Returns the keys found. */
+  accumulate(): ReadonlyMap<number, number> {
+    if (this.accumulated) return this.accumulated.rows;
+    const index = this.index;
+    const rows = new Map<number, number>();
+    let size = 0;
+    if (index) for (const item of this.items) if (item.key >= 0 && item.key < index.keys) size += index.offsets[item.key + 1] - index.offsets[item.key];
+    const values = new Float64Array(size * SIGNALS);
+    if (index) {
+      for (let k = 0; k < this.items.length; k++) {
+        const r = this.items[k].key;
+        if (r < 0 || r >= index.keys) continue;
+        for (let at = index.offsets[r]; at < index.offsets[r + 1]; at++) {
+          const key = index.ids[at];
+          let row = rows.get(key);
+          if (row === undefined) rows.set(key, (row = rows.size));
+          const nKey = index.engagements[key];
+          for (let s = 0; s < SIGNALS; s++) values[row * SIGNALS + s] += this.term(k, s, index, at, nKey);
+        }
+      }
+    }
+    this.accumulated = { rows, values };
+    return rows;
+  }
+
+  /** The accumulated keys, best first by the recency-weighted similarity plus the transition score, positives only. */
+  best(limit: number): number[] {
+    const rows = this.accumulate();
+    const values = this.accumulated!.values;
+    const keys: number[] = [];
+    const scores: number[] = [];
+    for (const [key, row] of rows) {
+      const s = values[row * SIGNALS + SIMILARITY] + values[row * SIGNALS + NEXT];
+      if (s > 0) {
+        keys.push(key);
+        scores.push(s);
+      }
+    }
+    const order = keys.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || keys[a] - keys[b]);
+    return order.slice(0, limit).map((i) => keys[i]);
+  }
+
+  private term(k: number, signal: number, index: ItemNeighbours, at: number, nKey: number): number {
+    const f = this.factors[k * SIGNALS + signal];
+    if (f === 0) return 0;
+    switch (signal) {
+      case SIMILARITY:
+      case SIMILARITY_RECENT:
+        return nKey > 0 ? (f * index.co[at]) / Math.sqrt(nKey) : 0;
+      case COOCCURRENCE:
+        return f * index.co[at];
+      default:
+        return f * index.next[at];
+    }
+  }
+}
+
+/** The user's most recent videos (at most HISTORY_ITEMS), most recent first, with their keys; unknown videos are skipped. */
+export function historyItems(
+  recent: readonly (readonly [string, number, number])[],
+  lookup: (videoId: string) => { key: number; category: string; creatorId: string } | null,
+): HistoryItem[] {
+  const items: HistoryItem[] = [];
+  for (let i = recent.length - 1; i >= 0 && items.length < HISTORY_ITEMS; i--) {
+    const found = lookup(recent[i][0]);
+    if (found) items.push({ key: found.key, strength: engagementStrength(recent[i][1]), category: found.category, creatorId: found.creatorId });
+  }
+  return items;
+}
