@@ -41,6 +41,36 @@ describe('user state', () => {
     expect(s.counts.skip).toBe(1);
   });
 
+  it('keeps the last engaged videos, most recent last, merging repeats and counting skips against', () => {
+    const s = emptyUserState(4);
+    applyUserEvent(s, { ...event('view', 1000), videoId: 'v1' }, liked);
+    applyUserEvent(s, { ...event('like', 1001), videoId: 'v1' }, liked);
+    applyUserEvent(s, { ...event('skip', 2000), videoId: 'v2' }, skipped);
+    applyUserEvent(s, { ...event('impression', 2500), videoId: 'v1' }, liked);
+    expect(s.recent).toEqual([
+      ['v1', 3.5, 1001],
+      ['v2', -1, 2000],
+    ]);
+    applyUserEvent(s, { ...event('share', 3000), videoId: 'v1' }, liked);
+    expect(s.recent.map(([id, w]) => [id, w])).toEqual([
+      ['v2', -1],
+      ['v1', 7.5],
+    ]);
+    for (let i = 0; i < 60; i++) applyUserEvent(s, { ...event('view', 4000 + i), videoId: `x${i}` }, { ...liked, id: `x${i}` });
+    expect(s.recent).toHaveLength(50);
+    expect(s.recent[49][0]).toBe('x59');
+  });
+
+  it('decodes a state stored before recent engagements or a newer event type existed', () => {
+    const old = JSON.parse(encodeUserState(emptyUserState(4))) as Record<string, unknown>;
+    delete old.recent;
+    delete (old.counts as Record<string, number>).comment;
+    const s = decodeUserState(JSON.stringify(old), 4);
+    expect(s.recent).toEqual([]);
+    applyUserEvent(s, { ...event('comment', 1000), videoId: 'v1' }, liked);
+    expect(s.counts.comment).toBe(1);
+  });
+
   it('decays windowed counters with time', () => {
     const s = emptyUserState(4);
     const t0 = Date.UTC(2026, 10, 1);

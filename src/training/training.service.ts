@@ -27,6 +27,7 @@ import {
 } from './evaluation/offline-evaluation';
 import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
+import { activationDecision } from './activation-decision';
 import { logLoss } from './model/metrics';
 import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
@@ -306,7 +307,10 @@ export class TrainingService {
       timingsMs: { ...timings, total: Date.now() - started },
     };
     const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
-    const { promote, decision } = this.decide(report, active, options.autoPromote ?? this.config.MODEL_AUTO_PROMOTE);
+    const { promote, decision } = activationDecision(report.ranking, active?.id ?? null, {
+      autoPromote: options.autoPromote ?? this.config.MODEL_AUTO_PROMOTE,
+      minGain: this.config.MODEL_PROMOTE_MIN_GAIN,
+    });
     if (promote) await this.registry.activate(created.id);
     lap('register');
     timings.total = Date.now() - started;
@@ -461,29 +465,6 @@ export class TrainingService {
 
   private blend(scores: Float32Array, rows: number, heads: readonly string[]): Float32Array {
     return blendHeads(scores, rows, weightsForHeads(heads, this.headWeights), new Float32Array(rows));
-  }
-
-  private decide(report: EvaluationReport, active: ModelVersionWithArtifact | null, autoPromote: boolean): { promote: boolean; decision: string } {
-    if (!autoPromote) return { promote: false, decision: 'registered as candidate (auto-promotion off)' };
-    // Never activated automatically unless it beats popularity on its own held-out data.
-    const mine = report.ranking.model.ndcg;
-    const popularity = report.ranking.popularity.ndcg;
-    if (mine === null || popularity === null || !(mine > popularity)) {
-      return {
-        promote: false,
-        decision: `not activated: held-out NDCG@${RANKING_K} ${fmt(mine)} does not beat popularity's ${fmt(popularity)}${active ? ` (${active.id} stays active)` : ''}`,
-      };
-    }
-    if (!active) return { promote: true, decision: `activated (no model was active; held-out NDCG@${RANKING_K} ${fmt(mine)} vs popularity ${fmt(popularity)})` };
-    const theirs = report.ranking.previous?.ndcg;
-    if (mine === null || theirs === null || theirs === undefined) {
-      return { promote: false, decision: `kept ${active.id} active (could not compare on held-out NDCG@${RANKING_K})` };
-    }
-    const gain = mine - theirs;
-    if (gain > this.config.MODEL_PROMOTE_MIN_GAIN) {
-      return { promote: true, decision: `activated (held-out NDCG@${RANKING_K} ${fmt(mine)} vs ${fmt(theirs)} for ${active.id})` };
-    }
-    return { promote: false, decision: `kept ${active.id} active (held-out NDCG@${RANKING_K} ${fmt(mine)} vs its ${fmt(theirs)})` };
   }
 }
 

@@ -111,7 +111,8 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
             const size = index.offsets[from + 1] - start;
             if (size > 0) c = index.ids[start + Math.floor(rng() * size)];
           }
-          if (c < 0 && popular.length > 0) c = popular[Math.floor(rng() * popular.length)];
+          // Popular first; a uniform draw once popular videos keep hitting the user's own.
+          if (c < 0 && popular.length > 0 && attempt < 5) c = popular[Math.floor(rng() * popular.length)];
           if (c < 0) c = Math.floor(rng() * catalog.videos.length);
           if (!picked.has(c) && usable(c, at, own)) candidate = c;
         }

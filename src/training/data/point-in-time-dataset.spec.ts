@@ -5,6 +5,8 @@ import { buildFeatureMatrix, resolveFeatures } from '../../features/feature-spec
 import { applyUserEvent, emptyUserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
+import { ItemNeighbours } from '../../features/item-neighbours';
+import { ROW_KIND, withInteractionRows } from './interaction-rows';
 import { buildPointInTimeDataset, DatasetOptions, FeatureSet } from './point-in-time-dataset';
 import { EventLog, ImpressionLog, Interner, NO_REQUEST, TrainingLog } from './training-log';
 
@@ -232,5 +234,68 @@ describe('buildPointInTimeDataset', () => {
     const ds = await buildPointInTimeDataset(log, options({ featureSets: [set] }));
     expect(Array.from(ds.x)).toEqual(Array.from(logged));
     expect(ds.stats.loggedFeatureRows).toBe(1);
+  });
+});
+
+describe(withInteractionRows.name, () => {
+  const videos = catalogOf(12);
+  // Three users watch videos in a chain; nobody logged an impression.
+  const events: RawEvent[] = [];
+  const liked = new Set<string>();
+  ['a', 'b', 'c'].forEach((user, u) =>
+    [0, 1, 2, 3].forEach((v, i) => {
+      events.push({ at: T0 + (u * 10 + i) * MIN, user, video: v + u, type: 'view' });
+      if (v % 2 === 0) {
+        events.push({ at: T0 + (u * 10 + i) * MIN, user, video: v + u, type: 'like' });
+        liked.add(`${user}:${v + u}`);
+      }
+    }),
+  );
+
+  it('adds a row per first reaction with sampled negatives the user had not engaged with, in time order', () => {
+    const log = makeLog(videos, events, []);
+    const rows = withInteractionRows(log, { negatives: 4, maxEngaged: 1000, seed: 3, neighbours: [] });
+    expect(rows.engaged).toBe(12);
+    expect(rows.sampled).toBeGreaterThan(24);
+    const imp = rows.impressions;
+    const engagedBefore = new Map<number, Set<number>>();
+    for (let r = 0; r < imp.length; r++) {
+      if (r > 0) expect(imp.at[r]).toBeGreaterThanOrEqual(imp.at[r - 1]);
+      const own = engagedBefore.get(imp.user[r]) ?? new Set<number>();
+      engagedBefore.set(imp.user[r], own);
+      if (rows.kinds[r] === ROW_KIND.sampled) expect(own.has(imp.video[r])).toBe(false);
+      if (rows.kinds[r] === ROW_KIND.engaged) own.add(imp.video[r]);
+    }
+  });
+
+  it('makes engaged rows labelled by their own events and sampled rows exposed negatives, with point-in-time history features', async () => {
+    const log = makeLog(videos, events, []);
+    const neighbours = ItemNeighbours.fromRows(
+      12,
+      new Map([[0, { ids: [1], co: [3], next: [3] }]]),
+      Float32Array.from({ length: 12 }, () => 3),
+    );
+    const rows = withInteractionRows(log, { negatives: 2, maxEngaged: 1000, seed: 3, neighbours: [{ at: T0, index: neighbours }] });
+    log.impressions = rows.impressions;
+    const ds = await buildPointInTimeDataset(log, options({ kinds: rows.kinds, neighbourRefreshes: [{ at: T0, index: neighbours }] }));
+    expect(ds.rows).toBe(rows.engaged + rows.sampled);
+    const heads = ds.heads.length;
+    const col = (name: string) => DEFAULT_FEATURE_NAMES.indexOf(name);
+    let engagedRows = 0;
+    for (let r = 0; r < ds.rows; r++) {
+      const y = Array.from(ds.y.subarray(r * heads, (r + 1) * heads));
+      const engaged = y[ds.heads.indexOf('engage')] === 1;
+      if (!engaged) {
+        expect(y).toEqual([0, 0, 0, 0, 0]);
+        continue;
+      }
+      engagedRows++;
+      expect(y[ds.heads.indexOf('like')]).toBe(liked.has(`${log.users.values[ds.user[r]]}:${ds.video[r]}`) ? 1 : 0);
+      const similarity = ds.x[r * ds.featureNames.length + col('history_similarity')];
+      // User a's video 1 comes right after video 0, its neighbour: a signal from the past only.
+      if (log.users.values[ds.user[r]] === 'a' && ds.video[r] === 1) expect(similarity).toBeGreaterThan(0);
+      if (log.users.values[ds.user[r]] === 'a' && ds.video[r] === 0) expect(similarity).toBe(0);
+    }
+    expect(engagedRows).toBe(12);
   });
 });
