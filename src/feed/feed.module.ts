@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { FeatureClock } from '../features/feature-clock';
 import { NeighboursModule } from '../neighbours/neighbours.module';
 import { RankingModule } from '../ranking/ranking.module';
 import { AnnIndexService } from './ann/ann-index.service';
@@ -55,6 +56,8 @@ const SOURCES = [
     FeedMetrics,
     ImpressionLogger,
     FeedService,
+    FeatureClock,
   ],
+  exports: [FeatureClock],
 })
 export class FeedModule {}

@@ -5,6 +5,7 @@ import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { userContext } from '../features/feature-registry';
+import { FeatureClock } from '../features/feature-clock';
 import { historyItems, UserHistory } from '../features/item-neighbours';
 import { NeighbourIndexService } from '../neighbours/neighbour-index.service';
 import { decodeUserState, emptyUserState, UserState } from '../features/user-state';
@@ -91,6 +92,7 @@ export class FeedService {
     private readonly metrics: FeedMetrics,
     private readonly statsCache: VideoStatsCache,
     private readonly neighbours: NeighbourIndexService,
+    private readonly clock: FeatureClock,
   ) {}
 
   async feed(userId: string, query: FeedQuery): Promise<FeedPage> {
@@ -163,9 +165,13 @@ export class FeedService {
     const user = this.decodeUser(reads.state);
     const follows = graph?.follows.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
     const history = this.history(user);
-    const uctx = { ...userContext(user, now, history, this.historyKey), follows };
+    const featureNow = this.clock.now();
+    const uctx = { ...userContext(user, featureNow, history, this.historyKey), follows };
 
-    const results = await this.gatherer.gather({ userId, user, userHasEmbedding: uctx.userHasEmbedding, follows, history, now }, fallbacks);
+    const results = await this.gatherer.gather(
+      { userId, user, userHasEmbedding: uctx.userHasEmbedding, follows, history, now: featureNow },
+      fallbacks,
+    );
     this.lap('candidates', clock);
 
     const max = this.config.FEED_CANDIDATES;
