@@ -51,6 +51,8 @@ export const FALLBACK_VERSION = 'fallback';
 
 const EMPTY_SET: ReadonlySet<string> = new Set();
 const DEGRADATION_LOG_EVERY_MS = 10_000;
+/** A video dated this little ahead of the feed's clock (another host's clock) is served anyway. */
+const PUBLISH_CLOCK_SKEW_MS = 60_000;
 
 /** The page: `picks` index into videos/sources; scores and feature rows are by page position. */
 interface Chosen {
@@ -175,7 +177,7 @@ export class FeedService {
     this.lap('candidates', clock);
 
     const max = this.config.FEED_CANDIDATES;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, reads.seen, reads.served), max);
+    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, reads.seen, reads.served, featureNow), max);
     pool.offerRoundRobin(results);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
@@ -231,7 +233,7 @@ export class FeedService {
     const trending = this.trending.ids;
     const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback, 'popular'];
     const start = cursor?.offset ?? 0;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, [], []), query.limit * 5);
+    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, [], [], this.clock.now()), query.limit * 5);
     pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
@@ -257,8 +259,9 @@ export class FeedService {
     graph: UserGraph | null,
     seen: readonly string[],
     served: readonly string[],
+    now: number,
   ): CandidateExclusions {
-    return { seen, served, exclude: query.exclude, blockedCreators: graph?.blocked ?? EMPTY_SET };
+    return { seen, served, exclude: query.exclude, blockedCreators: graph?.blocked ?? EMPTY_SET, publishedBy: now + PUBLISH_CLOCK_SKEW_MS };
   }
 
   private decodeCursor(raw: string, userId: string, now: number): FeedCursor {

@@ -7,7 +7,7 @@ class Catalog implements PoolCatalog {
   private readonly videos = this.ids.map((id): CatalogVideo | undefined =>
     id === 'gone'
       ? undefined
-      : { id, creatorId: id === 'e' ? 'blocked' : 'ok', title: id, category: 'x', tags: [], durationMs: 1, createdAt: 0, embedding: null, active: id !== 'd' },
+      : { id, creatorId: id === 'e' ? 'blocked' : 'ok', title: id, category: 'x', tags: [], durationMs: 1, createdAt: id === 'g' ? 5000 : 0, embedding: null, active: id !== 'd' },
   );
   findOrdinal(id: string): number {
     return this.ids.indexOf(id);
@@ -21,11 +21,11 @@ class Catalog implements PoolCatalog {
 }
 
 const catalog = new Catalog();
-const none = { seen: [], served: [], exclude: [], blockedCreators: new Set<string>() };
+const none = { seen: [], served: [], exclude: [], blockedCreators: new Set<string>(), publishedBy: Infinity };
 
 describe(CandidatePool.name, () => {
   it('keeps only candidates that pass every filter, each once, fairly across sources', () => {
-    const pool = new CandidatePool(catalog, { seen: ['a'], served: new Set(['b']), exclude: ['c', 'not-in-catalog'], blockedCreators: new Set(['blocked']) }, 10);
+    const pool = new CandidatePool(catalog, { ...none, seen: ['a'], served: new Set(['b']), exclude: ['c', 'not-in-catalog'], blockedCreators: new Set(['blocked']) }, 10);
     pool.offerRoundRobin([
       { source: 'ann', ids: ['a', 'b', 'c', 'd', 'e', 'f', 'unknown', 'gone'] },
       { source: 'trending', ids: ['f', 'g'] },
@@ -45,6 +45,15 @@ describe(CandidatePool.name, () => {
     expect(pool.videos.map((v) => v.id)).toEqual(['a', 'g', 'b']);
     expect(pool.sources).toEqual(['ann', 'fresh', 'fresh']);
     expect(pool.positions).toEqual([0, 1, 2]);
+  });
+
+  it('does not serve a video dated after the feed clock (a scheduled release) until then', () => {
+    const early = new CandidatePool(catalog, { ...none, publishedBy: 4999 }, 10);
+    early.fill(['f', 'g'], 'fresh');
+    expect(early.videos.map((v) => v.id)).toEqual(['f']);
+    const later = new CandidatePool(catalog, { ...none, publishedBy: 5000 }, 10);
+    later.fill(['f', 'g'], 'fresh');
+    expect(later.videos.map((v) => v.id)).toEqual(['f', 'g']);
   });
 
   it('stops at its size and tops up from a fallback list', () => {

@@ -16,11 +16,13 @@ export interface CandidateExclusions {
   exclude: Iterable<string>;
   /** Creators the user blocked. */
   blockedCreators: ReadonlySet<string>;
+  /** Videos dated after this (epoch ms: scheduled releases) are not served yet. */
+  publishedBy: number;
 }
 
 /**
  * The candidates of one request: each video offered once, kept only if it passes every
- * filter (known and not taken down, not watched, not served this session, not
+ * filter (known and not taken down, published, not watched, not served this session, not
  * excluded by the client, creator not blocked), up to `max`.
  *
  * It works on catalog ordinals: the excluded ids are turned into ordinals once, and an
@@ -36,6 +38,7 @@ export class CandidatePool {
   readonly positions: number[] = [];
   private readonly offered = new Set<number>();
   private readonly blockedCreators: ReadonlySet<string>;
+  private readonly publishedBy: number;
 
   constructor(
     private readonly catalog: PoolCatalog,
@@ -50,6 +53,7 @@ export class CandidatePool {
       }
     }
     this.blockedCreators = exclusions.blockedCreators;
+    this.publishedBy = exclusions.publishedBy;
   }
 
   get size(): number {
@@ -67,6 +71,7 @@ export class CandidatePool {
     if (!this.catalog.isActive(ordinal)) return false;
     const video = this.catalog.videoAt(ordinal)!;
     if (this.blockedCreators.size > 0 && this.blockedCreators.has(video.creatorId)) return false;
+    if (video.createdAt > this.publishedBy) return false;
     this.videos.push(video);
     this.ordinals.push(ordinal);
     this.sources.push(source);
