@@ -80,6 +80,7 @@ const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
 const VALIDATION_FRACTION = 0.1;
 const PATIENCE = 3;
 const HOUR = 3_600_000;
+const NEIGHBOUR_REFRESHES_PER_EMBEDDING = 3;
 
 /**
  * The model loop, end to end: replay the log into point-in-time training rows, learn
@@ -182,9 +183,10 @@ export class TrainingService {
 
     // Item neighbours, refreshed at the same points and for the same reason.
     const neighbourOptions = { ...DEFAULT_NEIGHBOUR_OPTIONS, yielder };
+    // They are cheap beside ALS, so refreshed more often: rows see neighbours about as fresh as serving does.
     const neighbourRefreshes: { at: number; index: ItemNeighbours }[] = [];
-    for (const r of refreshes) {
-      neighbourRefreshes.push({ at: r.at, index: await computeItemNeighbours(log.events, log.users.size, log.catalog.videos.length, windowFrom, r.at, neighbourOptions) });
+    for (const at of refreshPoints(windowFrom, heldOutFrom, this.config.TRAIN_EMBEDDING_REFRESHES * NEIGHBOUR_REFRESHES_PER_EMBEDDING)) {
+      neighbourRefreshes.push({ at, index: await computeItemNeighbours(log.events, log.users.size, log.catalog.videos.length, windowFrom, at, neighbourOptions) });
     }
     const rows = withInteractionRows(log, { ...DEFAULT_INTERACTION_ROWS, seed: 7, neighbours: neighbourRefreshes });
     log.impressions = rows.impressions;

@@ -8,7 +8,12 @@ import { ImpressionLog, NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './trainin
 export const ROW_KIND = { impression: 0, engaged: 1, sampled: 2 } as const;
 
 export interface InteractionRowOptions {
-  /** Sampled negatives per engaged row: half popular videos, half neighbours of the user's recent videos. */
+  /**
+   * Sampled negatives per engaged row, in turn: a neighbour of one of the user's recent
+   * videos, one of the most popular videos so far, a neighbour again, a video drawn in
+   * proportion to its engagements so far: what the feed's item-to-item and popularity
+   * sources put in front of the ranker.
+   */
   negatives: number;
   /** At most this many engaged rows (a uniform sample of them beyond it), which bounds training time. */
   maxEngaged: number;
@@ -20,6 +25,9 @@ export interface InteractionRowOptions {
 export const DEFAULT_INTERACTION_ROWS = { negatives: 4, maxEngaged: 60_000 };
 
 const RECENT = 20;
+/** The most popular videos so far, as the popularity source would list them; recounted every TOP_EVERY events. */
+const TOP = 500;
+const TOP_EVERY = 2_000;
 /** Event types that make a row on their own: the user reacted to a video nobody logged serving. */
 const ROW_TYPES = Uint8Array.from(EVENT_TYPES, (t) => (EVENT_WEIGHTS[t] > 0 || t === 'skip' ? 1 : 0));
 const POSITIVE = Uint8Array.from(EVENT_TYPES, (t) => (EVENT_WEIGHTS[t] > 0 ? 1 : 0));
@@ -69,6 +77,16 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
   const engagedBy = new Map<number, Set<number>>();
   const recent = new Map<number, number[]>();
   const popular: number[] = [];
+  const counts = new Float64Array(catalog.videos.length);
+  let top: number[] = [];
+  let topAt = -1;
+  const topNow = () => {
+    if (popular.length - topAt >= TOP_EVERY || topAt < 0) {
+      top = topIndices(counts, TOP);
+      topAt = popular.length;
+    }
+    return top;
+  };
   let r = 0;
   let refresh = -1;
   let engaged = 0;
@@ -105,13 +123,15 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
         let candidate = -1;
         for (let attempt = 0; attempt < 10 && candidate < 0; attempt++) {
           let c = -1;
-          if (n % 2 === 1 && index && history.length > 0) {
+          if (n % 2 === 0 && index && history.length > 0) {
             const from = history[Math.floor(rng() * history.length)];
             const start = index.offsets[from];
             const size = index.offsets[from + 1] - start;
             if (size > 0) c = index.ids[start + Math.floor(rng() * size)];
           }
-          // Popular first; a uniform draw once popular videos keep hitting the user's own.
+          const listed = n % 4 === 1 ? topNow() : [];
+          if (c < 0 && listed.length > 0 && attempt < 5) c = listed[Math.floor(rng() * listed.length)];
+          // By popularity; a uniform draw once popular videos keep hitting the user's own.
           if (c < 0 && popular.length > 0 && attempt < 5) c = popular[Math.floor(rng() * popular.length)];
           if (c < 0) c = Math.floor(rng() * catalog.videos.length);
           if (!picked.has(c) && usable(c, at, own)) candidate = c;
@@ -129,6 +149,7 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
       if (!own.has(v)) {
         own.add(v);
         popular.push(v);
+        counts[v]++;
         let list = recent.get(u);
         if (!list) recent.set(u, (list = []));
         list.push(v);
@@ -138,4 +159,11 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
   }
   pushReal(Infinity);
   return { impressions: out, kinds: Uint8Array.from(kinds), engaged, sampled };
+}
+
+function topIndices(counts: Float64Array, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < counts.length; i++) if (counts[i] > 0) idx.push(i);
+  idx.sort((a, b) => counts[b] - counts[a] || a - b);
+  return idx.slice(0, k);
 }
