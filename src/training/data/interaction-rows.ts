@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '../../database/entities/interaction.entity';
-import { ItemNeighbours } from '../../features/item-neighbours';
+import { engagementStrength, ItemNeighbours, UserHistory } from '../../features/item-neighbours';
 import { EVENT_WEIGHTS } from '../../features/user-state';
 import { createRng } from '../model/mlp';
 import { ImpressionLog, NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './training-log';
@@ -9,10 +9,10 @@ export const ROW_KIND = { impression: 0, engaged: 1, sampled: 2 } as const;
 
 export interface InteractionRowOptions {
   /**
-   * Sampled negatives per engaged row, in turn: a neighbour of one of the user's recent
-   * videos, one of the most popular videos so far, a neighbour again, a video drawn in
-   * proportion to its engagements so far: what the feed's item-to-item and popularity
-   * sources put in front of the ranker.
+   * Sampled negatives per engaged row, in turn: one of the item-to-item source's top
+   * candidates for the user at that moment, one of the most popular videos so far, an
+   * item-to-item candidate again, a video drawn in proportion to its engagements so far:
+   * what the feed's sources put in front of the ranker, so it learns to order those.
    */
   negatives: number;
   /** At most this many engaged rows (a uniform sample of them beyond it), which bounds training time. */
@@ -25,6 +25,8 @@ export interface InteractionRowOptions {
 export const DEFAULT_INTERACTION_ROWS = { negatives: 4, maxEngaged: 60_000 };
 
 const RECENT = 20;
+/** Item-to-item negatives are drawn from the user's best this many. */
+const I2I_TOP = 50;
 /** The most popular videos so far, as the popularity source would list them; recounted every TOP_EVERY events. */
 const TOP = 500;
 const TOP_EVERY = 2_000;
@@ -119,16 +121,21 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
       const picked = new Set<number>([v]);
       const history = recent.get(u) ?? [];
       const index = refresh >= 0 ? o.neighbours[refresh].index : null;
+      let i2i: number[] | null = null;
+      const i2iNow = () =>
+        (i2i ??=
+          index && history.length > 0
+            ? new UserHistory(
+                index,
+                history.map((key) => ({ key, strength: engagementStrength(1), category: '', creatorId: '' })).reverse(),
+              ).best(I2I_TOP)
+            : []);
       for (let n = 0; n < o.negatives; n++) {
         let candidate = -1;
         for (let attempt = 0; attempt < 10 && candidate < 0; attempt++) {
           let c = -1;
-          if (n % 2 === 0 && index && history.length > 0) {
-            const from = history[Math.floor(rng() * history.length)];
-            const start = index.offsets[from];
-            const size = index.offsets[from + 1] - start;
-            if (size > 0) c = index.ids[start + Math.floor(rng() * size)];
-          }
+          const found = n % 2 === 0 ? i2iNow() : [];
+          if (found.length > 0 && attempt < 5) c = found[Math.floor(rng() * found.length)];
           const listed = n % 4 === 1 ? topNow() : [];
           if (c < 0 && listed.length > 0 && attempt < 5) c = listed[Math.floor(rng() * listed.length)];
           // By popularity; a uniform draw once popular videos keep hitting the user's own.
