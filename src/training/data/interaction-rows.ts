@@ -100,6 +100,19 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
       r++;
     }
   };
+  const recordEngagement = (type: number, u: number, v: number) => {
+    if (!POSITIVE[type]) return;
+    let own = engagedBy.get(u);
+    if (!own) engagedBy.set(u, (own = new Set()));
+    if (own.has(v)) return;
+    own.add(v);
+    popular.push(v);
+    counts[v]++;
+    let list = recent.get(u);
+    if (!list) recent.set(u, (list = []));
+    list.push(v);
+    if (list.length > RECENT) list.shift();
+  };
   const usable = (v: number, at: number, own: Set<number>) => {
     const video = catalog.videos[v];
     return video.active && video.createdAt <= at && !own.has(v);
@@ -115,21 +128,26 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
       while (refresh + 1 < o.neighbours.length && o.neighbours[refresh + 1].at <= at) refresh++;
       let own = engagedBy.get(u);
       if (!own) engagedBy.set(u, (own = new Set()));
+      const history = recent.get(u) ?? [];
+      const index = refresh >= 0 ? o.neighbours[refresh].index : null;
+      const i2i =
+        index && history.length > 0
+          ? new UserHistory(
+              index,
+              history.map((key) => ({ key, strength: engagementStrength(1), category: '', creatorId: '' })).reverse(),
+            ).best(I2I_TOP)
+          : [];
+      // Like an impression, the row exists only when retrieval would have offered the video:
+      // the ranker learns to order what the sources find, not to tell found from not found.
+      if (!i2i.includes(v) && !topNow().includes(v)) {
+        recordEngagement(events.type[i], u, v);
+        continue;
+      }
       out.push(at, u, v, NO_REQUEST);
       kinds.push(ROW_KIND.engaged);
       engaged++;
       const picked = new Set<number>([v]);
-      const history = recent.get(u) ?? [];
-      const index = refresh >= 0 ? o.neighbours[refresh].index : null;
-      let i2i: number[] | null = null;
-      const i2iNow = () =>
-        (i2i ??=
-          index && history.length > 0
-            ? new UserHistory(
-                index,
-                history.map((key) => ({ key, strength: engagementStrength(1), category: '', creatorId: '' })).reverse(),
-              ).best(I2I_TOP)
-            : []);
+      const i2iNow = () => i2i;
       for (let n = 0; n < o.negatives; n++) {
         let candidate = -1;
         for (let attempt = 0; attempt < 10 && candidate < 0; attempt++) {
@@ -150,19 +168,7 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
         sampled++;
       }
     }
-    if (POSITIVE[events.type[i]]) {
-      let own = engagedBy.get(u);
-      if (!own) engagedBy.set(u, (own = new Set()));
-      if (!own.has(v)) {
-        own.add(v);
-        popular.push(v);
-        counts[v]++;
-        let list = recent.get(u);
-        if (!list) recent.set(u, (list = []));
-        list.push(v);
-        if (list.length > RECENT) list.shift();
-      }
-    }
+    recordEngagement(events.type[i], u, v);
   }
   pushReal(Infinity);
   return { impressions: out, kinds: Uint8Array.from(kinds), engaged, sampled };
