@@ -7,15 +7,22 @@
  *
  *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--events 1000]
  *
- * The per-stage breakdown is printed for single-process runs only.
+ * The per-stage breakdown is printed for single-process runs only. Every fixed-rate run
+ * also prints a per-second timeline (latency next to the api's event-loop delay and GC
+ * pauses, and the CPU of each process and of the whole machine) to give stalls a cause.
  *
- * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
- * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
+ * Stores come from the app's validated config (REDIS_URL, DATABASE_URL, ...); the world
+ * lives in its own database on that server. The timed phases start once the api's
+ * /health/ready says it is warm (ANN index built; the model is warmed before it listens).
+ *
+ * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default: DATABASE_URL's
+ * server, database reelrank_bench_feed), BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (default: a free port from the OS),
+ * BENCH_VIDEOS (100000), BENCH_USERS (10000).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,8 +30,9 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../src/config/app-config';
+import { benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
+import { latencyBySecond, StallTimeline, timelineTable } from './stall-timeline';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
@@ -53,13 +61,13 @@ const RATES = args.rates ? args.rates.split(',').map(Number) : [];
 const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
 const RATE_SECONDS = 10;
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
+const config = benchConfig();
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
-const PORT = Number(process.env.BENCH_PORT ?? 3201);
 const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 100_000);
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const BASE = `http://127.0.0.1:${PORT}`;
-const config = new AppConfig();
+let PORT = 0;
+let BASE = '';
 const CLOCK_TICKS = 100;
 let api: ChildProcess | null = null;
 let worker: ChildProcess | null = null;
@@ -179,21 +187,15 @@ async function startApi(): Promise<ChildProcess> {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const deadline = Date.now() + 300_000;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`api exited with ${code}`))));
+  exited.catch(() => undefined);
   // Each probe is a new connection, so with several processes every one of them gets asked.
-  let readyInARow = 0;
-  while (readyInARow < 4 * PROCESSES) {
-    if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}`);
-    try {
-      const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
-      const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
-      const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
-      readyInARow = ann > 0 && model && model !== 'heuristic' ? readyInARow + 1 : 0;
-    } catch {
-      readyInARow = 0;
-    }
-    if (Date.now() > deadline) throw new Error('api not ready (ANN index and model) within 300 s');
-    await new Promise((r) => setTimeout(r, readyInARow ? 50 : 500));
+  for (let probe = 0; probe < 4 * PROCESSES; probe++) await Promise.race([waitForReady(BASE), exited]);
+  for (let probe = 0; probe < 4 * PROCESSES; probe++) {
+    const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
+    const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
+    const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
+    if (!model || model === 'heuristic' || ann === 0) throw new Error(`api warm but not ranking with the trained model over the ANN index (model ${model}, ${ann} indexed)`);
   }
   return child;
 }
@@ -253,24 +255,6 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
-/** CPU time (user + system, ms) used so far by every running Postgres process (the impressions' COPY lands there). */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.split(') ')[1].split(' ');
-      // utime + stime, plus cutime + cstime: the postmaster's count of backends that exited meanwhile.
-      total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  return total;
-}
-
 /** This process's CPU (ms): autocannon, the load generator, runs here. */
 const benchCpuMs = () => {
   const u = process.cpuUsage();
@@ -289,7 +273,6 @@ interface Run {
   errors: number;
 }
 
-/** `duration` seconds, or with `amount` exactly that many requests. */
 /** CPU time (user + system, ms) used so far by the process and, with several api processes, its children. */
 function cpuMs(pid: number): number {
   const own = (p: number | string) => {
@@ -300,6 +283,7 @@ function cpuMs(pid: number): number {
   return own(pid) + children.reduce((sum, c) => sum + own(c), 0);
 }
 
+/** `duration` seconds, or with `amount` exactly that many requests. */
 async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
   let next = 0;
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
@@ -335,25 +319,45 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
  * unlike the 50-connection runs, whose latency is mostly their own queue (Little's law:
  * 50 in flight at X/s is 50/X s each on average).
  */
-async function paced(tokens: string[], rate: number, seconds: number) {
+async function paced(tokens: string[], rate: number, seconds: number, redis: Redis, postgres: DatabaseCpu | null) {
+  const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
+  await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
-  const { sent, latencies, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
+  const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
     method: 'GET',
     path: '/v1/feed',
     headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
   }));
+  const cpuMsPerRequest = api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN;
+  await timeline.stop();
   const q = (p: number) => quantileMs(latencies, p);
-  return { rate, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), non2xx, cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN };
+  return {
+    rate,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: q(1),
+    non2xx,
+    cpuMsPerRequest,
+    timeline: PROCESSES === 1 ? timelineTable(timeline.samples, latencyBySecond(dueAt, latencies)) : '',
+  };
 }
 
 async function main(): Promise<void> {
+  PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
+  BASE = `http://127.0.0.1:${PORT}`;
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
   const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  let postgres: DatabaseCpu | null = null;
   const keys = new RedisKeys(PREFIX);
   let benchStarted = Date.now();
   try {
     await prepareWorld(pool, redis, keys);
     benchStarted = Date.now();
+    const opened = await DatabaseCpu.open(DATABASE_URL);
+    postgres = opened.cpu;
+    if (!postgres) log(`Postgres CPU not counted: ${opened.why}`);
+    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
@@ -380,13 +384,17 @@ async function main(): Promise<void> {
     // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
     const before = PROCESSES === 1 ? await metricsText() : '';
     // Where a saturated feed's CPU goes, counted over the feed runs only: api, Redis, Postgres, load generator.
-    const cpu = { api: 0, redis: 0, postgres: 0, bench: 0 };
+    const cpu = { api: 0, redis: 0, postgres: 0, postgresLost: 0, bench: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
-      const [redis0, pg0, bench0] = [await redisCpuSeconds(redis), postgresCpuMs(), benchCpuMs()];
+      const [redis0, pg0, bench0] = [await redisCpuSeconds(redis), await postgres?.sample(), benchCpuMs()];
       feed.push(await cannon('/v1/feed', tokens, DURATION));
       cpu.redis += ((await redisCpuSeconds(redis)) - redis0) * 1000;
-      cpu.postgres += postgresCpuMs() - pg0;
+      if (postgres && pg0) {
+        const { ms, lost } = DatabaseCpu.between(pg0, await postgres.sample());
+        cpu.postgres += ms;
+        cpu.postgresLost += lost;
+      }
       cpu.bench += benchCpuMs() - bench0;
       cpu.api += feed.at(-1)!.cpuMsPerRequest * feed.at(-1)!.requests;
       const [h, f] = [health.at(-1)!, feed.at(-1)!];
@@ -405,12 +413,13 @@ async function main(): Promise<void> {
     const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
     for (const rate of RATES) {
       const m0 = PROCESSES === 1 ? await metricsText() : '';
-      const r = await paced(tokens, rate, RATE_SECONDS);
+      const r = await paced(tokens, rate, RATE_SECONDS, redis, postgres);
       if (PROCESSES === 1) {
         const m1 = await metricsText();
         stagesAtRates.push(breakdown(parseHistogram(m0, 'reelrank_feed_stage_seconds', 'stage'), parseHistogram(m1, 'reelrank_feed_stage_seconds', 'stage')));
       }
       log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
+      if (r.timeline) log(`fixed rate ${rate}/s, second by second (CPU in ms per second; machine = all cores, others = machine minus this stack):\n\n${r.timeline}\n`);
       atRates.push(r);
     }
     const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
@@ -426,7 +435,9 @@ async function main(): Promise<void> {
       parseHistogram(before, 'reelrank_feed_source_seconds', 'source'),
       parseHistogram(after, 'reelrank_feed_source_seconds', 'source'),
     );
-    const fallbacks = [...after.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    const fallbackCounts = (text: string) => new Map([...text.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    const [fallbacksBefore, fallbacksAfter] = [fallbackCounts(before), fallbackCounts(after)];
+    const fallbacks = [...fallbacksAfter].map(([reason, n]) => `${reason}=${n - (fallbacksBefore.get(reason) ?? 0)} (${n} since boot, warm-up included)`);
     const pick = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
     const table = [
       `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | api CPU ms/request |`,
@@ -462,11 +473,11 @@ async function main(): Promise<void> {
     }
     log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
     log(
-      `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${perFeed(cpu.postgres)} ms ` +
-        `(impressions), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
+      `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${postgres ? `${perFeed(cpu.postgres)} ms` : 'not counted'} ` +
+        `(this database's backends${cpu.postgresLost ? `; ${cpu.postgresLost} exited between samples, uncounted` : ''}), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
         (PROCESSES === 1 ? `; stats near cache hit ratio ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% of ${hits + misses} lookups` : ''),
     );
-    log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    log(`fallbacks during the saturated rounds: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     for (const child of [worker, api]) {
       if (child && child.exitCode === null) {
@@ -484,6 +495,7 @@ async function main(): Promise<void> {
     log(`impressions the api logged during the run (written, then deleted): ${rowCount}`);
     await pool.end();
     await redis.quit();
+    await postgres?.close();
   }
 }
 
