@@ -5,7 +5,7 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--events 1000]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--rate-seconds 10] [--events 1000]
  *
  * The per-stage breakdown is printed for single-process runs only. Every fixed-rate run
  * also prints a per-second timeline (latency next to the api's event-loop delay and GC
@@ -32,7 +32,7 @@ import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
-import { latencyBySecond, StallTimeline, timelineTable } from './stall-timeline';
+import { StallTimeline, timelineTable } from './stall-timeline';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     processes: { type: 'string', default: '1' },
+    /** Seconds of each fixed-rate run. */
+    'rate-seconds': { type: 'string', default: '10' },
     /** Background events/s (views and likes on popular videos) posted during the feed runs, with a worker applying them; 0: none. */
     events: { type: 'string', default: '0' },
   },
@@ -60,7 +62,7 @@ const PROCESSES = Number(args.processes);
 const RATES = args.rates ? args.rates.split(',').map(Number) : [];
 const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
-const RATE_SECONDS = 10;
+const RATE_SECONDS = Number(args['rate-seconds']);
 const config = benchConfig();
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
@@ -323,6 +325,7 @@ async function paced(tokens: string[], rate: number, seconds: number, redis: Red
   const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
   await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
+  const loopStarted = performance.now();
   const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
     method: 'GET',
     path: '/v1/feed',
@@ -339,7 +342,7 @@ async function paced(tokens: string[], rate: number, seconds: number, redis: Red
     max: q(1),
     non2xx,
     cpuMsPerRequest,
-    timeline: PROCESSES === 1 ? timelineTable(timeline.samples, latencyBySecond(dueAt, latencies)) : '',
+    timeline: PROCESSES === 1 ? timelineTable(timeline.samples, dueAt.map((t) => t + loopStarted - timeline.started), latencies) : '',
   };
 }
 
@@ -404,11 +407,6 @@ async function main(): Promise<void> {
       );
     }
     const after = PROCESSES === 1 ? await metricsText() : '';
-    if (events) {
-      const { sent, failed } = await events.stop();
-      log(`background events during the feed rounds: ${sent} sent, ${failed} not accepted`);
-      events = null;
-    }
     const atRates = [];
     const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
     for (const rate of RATES) {
@@ -419,8 +417,13 @@ async function main(): Promise<void> {
         stagesAtRates.push(breakdown(parseHistogram(m0, 'reelrank_feed_stage_seconds', 'stage'), parseHistogram(m1, 'reelrank_feed_stage_seconds', 'stage')));
       }
       log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
-      if (r.timeline) log(`fixed rate ${rate}/s, second by second (CPU in ms per second; machine = all cores, others = machine minus this stack):\n\n${r.timeline}\n`);
+      if (r.timeline) log(`fixed rate ${rate}/s, second by second (CPU ms in each interval; machine = all cores, others = machine minus this stack):\n\n${r.timeline}\n`);
       atRates.push(r);
+    }
+    if (events) {
+      const { sent, failed } = await events.stop();
+      log(`background events during the saturated rounds and the fixed-rate runs: ${sent} sent, ${failed} not accepted`);
+      events = null;
     }
     const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
     const perFeed = (ms: number) => (ms / Math.max(1, feedRequests)).toFixed(3);

@@ -2,10 +2,15 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { DatabaseCpu } from '../bench-env';
 
-/** One second of a fixed-rate run, seen from every process of the stack and from the machine. */
+/**
+ * About one second of a fixed-rate run, seen from every process of the stack and from the
+ * machine. CPU figures are ms used in the interval; intervals stretch when the bench itself
+ * is starved of CPU, so each carries its own bounds.
+ */
 export interface SecondSample {
-  /** Seconds since the run started (end of the interval). */
-  t: number;
+  /** Bounds of the interval, ms since the run started. */
+  from: number;
+  to: number;
   apiCpuMs: number;
   workerCpuMs: number;
   redisCpuMs: number;
@@ -86,11 +91,13 @@ function longestPause(before: GcState, after: GcState): number {
  */
 export class StallTimeline {
   readonly samples: SecondSample[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private sampling = false;
+  private sampler: Promise<void> | null = null;
   private pinging = false;
   private pingMax = 0;
   private pinger: Promise<void> | null = null;
-  private started = 0;
+  /** performance.now() when sampling began: the origin of every interval. */
+  started = 0;
 
   constructor(
     private readonly metricsUrl: string,
@@ -110,11 +117,16 @@ export class StallTimeline {
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    this.sampling = true;
     let last = await this.snapshot();
-    this.timer = setInterval(() => {
-      void this.snapshot().then((now) => {
+    // One snapshot at a time, about a second apart (a starved bench stretches the intervals).
+    this.sampler = (async () => {
+      while (this.sampling) {
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - this.started - last.at))));
+        const now = await this.snapshot();
         this.samples.push({
-          t: Math.round((performance.now() - this.started) / 100) / 10,
+          from: last.at,
+          to: now.at,
           apiCpuMs: now.api - last.api,
           workerCpuMs: now.worker - last.worker,
           redisCpuMs: now.redis - last.redis,
@@ -129,20 +141,22 @@ export class StallTimeline {
         });
         this.pingMax = 0;
         last = now;
-      });
-    }, 1000);
+      }
+    })();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.sampling = false;
     this.pinging = false;
-    await this.pinger;
+    await Promise.all([this.sampler, this.pinger]);
   }
 
   private async snapshot() {
+    const at = performance.now() - this.started;
     const text = await (await fetch(this.metricsUrl)).text();
     const u = process.cpuUsage();
     return {
+      at,
       api: procCpuMs(this.pids.api),
       worker: procCpuMs(this.pids.worker),
       redis: await redisCpuMs(this.redis),
@@ -155,35 +169,23 @@ export class StallTimeline {
   }
 }
 
-/** Per second of the run (by when requests were due): count, p50, max latency. */
-export function latencyBySecond(dueAt: number[], latencies: number[]): Map<number, { n: number; p50: number; max: number }> {
-  const groups = new Map<number, number[]>();
-  dueAt.forEach((due, i) => {
-    const s = Math.floor(due / 1000);
-    let g = groups.get(s);
-    if (!g) groups.set(s, (g = []));
-    g.push(latencies[i]);
-  });
-  const out = new Map<number, { n: number; p50: number; max: number }>();
-  for (const [s, g] of groups) {
-    g.sort((a, b) => a - b);
-    out.set(s, { n: g.length, p50: g[Math.floor(g.length / 2)], max: g[g.length - 1] });
-  }
-  return out;
-}
-
-/** A markdown table: every second of the run, latency next to what each process and the machine did. */
-export function timelineTable(samples: SecondSample[], bySecond: Map<number, { n: number; p50: number; max: number }>): string {
+/**
+ * A markdown table: each interval of the run, the latency of the requests due in it next to
+ * what each process and the machine did (CPU in ms over the interval; `others` is the
+ * machine's CPU minus this stack's). `dueAt` and `latencies` as openLoop returns them.
+ */
+export function timelineTable(samples: SecondSample[], dueAt: number[], latencies: number[]): string {
   const rows = [
-    '| s | feeds | p50 ms | max ms | api loop lag max ms | GC minor / major ms (longest ≤) | api CPU | worker | Redis | Postgres | bench | machine | others | Redis PING max ms |',
+    '| from–to s | feeds due | p50 ms | max ms | api loop lag max ms | GC minor / major ms (longest ≤) | api CPU | worker | Redis | Postgres | bench | machine | others | Redis PING max ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  samples.forEach((x, i) => {
-    const l = bySecond.get(i);
+  samples.forEach((x) => {
+    const inside = latencies.filter((_, i) => dueAt[i] >= x.from && dueAt[i] < x.to).sort((a, b) => a - b);
+    const l = inside.length ? { n: inside.length, p50: inside[Math.floor(inside.length / 2)], max: inside[inside.length - 1] } : null;
     const ours = x.apiCpuMs + x.workerCpuMs + x.redisCpuMs + (Number.isFinite(x.postgresCpuMs) ? x.postgresCpuMs : 0) + x.benchCpuMs;
     const f = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
     rows.push(
-      `| ${i + 1} | ${l?.n ?? 0} | ${l ? l.p50.toFixed(1) : '–'} | ${l ? l.max.toFixed(1) : '–'} | ${x.loopLagMaxMs.toFixed(1)} | ` +
+      `| ${(x.from / 1000).toFixed(1)}–${(x.to / 1000).toFixed(1)} | ${l?.n ?? 0} | ${l ? l.p50.toFixed(1) : '–'} | ${l ? l.max.toFixed(1) : '–'} | ${x.loopLagMaxMs.toFixed(1)} | ` +
         `${x.gcMinorMs.toFixed(1)} / ${x.gcMajorMs.toFixed(1)} (${x.gcLongestLeMs}) | ${f(x.apiCpuMs)} | ${f(x.workerCpuMs)} | ${f(x.redisCpuMs)} | ` +
         `${f(x.postgresCpuMs)} | ${f(x.benchCpuMs)} | ${f(x.machineBusyMs)} | ${f(x.machineBusyMs - ours)} | ${x.redisPingMaxMs.toFixed(1)} |`,
     );
