@@ -114,6 +114,49 @@ export class DatabaseCpu {
     return { ms, lost };
   }
 
+  /**
+   * Samples every `everyMs` until stopped, so backends that exit meanwhile (a pool's idle
+   * timeout) count up to their last sample; `lost` counts those gone since their last one.
+   */
+  track(everyMs = 500): { stop: () => Promise<{ ms: number; lost: number }> } {
+    const first = new Map<number, number>();
+    const last = new Map<number, number>();
+    let running = true;
+    let wake = () => {};
+    const loop = (async () => {
+      let latest = await this.sample();
+      for (const [pid, t] of latest) first.set(pid, t);
+      for (;;) {
+        // Backends born after the first sample count whole.
+        for (const [pid, t] of latest) {
+          if (!first.has(pid)) first.set(pid, 0);
+          last.set(pid, t);
+        }
+        if (!running) return latest;
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, everyMs);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        latest = await this.sample();
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        wake();
+        const final = await loop;
+        let ms = 0;
+        for (const [pid, t] of last) ms += t - (first.get(pid) ?? 0);
+        let lost = 0;
+        for (const pid of last.keys()) if (!final.has(pid)) lost++;
+        return { ms, lost };
+      },
+    };
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

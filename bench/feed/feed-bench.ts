@@ -63,6 +63,7 @@ const RATES = args.rates ? args.rates.split(',').map(Number) : [];
 const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
 const RATE_SECONDS = Number(args['rate-seconds']);
+const MAX_EVENT_POSTS_IN_FLIGHT = 64;
 const config = benchConfig();
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
@@ -116,11 +117,13 @@ function startWorker(): ChildProcess {
  * videos, for a random user) every 100 ms until stopped: the engagement a live feed
  * sees, which the worker applies and announces, so the feed's stats cache refetches.
  */
-function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => Promise<{ sent: number; failed: number }> } {
+function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => Promise<{ sent: number; failed: number; skipped: number }> } {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const perTick = Math.max(1, Math.round(EVENTS_PER_SECOND / 10));
   let sent = 0;
   let failed = 0;
+  // An api that cannot keep up would otherwise collect an unbounded backlog of posts.
+  let skipped = 0;
   let n = 0;
   const inFlight = new Set<Promise<void>>();
   const post = (token: string, events: object[]) =>
@@ -149,6 +152,10 @@ function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => P
         const videoId = videoIds[Math.floor(Math.random() * videoIds.length)];
         return Math.random() < 0.1 ? { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'like', videoId } : { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'view', videoId, watchMs: 3000 + Math.floor(Math.random() * 20000) };
       });
+      if (inFlight.size >= MAX_EVENT_POSTS_IN_FLIGHT) {
+        skipped += events.length;
+        continue;
+      }
       sent += events.length;
       const p = post(token, events);
       inFlight.add(p);
@@ -160,7 +167,7 @@ function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => P
       clearInterval(timer);
       await Promise.all(inFlight);
       agent.destroy();
-      return { sent, failed };
+      return { sent, failed, skipped };
     },
   };
 }
@@ -390,11 +397,11 @@ async function main(): Promise<void> {
     const cpu = { api: 0, redis: 0, postgres: 0, postgresLost: 0, bench: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
-      const [redis0, pg0, bench0] = [await redisCpuSeconds(redis), await postgres?.sample(), benchCpuMs()];
+      const [redis0, pg, bench0] = [await redisCpuSeconds(redis), postgres?.track(), benchCpuMs()];
       feed.push(await cannon('/v1/feed', tokens, DURATION));
       cpu.redis += ((await redisCpuSeconds(redis)) - redis0) * 1000;
-      if (postgres && pg0) {
-        const { ms, lost } = DatabaseCpu.between(pg0, await postgres.sample());
+      if (pg) {
+        const { ms, lost } = await pg.stop();
         cpu.postgres += ms;
         cpu.postgresLost += lost;
       }
@@ -421,8 +428,11 @@ async function main(): Promise<void> {
       atRates.push(r);
     }
     if (events) {
-      const { sent, failed } = await events.stop();
-      log(`background events during the saturated rounds and the fixed-rate runs: ${sent} sent, ${failed} not accepted`);
+      const { sent, failed, skipped } = await events.stop();
+      log(
+        `background events during the saturated rounds and the fixed-rate runs: ${sent} sent, ${failed} not accepted, ` +
+          `${skipped} not sent (${MAX_EVENT_POSTS_IN_FLIGHT} posts already in flight: the api was not keeping up)`,
+      );
       events = null;
     }
     const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
@@ -477,7 +487,7 @@ async function main(): Promise<void> {
     log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
     log(
       `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${postgres ? `${perFeed(cpu.postgres)} ms` : 'not counted'} ` +
-        `(this database's backends${cpu.postgresLost ? `; ${cpu.postgresLost} exited between samples, uncounted` : ''}), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
+        `(this database's backends, sampled every 0.5 s${cpu.postgresLost ? `; ${cpu.postgresLost} exited, their last < 0.5 s uncounted` : ''}), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
         (PROCESSES === 1 ? `; stats near cache hit ratio ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% of ${hits + misses} lookups` : ''),
     );
     log(`fallbacks during the saturated rounds: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
