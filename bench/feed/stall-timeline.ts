@@ -151,18 +151,21 @@ export class StallTimeline {
     await Promise.all([this.sampler, this.pinger]);
   }
 
+  /** The local counters are read together at `at`; Redis, Postgres and the api's /metrics answer a little later. */
   private async snapshot() {
     const at = performance.now() - this.started;
-    const text = await (await fetch(this.metricsUrl)).text();
     const u = process.cpuUsage();
+    const local = { api: procCpuMs(this.pids.api), worker: procCpuMs(this.pids.worker), bench: (u.user + u.system) / 1000, machine: machineBusyMs() };
+    const [text, redis, postgres] = await Promise.all([
+      fetch(this.metricsUrl).then((r) => r.text()),
+      redisCpuMs(this.redis),
+      this.postgres ? this.postgres.sample() : Promise.resolve(null),
+    ]);
     return {
       at,
-      api: procCpuMs(this.pids.api),
-      worker: procCpuMs(this.pids.worker),
-      redis: await redisCpuMs(this.redis),
-      postgres: this.postgres ? await this.postgres.sample() : null,
-      bench: (u.user + u.system) / 1000,
-      machine: machineBusyMs(),
+      ...local,
+      redis,
+      postgres,
       loopLagMax: Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000,
       gc: gcState(text),
     };
