@@ -10,7 +10,7 @@ export interface UserGraph {
   follows: ReadonlySet<string> | null;
   /**
    * Creators the page must not show: the user's blocks, or, while those are not read yet,
-   * every creator anyone has blocked (a superset of the user's).
+   * every creator anyone had blocked at its last re-read (a minute at most).
    */
   blocked: ReadonlySet<string>;
   /** False when this is the stand-in (no follows, everyone's blocks): the feed reports it. */
