@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
@@ -37,6 +38,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import { QueueName } from '../../src/queue/queue.types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -499,9 +501,15 @@ async function main(): Promise<void> {
       }
     }
     if (EVENTS_PER_SECOND > 0) {
-      // The online state keeps their effect until the next `npm run replay`; the log drops them.
-      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE $1`, [`${EVENT_ID_PREFIX}-%`]);
-      log(`background events logged by the worker (deleted): ${rowCount}`);
+      // Events the worker had not applied yet would be applied by the next run's worker: drop them.
+      const connection = redis.duplicate();
+      const queue = new Queue(QueueName.Events, { connection, prefix: keys.bullPrefix });
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+      // The online state keeps their effect until the next `npm run replay`; the log drops them (an earlier run's too).
+      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE 'bench-%'`);
+      log(`background events logged by the worker (deleted, with any left by earlier runs): ${rowCount}`);
     }
     // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
     const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
