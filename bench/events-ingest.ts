@@ -1,20 +1,21 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
-import { loadConfig } from '../src/config/app-config';
-import { clearPrefix, cpuSeconds, log, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
+import { benchConfig, freePort, waitForReady } from './bench-env';
+import { clearPrefix, cpuSeconds, log, startProcess, stopProcess, tokens, videoIds } from './events-common';
 
 
 /**
  * HTTP ingest throughput: POST /v1/events with batches, many users, against an api
  * process of its own (no worker: this measures validate -> dedupe -> enqueue -> 202).
- * A GET /health/live run first gives the same-machine baseline.
+ * A GET /health/live run first gives the same-machine baseline. Timed runs start once the
+ * api is ready and warm (/health/ready: ANN index built).
  *
- *   node dist/bench/events-ingest.js   (env: BENCH_PORT, BENCH_BATCHES=100,500, BENCH_CONNECTIONS=32,
+ *   node dist/bench/events-ingest.js   (env: BENCH_PORT (default: a free port), BENCH_BATCHES=100,500, BENCH_CONNECTIONS=32,
  *                                       BENCH_SECONDS=10, BENCH_USERS=1000; needs a seeded DATABASE_URL)
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const port = Number(process.env.BENCH_PORT ?? 3101);
+  const config = benchConfig();
+  const port = Number(process.env.BENCH_PORT ?? (await freePort()));
   const prefix = `rrbench-ingest`;
   const batches = (process.env.BENCH_BATCHES ?? '100,500').split(',').map(Number);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const api = startProcess('main', { PORT: String(port), REDIS_PREFIX: prefix, EVENTS_MAX_BATCH: String(Math.max(500, ...batches)) });
   const results: Record<string, unknown>[] = [];
   try {
-    await waitForHttp(`${base}/health/ready`);
+    await waitForReady(base);
     const run = (opts: Partial<autocannon.Options>) => autocannon({ url: base, connections, duration: seconds, ...opts });
 
     await run({ url: `${base}/health/live`, duration: 2 });

@@ -4,12 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { CoreModule } from '../src/app/core.module';
-import { loadConfig } from '../src/config/app-config';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
 import { QueueName } from '../src/queue/queue.types';
 import { AnyRedis } from '../src/redis/redis-connection';
 import { REDIS } from '../src/redis/redis.constants';
+import { benchConfig, freePort, waitForReady } from './bench-env';
 import { openLoop } from './open-loop';
 import {
   bucketQuantile,
@@ -50,20 +50,20 @@ async function redisCpuSeconds(ctx: { get: (token: symbol) => AnyRedis }): Promi
  * reelrank_event_freshness_seconds histogram.
  *
  *   node dist/bench/events-worker.js   (env: BENCH_EVENTS=100000, BENCH_USERS=2000, BENCH_RATE=1000,
- *                                       BENCH_FRESH_SECONDS=20, BENCH_PORT=3101, BENCH_METRICS_PORT=9465)
+ *                                       BENCH_FRESH_SECONDS=20, BENCH_PORT, BENCH_METRICS_PORT; ports default to free ones)
  */
 async function main(): Promise<void> {
   const prefix = 'rrbench-worker';
   process.env.REDIS_PREFIX = prefix;
   process.env.LOG_LEVEL = 'warn';
-  const config = loadConfig();
+  const config = benchConfig();
   const total = Number(process.env.BENCH_EVENTS ?? 100_000);
   const userCount = Number(process.env.BENCH_USERS ?? 2000);
   const rate = Number(process.env.BENCH_RATE ?? 1000);
   const freshSeconds = Number(process.env.BENCH_FRESH_SECONDS ?? 20);
   const freshBatch = Number(process.env.BENCH_FRESH_BATCH ?? 10);
-  const port = Number(process.env.BENCH_PORT ?? 3101);
-  const metricsPort = Number(process.env.BENCH_METRICS_PORT ?? 9465);
+  const port = Number(process.env.BENCH_PORT ?? (await freePort()));
+  const metricsPort = Number(process.env.BENCH_METRICS_PORT ?? (await freePort()));
   const videos = await videoIds(config);
   const users = Array.from({ length: userCount }, (_, i) => `${prefix}-u${i}`);
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     // (2) freshness at a steady rate through the api
     const api = startProcess('main', { REDIS_PREFIX: prefix, PORT: String(port) });
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+      await waitForReady(`http://127.0.0.1:${port}`);
       const auth = await tokens(config, users);
       const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const m0 = await scrape();

@@ -11,6 +11,8 @@ export interface OpenLoopResult {
   sent: number;
   /** Milliseconds from when each request was due to its last response byte, in completion order. */
   latencies: number[];
+  /** When each of those requests was due, ms after the first one (same order as `latencies`). */
+  dueAt: number[];
   non2xx: number;
 }
 
@@ -25,6 +27,7 @@ export async function openLoop(port: number, perSecond: number, seconds: number,
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.max(1, Math.round(perSecond * seconds));
   const latencies: number[] = [];
+  const dueAt: number[] = [];
   let non2xx = 0;
   const inFlight: Promise<void>[] = [];
   const t0 = performance.now();
@@ -39,6 +42,7 @@ export async function openLoop(port: number, perSecond: number, seconds: number,
           res.resume();
           res.on('end', () => {
             latencies.push(performance.now() - due);
+            dueAt.push(due - t0);
             if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
             resolve();
           });
@@ -50,7 +54,7 @@ export async function openLoop(port: number, perSecond: number, seconds: number,
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { sent: total, latencies, non2xx };
+  return { sent: total, latencies, dueAt, non2xx };
 }
 
 /** The q-quantile (0..1) of some milliseconds, to 0.1 ms. */

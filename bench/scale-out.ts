@@ -7,11 +7,12 @@ import { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Pool } from 'pg';
 import { CoreModule } from '../src/app/core.module';
-import { AppConfig, loadConfig } from '../src/config/app-config';
+import { AppConfig } from '../src/config/app-config';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
 import { ReplayService } from '../src/events/replay.service';
 import { QueueName } from '../src/queue/queue.types';
+import { benchConfig, freePort, waitForReady } from './bench-env';
 import { clearPrefix, deleteBenchInteractions, log, queueBacklog, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,7 +30,7 @@ const autocannon = require('autocannon');
  * database (npm run seed) and a build (npm run build).
  *
  *   node dist/bench/scale-out.js   (env: BENCH_EVENTS=60000 BENCH_USERS=1000 BENCH_SECONDS=10
- *                                   BENCH_CONNECTIONS=50 BENCH_ROUNDS=3 BENCH_PORT=3601 BENCH_ONLY=events|feeds)
+ *                                   BENCH_CONNECTIONS=50 BENCH_ROUNDS=3 BENCH_ONLY=events|feeds; ports are free ones from the OS)
  */
 
 const PREFIX = 'rrbench-scale';
@@ -57,7 +58,7 @@ async function seededUsers(config: AppConfig): Promise<string[]> {
 }
 
 /** Seconds for `workers` worker processes to drain a backlog of `total` events. */
-async function drainSeconds(config: AppConfig, workers: number, total: number, userCount: number, videos: string[], basePort: number) {
+async function drainSeconds(config: AppConfig, workers: number, total: number, userCount: number, videos: string[]) {
   await clearBenchState(config);
   process.env.REDIS_PREFIX = PREFIX;
   const ctx = await NestFactory.createApplicationContext(ProducerModule, { logger: ['error'] });
@@ -69,8 +70,9 @@ async function drainSeconds(config: AppConfig, workers: number, total: number, u
     const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
     // Workers boot with the queue paused so the clock starts when all of them can take jobs.
     await eventsQueue.pause();
-    for (let w = 0; w < workers; w++) children.push(start('worker', { WORKER_METRICS_PORT: String(basePort + 10 + w) }));
-    await Promise.all(children.map((_, w) => waitForHttp(`http://127.0.0.1:${basePort + 10 + w}/metrics`)));
+    const metricsPorts = await freePorts(workers);
+    for (const port of metricsPorts) children.push(start('worker', { WORKER_METRICS_PORT: String(port) }));
+    await Promise.all(metricsPorts.map((port) => waitForHttp(`http://127.0.0.1:${port}/metrics`)));
     const t0 = Date.now();
     await eventsQueue.resume();
     for (;;) {
@@ -123,15 +125,11 @@ async function load(ports: number[], pathFor: (i: number) => string, auth: strin
   };
 }
 
-async function waitForAnnIndex(port: number, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const elements = Number(/^reelrank_ann_index_elements (\S+)$/m.exec(text)?.[1] ?? 0);
-    if (elements > 0) return;
-    if (Date.now() > deadline) throw new Error(`ANN index on ${port} not built within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+/** `n` distinct ports the OS says are free. */
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
 }
 
 /** Online state for the seeded users: the replay command's rebuild of Redis from the logged interactions. */
@@ -146,13 +144,12 @@ async function replaySeededLog(): Promise<void> {
   }
 }
 
-async function feeds(config: AppConfig, apis: number, users: string[], basePort: number, rounds: number, seconds: number, connections: number) {
-  const ports = Array.from({ length: apis }, (_, i) => basePort + i);
+async function feeds(config: AppConfig, apis: number, users: string[], rounds: number, seconds: number, connections: number) {
+  const ports = await freePorts(apis);
   const children = ports.map((port) => start('main', { PORT: String(port), HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' }));
   try {
-    await Promise.all(ports.map((port) => waitForHttp(`http://127.0.0.1:${port}/health/ready`)));
-    // The ANN index is built on a worker thread after boot; measure once it serves.
-    await Promise.all(ports.map((port) => waitForAnnIndex(port)));
+    // Ready means warm: the ANN index, built on a worker thread after boot, is serving.
+    await Promise.all(ports.map((port) => waitForReady(`http://127.0.0.1:${port}`)));
     const auth = await tokens(config, users);
     await load(ports, () => '/v1/feed?limit=20', auth, connections, 3);
     const feed: LoadResult[] = [];
@@ -176,13 +173,12 @@ async function feeds(config: AppConfig, apis: number, users: string[], basePort:
 
 async function main(): Promise<void> {
   process.env.REDIS_PREFIX = PREFIX;
-  const config = loadConfig();
+  const config = benchConfig();
   const total = Number(process.env.BENCH_EVENTS ?? 60_000);
   const userCount = Number(process.env.BENCH_USERS ?? 1000);
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const basePort = Number(process.env.BENCH_PORT ?? 3601);
   const only = process.env.BENCH_ONLY;
   const videos = await videoIds(config);
   const users = await seededUsers(config);
@@ -192,7 +188,7 @@ async function main(): Promise<void> {
       const events: Record<string, unknown>[] = [];
       for (const workers of [1, 2]) {
         const runs = [];
-        for (let r = 0; r < rounds; r++) runs.push(await drainSeconds(config, workers, total, userCount, videos, basePort));
+        for (let r = 0; r < rounds; r++) runs.push(await drainSeconds(config, workers, total, userCount, videos));
         const perSec = runs.map((x) => Math.round(x.events / x.seconds));
         events.push({ workers, events: runs[0].events, processedPerSec: median(perSec), runs: perSec });
         log(`events, ${workers} worker(s): ${JSON.stringify(events[events.length - 1])}`);
@@ -204,7 +200,7 @@ async function main(): Promise<void> {
       await replaySeededLog();
       const result = [];
       for (const apis of [1, 2]) {
-        result.push(await feeds(config, apis, users, basePort, rounds, seconds, connections));
+        result.push(await feeds(config, apis, users, rounds, seconds, connections));
         log(`feeds, ${apis} api(s): ${JSON.stringify(result[result.length - 1])}`);
       }
       out.feeds = result;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { AppConfig } from '../../src/config/app-config';
+import { benchConfig } from '../bench-env';
 import { buildHnswInWorker } from '../../src/feed/ann/hnsw-build-worker';
 import { normalize, Rng } from '../../seed/random';
 import { buildWorld } from '../../seed/world';
@@ -23,7 +23,7 @@ const { values } = parseArgs({
 const N = Number(values.videos);
 const K = Number(values.k);
 const QUERIES = Number(values.queries);
-const config = new AppConfig();
+const config = benchConfig();
 const DIM = config.EMBEDDING_DIM;
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const log = (msg: string) => process.stdout.write(`[ann] ${msg}\n`);

@@ -5,30 +5,40 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--events 1000]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--rate-seconds 10] [--events 1000]
  *
- * The per-stage breakdown is printed for single-process runs only.
+ * The per-stage breakdown is printed for single-process runs only. Every fixed-rate run
+ * also prints a per-second timeline (latency next to the api's event-loop delay and GC
+ * pauses, and the CPU of each process and of the whole machine) to give stalls a cause.
  *
- * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/reelrank_bench_feed),
- * BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (3201), BENCH_VIDEOS (100000), BENCH_USERS (10000).
+ * Stores come from the app's validated config (REDIS_URL, DATABASE_URL, ...); the world
+ * lives in its own database on that server. The timed phases start once the api's
+ * /health/ready says it is warm (ANN index built; the model is warmed before it listens).
+ *
+ * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default: DATABASE_URL's
+ * server, database reelrank_bench_feed), BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (default: a free port from the OS),
+ * BENCH_VIDEOS (100000), BENCH_USERS (10000).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../src/config/app-config';
+import { benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
+import { StallTimeline, timelineTable } from './stall-timeline';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import { QueueName } from '../../src/queue/queue.types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -40,6 +50,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     processes: { type: 'string', default: '1' },
+    /** Seconds of each fixed-rate run. */
+    'rate-seconds': { type: 'string', default: '10' },
     /** Background events/s (views and likes on popular videos) posted during the feed runs, with a worker applying them; 0: none. */
     events: { type: 'string', default: '0' },
   },
@@ -52,14 +64,15 @@ const PROCESSES = Number(args.processes);
 const RATES = args.rates ? args.rates.split(',').map(Number) : [];
 const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
-const RATE_SECONDS = 10;
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_feed';
+const RATE_SECONDS = Number(args['rate-seconds']);
+const MAX_EVENT_POSTS_IN_FLIGHT = 64;
+const config = benchConfig();
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
-const PORT = Number(process.env.BENCH_PORT ?? 3201);
 const VIDEOS = Number(process.env.BENCH_VIDEOS ?? 100_000);
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const BASE = `http://127.0.0.1:${PORT}`;
-const config = new AppConfig();
+let PORT = 0;
+let BASE = '';
 const CLOCK_TICKS = 100;
 let api: ChildProcess | null = null;
 let worker: ChildProcess | null = null;
@@ -106,11 +119,13 @@ function startWorker(): ChildProcess {
  * videos, for a random user) every 100 ms until stopped: the engagement a live feed
  * sees, which the worker applies and announces, so the feed's stats cache refetches.
  */
-function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => Promise<{ sent: number; failed: number }> } {
+function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => Promise<{ sent: number; failed: number; skipped: number }> } {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const perTick = Math.max(1, Math.round(EVENTS_PER_SECOND / 10));
   let sent = 0;
   let failed = 0;
+  // An api that cannot keep up would otherwise collect an unbounded backlog of posts.
+  let skipped = 0;
   let n = 0;
   const inFlight = new Set<Promise<void>>();
   const post = (token: string, events: object[]) =>
@@ -139,6 +154,10 @@ function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => P
         const videoId = videoIds[Math.floor(Math.random() * videoIds.length)];
         return Math.random() < 0.1 ? { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'like', videoId } : { eventId: `${EVENT_ID_PREFIX}-${n++}`, type: 'view', videoId, watchMs: 3000 + Math.floor(Math.random() * 20000) };
       });
+      if (inFlight.size >= MAX_EVENT_POSTS_IN_FLIGHT) {
+        skipped += events.length;
+        continue;
+      }
       sent += events.length;
       const p = post(token, events);
       inFlight.add(p);
@@ -150,7 +169,7 @@ function backgroundEvents(tokens: string[], videoIds: string[]): { stop: () => P
       clearInterval(timer);
       await Promise.all(inFlight);
       agent.destroy();
-      return { sent, failed };
+      return { sent, failed, skipped };
     },
   };
 }
@@ -179,21 +198,15 @@ async function startApi(): Promise<ChildProcess> {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const deadline = Date.now() + 300_000;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`api exited with ${code}`))));
+  exited.catch(() => undefined);
   // Each probe is a new connection, so with several processes every one of them gets asked.
-  let readyInARow = 0;
-  while (readyInARow < 4 * PROCESSES) {
-    if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}`);
-    try {
-      const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
-      const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
-      const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
-      readyInARow = ann > 0 && model && model !== 'heuristic' ? readyInARow + 1 : 0;
-    } catch {
-      readyInARow = 0;
-    }
-    if (Date.now() > deadline) throw new Error('api not ready (ANN index and model) within 300 s');
-    await new Promise((r) => setTimeout(r, readyInARow ? 50 : 500));
+  for (let probe = 0; probe < 4 * PROCESSES; probe++) await Promise.race([waitForReady(BASE), exited]);
+  for (let probe = 0; probe < 4 * PROCESSES; probe++) {
+    const text = await (await fetch(`${BASE}/metrics`, { headers: { connection: 'close' } })).text();
+    const model = /^reelrank_model_active\{version="([^"]+)"\} 1/m.exec(text)?.[1];
+    const ann = Number(/^reelrank_ann_index_elements (\S+)/m.exec(text)?.[1] ?? 0);
+    if (!model || model === 'heuristic' || ann === 0) throw new Error(`api warm but not ranking with the trained model over the ANN index (model ${model}, ${ann} indexed)`);
   }
   return child;
 }
@@ -253,24 +266,6 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
-/** CPU time (user + system, ms) used so far by every running Postgres process (the impressions' COPY lands there). */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.split(') ')[1].split(' ');
-      // utime + stime, plus cutime + cstime: the postmaster's count of backends that exited meanwhile.
-      total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  return total;
-}
-
 /** This process's CPU (ms): autocannon, the load generator, runs here. */
 const benchCpuMs = () => {
   const u = process.cpuUsage();
@@ -289,7 +284,6 @@ interface Run {
   errors: number;
 }
 
-/** `duration` seconds, or with `amount` exactly that many requests. */
 /** CPU time (user + system, ms) used so far by the process and, with several api processes, its children. */
 function cpuMs(pid: number): number {
   const own = (p: number | string) => {
@@ -300,6 +294,7 @@ function cpuMs(pid: number): number {
   return own(pid) + children.reduce((sum, c) => sum + own(c), 0);
 }
 
+/** `duration` seconds, or with `amount` exactly that many requests. */
 async function cannon(path: string, tokens: string[] | null, duration: number, amount?: number): Promise<Run> {
   let next = 0;
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
@@ -335,25 +330,46 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
  * unlike the 50-connection runs, whose latency is mostly their own queue (Little's law:
  * 50 in flight at X/s is 50/X s each on average).
  */
-async function paced(tokens: string[], rate: number, seconds: number) {
+async function paced(tokens: string[], rate: number, seconds: number, redis: Redis, postgres: DatabaseCpu | null) {
+  const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
+  await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
-  const { sent, latencies, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
+  const loopStarted = performance.now();
+  const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
     method: 'GET',
     path: '/v1/feed',
     headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
   }));
+  const cpuMsPerRequest = api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN;
+  await timeline.stop();
   const q = (p: number) => quantileMs(latencies, p);
-  return { rate, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), non2xx, cpuMsPerRequest: api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN };
+  return {
+    rate,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: q(1),
+    non2xx,
+    cpuMsPerRequest,
+    timeline: PROCESSES === 1 ? timelineTable(timeline.samples, dueAt.map((t) => t + loopStarted - timeline.started), latencies) : '',
+  };
 }
 
 async function main(): Promise<void> {
+  PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
+  BASE = `http://127.0.0.1:${PORT}`;
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
   const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  let postgres: DatabaseCpu | null = null;
   const keys = new RedisKeys(PREFIX);
   let benchStarted = Date.now();
   try {
     await prepareWorld(pool, redis, keys);
     benchStarted = Date.now();
+    const opened = await DatabaseCpu.open(DATABASE_URL);
+    postgres = opened.cpu;
+    if (!postgres) log(`Postgres CPU not counted: ${opened.why}`);
+    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
@@ -380,13 +396,17 @@ async function main(): Promise<void> {
     // With several processes /metrics answers from one of them: the breakdown is shown for a single process only.
     const before = PROCESSES === 1 ? await metricsText() : '';
     // Where a saturated feed's CPU goes, counted over the feed runs only: api, Redis, Postgres, load generator.
-    const cpu = { api: 0, redis: 0, postgres: 0, bench: 0 };
+    const cpu = { api: 0, redis: 0, postgres: 0, postgresLost: 0, bench: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
-      const [redis0, pg0, bench0] = [await redisCpuSeconds(redis), postgresCpuMs(), benchCpuMs()];
+      const [redis0, pg, bench0] = [await redisCpuSeconds(redis), postgres?.track(), benchCpuMs()];
       feed.push(await cannon('/v1/feed', tokens, DURATION));
       cpu.redis += ((await redisCpuSeconds(redis)) - redis0) * 1000;
-      cpu.postgres += postgresCpuMs() - pg0;
+      if (pg) {
+        const { ms, lost } = await pg.stop();
+        cpu.postgres += ms;
+        cpu.postgresLost += lost;
+      }
       cpu.bench += benchCpuMs() - bench0;
       cpu.api += feed.at(-1)!.cpuMsPerRequest * feed.at(-1)!.requests;
       const [h, f] = [health.at(-1)!, feed.at(-1)!];
@@ -396,22 +416,26 @@ async function main(): Promise<void> {
       );
     }
     const after = PROCESSES === 1 ? await metricsText() : '';
-    if (events) {
-      const { sent, failed } = await events.stop();
-      log(`background events during the feed rounds: ${sent} sent, ${failed} not accepted`);
-      events = null;
-    }
     const atRates = [];
     const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
     for (const rate of RATES) {
       const m0 = PROCESSES === 1 ? await metricsText() : '';
-      const r = await paced(tokens, rate, RATE_SECONDS);
+      const r = await paced(tokens, rate, RATE_SECONDS, redis, postgres);
       if (PROCESSES === 1) {
         const m1 = await metricsText();
         stagesAtRates.push(breakdown(parseHistogram(m0, 'reelrank_feed_stage_seconds', 'stage'), parseHistogram(m1, 'reelrank_feed_stage_seconds', 'stage')));
       }
       log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
+      if (r.timeline) log(`fixed rate ${rate}/s, second by second (CPU ms in each interval; machine = all cores, others = machine minus this stack):\n\n${r.timeline}\n`);
       atRates.push(r);
+    }
+    if (events) {
+      const { sent, failed, skipped } = await events.stop();
+      log(
+        `background events during the saturated rounds and the fixed-rate runs: ${sent} sent, ${failed} not accepted, ` +
+          `${skipped} not sent (${MAX_EVENT_POSTS_IN_FLIGHT} posts already in flight: the api was not keeping up)`,
+      );
+      events = null;
     }
     const feedRequests = feed.reduce((sum, r) => sum + r.requests, 0);
     const perFeed = (ms: number) => (ms / Math.max(1, feedRequests)).toFixed(3);
@@ -426,7 +450,9 @@ async function main(): Promise<void> {
       parseHistogram(before, 'reelrank_feed_source_seconds', 'source'),
       parseHistogram(after, 'reelrank_feed_source_seconds', 'source'),
     );
-    const fallbacks = [...after.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    const fallbackCounts = (text: string) => new Map([...text.matchAll(/^reelrank_feed_fallback_total\{reason="(\w+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    const [fallbacksBefore, fallbacksAfter] = [fallbackCounts(before), fallbackCounts(after)];
+    const fallbacks = [...fallbacksAfter].map(([reason, n]) => `${reason}=${n - (fallbacksBefore.get(reason) ?? 0)} (${n} since boot, warm-up included)`);
     const pick = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
     const table = [
       `| endpoint | req/s | p50 ms | p90 ms | p99 ms | non-2xx | api CPU ms/request |`,
@@ -462,11 +488,11 @@ async function main(): Promise<void> {
     }
     log(`medians over ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${PROCESSES} api process(es):\n\n${table.join('\n')}\n`);
     log(
-      `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${perFeed(cpu.postgres)} ms ` +
-        `(impressions), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
+      `CPU per saturated feed request: api ${perFeed(cpu.api)} ms, Redis ${perFeed(cpu.redis)} ms (INFO cpu), Postgres ${postgres ? `${perFeed(cpu.postgres)} ms` : 'not counted'} ` +
+        `(this database's backends, sampled every 0.5 s${cpu.postgresLost ? `; ${cpu.postgresLost} exited, their last < 0.5 s uncounted` : ''}), load generator ${perFeed(cpu.bench)} ms; total ${perFeed(cpu.api + cpu.redis + cpu.postgres + cpu.bench)} ms` +
         (PROCESSES === 1 ? `; stats near cache hit ratio ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}% of ${hits + misses} lookups` : ''),
     );
-    log(`fallbacks during the runs: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    log(`fallbacks during the saturated rounds: ${fallbacks.join(', ') || 'none'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   } finally {
     for (const child of [worker, api]) {
       if (child && child.exitCode === null) {
@@ -475,15 +501,22 @@ async function main(): Promise<void> {
       }
     }
     if (EVENTS_PER_SECOND > 0) {
-      // The online state keeps their effect until the next `npm run replay`; the log drops them.
-      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE $1`, [`${EVENT_ID_PREFIX}-%`]);
-      log(`background events logged by the worker (deleted): ${rowCount}`);
+      // Events the worker had not applied yet would be applied by the next run's worker: drop them.
+      const connection = redis.duplicate();
+      const queue = new Queue(QueueName.Events, { connection, prefix: keys.bullPrefix });
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+      // The online state keeps their effect until the next `npm run replay`; the log drops them (an earlier run's too).
+      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE 'bench-%'`);
+      log(`background events logged by the worker (deleted, with any left by earlier runs): ${rowCount}`);
     }
     // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
     const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
     log(`impressions the api logged during the run (written, then deleted): ${rowCount}`);
     await pool.end();
     await redis.quit();
+    await postgres?.close();
   }
 }
 

@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
+import { benchConfig, withDatabase } from '../bench-env';
 import { CoreModule } from '../../src/app/core.module';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
@@ -103,11 +104,11 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssMb:
  * registers a candidate and leaves the active model alone, so reruns compare alike.
  *
  *   npm run build && npm run bench:training
- *   env: BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/reelrank_bench_training
+ *   env: BENCH_DATABASE_URL (default: DATABASE_URL's server, database reelrank_bench_training); REDIS_URL as for the app
  *        BENCH_USERS=12000 BENCH_VIDEOS=100000 BENCH_HISTORY=40 BENCH_WINDOW_HOURS=200 BENCH_PREVIOUS_HOURS=24
  */
 async function main(): Promise<void> {
-  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reelrank_bench_training';
+  const url = process.env.BENCH_DATABASE_URL ?? withDatabase(benchConfig().DATABASE_URL, 'reelrank_bench_training');
   process.env.DATABASE_URL = url;
   process.env.REDIS_PREFIX = process.env.REDIS_PREFIX ?? 'rrbench-training';
   process.env.LOG_LEVEL = 'warn';

@@ -146,6 +146,14 @@ export class AppConfig {
   FEED_REDIS_BUDGET_MS = 25;
 
   /**
+   * How long a feed waits for a user's blocked creators when neither they nor the set of
+   * every blocked creator could be read yet (Postgres unreachable since boot); past it the
+   * feed answers 503 rather than risk showing a blocked creator.
+   */
+  @IsNumber() @Min(1) @Max(60_000)
+  FEED_BLOCKS_WAIT_MS = 2000;
+
+  /**
    * How long an api may reuse a video's online stats (views, likes, ...) fetched for an
    * earlier feed request. Changed stats are announced by the worker and refetched at once;
    * this only bounds staleness when an announcement is lost. 0 reads them on every request.

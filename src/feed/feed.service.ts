@@ -49,7 +49,6 @@ export interface FeedPage {
 /** Model version recorded for pages served from the in-memory fallback list. */
 export const FALLBACK_VERSION = 'fallback';
 
-const EMPTY_SET: ReadonlySet<string> = new Set();
 const DEGRADATION_LOG_EVERY_MS = 10_000;
 /** A video dated this little ahead of the feed's clock (another host's clock) is served anyway. */
 const PUBLISH_CLOCK_SKEW_MS = 60_000;
@@ -67,7 +66,8 @@ interface Chosen {
 }
 
 /**
- * GET /v1/feed, as its stages: read the user (Redis + cached follows/blocks) ->
+ * GET /v1/feed, as its stages: read the user (Redis + cached follows/blocks; blocks
+ * always apply, see UserGraphRepository) ->
  * gather candidates from every source in parallel -> filter -> hydrate stats (near
  * cache, misses from Redis) ->
  * rank with the active model -> rerank for diversity and exploration -> remember
@@ -112,7 +112,7 @@ export class FeedService {
       }),
       this.graphs.get(userId, this.config.FEED_BUDGET_MS),
     ]);
-    if (!graph) fallbacks.add('user_graph_unavailable');
+    if (!graph.complete) fallbacks.add('user_graph_unavailable');
     this.lap('user', clock);
 
     const chosen = reads
@@ -158,14 +158,14 @@ export class FeedService {
   private async personalised(
     userId: string,
     reads: UserReads,
-    graph: UserGraph | null,
+    graph: UserGraph,
     query: FeedQuery,
     now: number,
     fallbacks: Set<FeedFallbackReason>,
     clock: { at: number },
   ): Promise<Chosen> {
     const user = this.decodeUser(reads.state);
-    const follows = graph?.follows.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
+    const follows = graph.follows?.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
     const history = this.history(user);
     const featureNow = this.clock.now();
     const uctx = { ...userContext(user, featureNow, history, this.historyKey), follows };
@@ -224,7 +224,7 @@ export class FeedService {
    * still filtered (takedowns, blocks, client excludes) and diversified.
    */
   private degraded(
-    graph: UserGraph | null,
+    graph: UserGraph,
     query: FeedQuery,
     cursor: FeedCursor | null,
     fallbacks: Set<FeedFallbackReason>,
@@ -256,12 +256,12 @@ export class FeedService {
 
   private exclusions(
     query: FeedQuery,
-    graph: UserGraph | null,
+    graph: UserGraph,
     seen: readonly string[],
     served: readonly string[],
     now: number,
   ): CandidateExclusions {
-    return { seen, served, exclude: query.exclude, blockedCreators: graph?.blocked ?? EMPTY_SET, publishedBy: now + PUBLISH_CLOCK_SKEW_MS };
+    return { seen, served, exclude: query.exclude, blockedCreators: graph.blocked, publishedBy: now + PUBLISH_CLOCK_SKEW_MS };
   }
 
   private decodeCursor(raw: string, userId: string, now: number): FeedCursor {

@@ -4,6 +4,7 @@ import { SkipRateLimits } from '../limits/skip-rate-limits.decorator';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { ShutdownHealthIndicator } from './shutdown.health';
+import { WarmupHealthIndicator } from './warmup.health';
 
 @ApiTags('ops')
 @SkipRateLimits()
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly lifecycle: ShutdownHealthIndicator,
+    private readonly warmup: WarmupHealthIndicator,
   ) {}
 
   /** The process is up and serving HTTP; no dependency is checked. */
@@ -23,7 +25,8 @@ export class HealthController {
   }
 
   /**
-   * Ready to take traffic: Redis answers and the process is not shutting down. Postgres is
+   * Ready to take traffic: boot warm-up is done (ANN index built), Redis answers and the
+   * process is not shutting down. Postgres is
    * reported but does not decide (`degraded`, still 200): with it down, feeds are still served (catalog in memory,
    * state in Redis) and events still accepted (queued until it is back), so taking every
    * api out of rotation would turn a Postgres outage into a full one.
@@ -35,6 +38,7 @@ export class HealthController {
       async () => degradedWhenDown(await this.db.pingCheck('postgres', { timeout: 1500 })),
       () => this.redis.isHealthy('redis'),
       () => this.lifecycle.isHealthy('lifecycle'),
+      () => this.warmup.isHealthy('warmup'),
     ]);
   }
 }

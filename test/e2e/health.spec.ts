@@ -3,6 +3,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { REDIS } from '../../src/redis/redis.constants';
 import { AnyRedis } from '../../src/redis/redis-connection';
+import { WarmupService } from '../../src/lifecycle/warmup.service';
+import { waitFor } from '../support/feed-helpers';
 import { createTestApp } from '../support/test-app';
 
 describe('api app (health, docs, errors)', () => {
@@ -22,13 +24,24 @@ describe('api app (health, docs, errors)', () => {
   });
 
   it('answers /health/ready with Postgres and Redis up', async () => {
+    await waitFor('the boot warm-up', async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200);
     const res = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(res.body.status).toBe('ok');
     expect(res.body.info).toEqual({
       postgres: expect.objectContaining({ status: 'up' }),
       redis: expect.objectContaining({ status: 'up' }),
       lifecycle: { status: 'up' },
+      warmup: { status: 'up' },
     });
+  });
+
+  it('is not ready while boot warm-up work is running, and ready once it is done', async () => {
+    let finish!: () => void;
+    app.get(WarmupService).track('slow_index', new Promise<void>((r) => (finish = r)));
+    const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(res.body.error.warmup).toEqual({ status: 'down', waitingFor: ['slow_index'] });
+    finish();
+    await waitFor('the warm-up to end', async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200);
   });
 
   it('serves the OpenAPI page at /docs and the document behind it', async () => {
@@ -61,13 +74,13 @@ describe('api app after losing Redis', () => {
   });
 
   it('reports /health/ready 503 naming redis, while /health/live stays 200', async () => {
-    await request(app.getHttpServer()).get('/health/ready').expect(200);
+    await waitFor('the boot warm-up', async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200);
     app.get<AnyRedis>(REDIS).disconnect();
     await request(app.getHttpServer()).get('/health/live').expect(200);
     const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(res.body.status).toBe('error');
     expect(res.body.error).toEqual({ redis: expect.objectContaining({ status: 'down' }) });
-    expect(res.body.info).toEqual({ postgres: expect.objectContaining({ status: 'up' }), lifecycle: { status: 'up' } });
+    expect(res.body.info).toEqual({ postgres: expect.objectContaining({ status: 'up' }), lifecycle: { status: 'up' }, warmup: { status: 'up' } });
   });
 });
 
@@ -83,6 +96,7 @@ describe('api app after losing Postgres', () => {
   });
 
   it('stays ready (feeds and events do not need Postgres) and reports postgres down', async () => {
+    await waitFor('the boot warm-up', async () => (await request(app.getHttpServer()).get('/health/ready')).status === 200);
     await app.get(DataSource).destroy();
     const res = await request(app.getHttpServer()).get('/health/ready').expect(200);
     expect(res.body.status).toBe('degraded');
@@ -90,6 +104,7 @@ describe('api app after losing Postgres', () => {
       postgres: expect.objectContaining({ status: 'degraded' }),
       redis: expect.objectContaining({ status: 'up' }),
       lifecycle: { status: 'up' },
+      warmup: { status: 'up' },
     });
   });
 });

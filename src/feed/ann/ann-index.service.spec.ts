@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
+import { WarmupService } from '../../lifecycle/warmup.service';
 import { createRng } from '../../training/model/mlp';
 import { AnnIndexService } from './ann-index.service';
 
@@ -35,6 +36,9 @@ class FakeCatalog {
     this.videos.set(v.id, v);
     this.listener!([v]);
   }
+  reloadAll() {
+    this.listener!('all');
+  }
 }
 
 const video = (id: string, embedding: Float32Array | null, active = true): CatalogVideo => ({
@@ -63,15 +67,20 @@ describe(AnnIndexService.name, () => {
   const catalog = new FakeCatalog();
   for (let i = 0; i < 3000; i++) catalog.videos.set(`v${i}`, video(`v${i}`, i % 10 === 0 ? null : unit(rng)));
   const config = Object.assign(new AppConfig(), { EMBEDDING_DIM: DIM, ANN_EF_SEARCH: 100 });
-  const index = new AnnIndexService(catalog as unknown as CatalogSnapshotService, config, new Registry());
+  const warmup = new WarmupService();
+  const index = new AnnIndexService(catalog as unknown as CatalogSnapshotService, config, new Registry(), warmup);
   index.onModuleInit();
 
   afterAll(() => index.onApplicationShutdown());
 
-  it('answers null until built, then finds the true nearest neighbours', async () => {
+  it('answers null until built, then finds the true nearest neighbours; the boot build holds the warm-up', async () => {
     const query = Array.from(unit(rng));
     expect(index.search(query, 10)).toBeNull();
+    catalog.reloadAll();
+    expect(warmup.waitingFor).toEqual(['ann_index']);
     await index.rebuild();
+    await new Promise((r) => setImmediate(r));
+    expect(warmup.waitingFor).toEqual([]);
     expect(index.size).toBe(2700);
     let hits = 0;
     for (let q = 0; q < 20; q++) {
@@ -96,9 +105,11 @@ describe(AnnIndexService.name, () => {
     expect(index.search(Array.from(target), 1)).toEqual(['new']);
   });
 
-  it('rebuilds in the background and swaps the new index in', async () => {
+  it('rebuilds in the background and swaps the new index in, without holding readiness again', async () => {
     const target = unit(rng);
     catalog.videos.set('late', video('late', target));
+    catalog.reloadAll();
+    expect(warmup.waitingFor).toEqual([]);
     await index.rebuild();
     expect(index.size).toBe(2702);
     expect(index.search(Array.from(target), 1)).toEqual(['late']);

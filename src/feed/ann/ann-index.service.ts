@@ -9,6 +9,7 @@ import { Gauge, Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
+import { WarmupService } from '../../lifecycle/warmup.service';
 import { buildHnswInWorker } from './hnsw-build-worker';
 
 interface LiveIndex {
@@ -43,6 +44,7 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
   private pending: CatalogVideo[] = [];
   private worker: Worker | null = null;
   private closed = false;
+  private bootBuildTracked = false;
   private readonly elements: Gauge;
   private readonly buildSeconds: Gauge;
 
@@ -50,6 +52,7 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
     registry: Registry,
+    private readonly warmup: WarmupService,
   ) {
     this.elements = new Gauge({
       name: 'reelrank_ann_index_elements',
@@ -65,8 +68,11 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.catalog.onRefresh((changed) => {
-      if (changed === 'all') void this.rebuild();
-      else this.apply(changed);
+      if (changed === 'all') {
+        const build = this.rebuild();
+        if (!this.bootBuildTracked) this.warmup.track('ann_index', build);
+        this.bootBuildTracked = true;
+      } else this.apply(changed);
     });
   }
 
