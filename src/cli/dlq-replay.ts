@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { ConsoleLogger, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CoreModule } from '../app/core.module';
@@ -11,6 +11,13 @@ import { EventsModule } from '../events/events.module';
 
 @Module({ imports: [CoreModule, EventsModule] })
 class DeadLetterCommandModule {}
+
+/** Log lines go to stderr: stdout carries only the command's answer (a list, JSON), for scripts to read. */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel): void {
+    super.printMessages(messages, context, logLevel, 'stderr');
+  }
+}
 
 const USAGE = `npm run dlq:replay -- [options]
   (no option)            replay every dead letter
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
     return;
   }
   const fix = values.fix !== undefined ? parseFix(values.set ?? []) : null;
-  const app = await NestFactory.createApplicationContext(DeadLetterCommandModule, { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(DeadLetterCommandModule, { logger: new StderrLogger({ logLevels: ['error', 'warn'] }) });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const queues = app.get(EventQueuesRepository);
