@@ -48,6 +48,9 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     options.logger === false ? { logger: false } : { bufferLogs: true },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (config.NODE_ENV === 'production' && config.METRICS_PORT === 0 && !config.METRICS_TOKEN) {
+    app.get(Logger).warn('/metrics is open on the public port: set METRICS_PORT or METRICS_TOKEN', 'Metrics');
+  }
   closeConnectionsOnShutdown(adapter.getInstance(), app.get(ShutdownService));
   recordHttpMetrics(adapter.getInstance(), app.get(Registry));
   app.useBodyParser(
