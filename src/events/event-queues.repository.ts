@@ -84,7 +84,7 @@ export class EventQueuesRepository {
           rejected: s.reason,
           ...(s.appliedSeq !== undefined ? { appliedSeqs: [s.appliedSeq] } : {}),
         },
-        opts: { ...this.jobOptions, attempts: 1, jobId: `dl-${job.chunkId}-${s.index}`.replace(/:/g, '_') },
+        opts: { ...this.jobOptions, jobId: `dl-${job.chunkId}-${s.index}`.replace(/:/g, '_') },
       })),
     );
   }
