@@ -8,6 +8,7 @@ import { loadConfig } from '../config/app-config';
 import { exitOnConfigError } from '../config/exit-on-config-error';
 import { EventFix, EventQueuesRepository, FIXABLE_FIELDS } from '../events/event-queues.repository';
 import { EventsModule } from '../events/events.module';
+import { ReconcileService } from '../events/reconcile.service';
 
 @Module({ imports: [CoreModule, EventsModule] })
 class DeadLetterCommandModule {}
@@ -26,7 +27,9 @@ const USAGE = `npm run dlq:replay -- [options]
   --show ID              print one dead letter with its events (JSON)
   --fix ID --set F=V     change field F of its events (${FIXABLE_FIELDS.join(', ')}; occurredAt as RFC 3339),
                          --index N for one event only; then replay it with --only ID
-  --discard ID           delete it: its events are dropped for good`;
+  --discard ID           delete it: its events are dropped for good
+  --reconcile            check every user's online state counts its logged events (plus those
+                         waiting as "applied online, not logged"); exit 1 listing those that do not`;
 
 /** One `--set field=value` as a typed change to a queued event. */
 function parseFix(assignments: string[]): EventFix {
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
       index: { type: 'string' },
       discard: { type: 'string' },
       only: { type: 'string', multiple: true },
+      reconcile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -80,7 +84,13 @@ async function main(): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const queues = app.get(EventQueuesRepository);
-    if (values.list) {
+    if (values.reconcile) {
+      const { users, disagreements, busyJobs } = await app.get(ReconcileService).check();
+      if (busyJobs > 0) process.stderr.write(`dlq:replay: ${busyJobs} events jobs still queued or running: drain the queue for an exact answer\n`);
+      for (const d of disagreements) out(`${d.userId}\tapplied=${d.applied}\tlogged=${d.logged}\tpending=${d.pending}`);
+      out(`dlq:replay: ${users} users checked, ${disagreements.length} disagree`);
+      if (disagreements.length > 0) process.exitCode = 1;
+    } else if (values.list) {
       for (const d of await queues.listDeadLetters()) {
         out(`${d.queue}\t${d.id}\tuser=${d.userId}\tevents=${d.events}\tattempts=${d.attemptsMade}\t${d.failedReason}`);
       }

@@ -125,6 +125,17 @@ export class EventQueuesRepository {
     return out;
   }
 
+  /** Every dead letter's data (for the reconcile check). */
+  async deadLetterDetails(): Promise<{ id: string; data: ApplyEventsJob }[]> {
+    const out: { id: string; data: ApplyEventsJob }[] = [];
+    for (let start = 0; ; start += 1000) {
+      const page = await this.events.getFailed(start, start + 999);
+      for (const job of page) out.push({ id: String(job.id), data: job.data });
+      if (page.length < 1000) break;
+    }
+    return out;
+  }
+
   /** One dead letter with its data (the events), or null when there is no such failed job. */
   async deadLetter(id: string): Promise<(DeadLetter & { data: ApplyEventsJob }) | null> {
     const job = await this.failedJob(id);

@@ -132,6 +132,11 @@ describe('per-event isolation in the worker', () => {
     const shown = await runTs('src/cli/dlq-replay.ts', ['--show', dead.id]);
     expect(JSON.parse(shown.stdout).data).toMatchObject({ userId: refused, appliedSeqs: [expect.any(Number)], events: [{ eventId: 'refuse-1' }] });
 
+    // The state counts one event more than the log, and the dead letter accounts for it.
+    const agreed = await runTs('src/cli/dlq-replay.ts', ['--reconcile']);
+    expect(agreed.code).toBe(0);
+    expect(agreed.stdout).toMatch(/\d+ users checked, 0 disagree/);
+
     const before = await snapshotOnlineState(worker, [refused], videos.slice(0, 3));
     await db.query(`ALTER TABLE interactions DROP CONSTRAINT isolation_test_refuse`);
     expect((await runTs('src/cli/dlq-replay.ts', ['--only', dead.id])).stdout).toMatch(/re-enqueued 1 from events/);
@@ -143,5 +148,12 @@ describe('per-event isolation in the worker', () => {
     expect(after.users[refused].state.version).toBe(10);
     expect(after.videos).toEqual(before.videos);
     expect(await deadLettersOf(refused)).toHaveLength(0);
-  }, 120_000);
+
+    // A row lost from the log behind the pipeline's back is caught.
+    await db.query(`DELETE FROM interactions WHERE user_id = $1 AND user_seq = 3`, [neighbour]);
+    const disagree = await runTs('src/cli/dlq-replay.ts', ['--reconcile']);
+    expect(disagree.code).toBe(1);
+    expect(disagree.stdout).toContain(`${neighbour}\tapplied=10\tlogged=9\tpending=0`);
+    expect(disagree.stdout).toMatch(/users checked, 1 disagree/);
+  }, 150_000);
 });
