@@ -10,6 +10,7 @@ import { HealthModule } from '../health/health.module';
 import { RateLimitModule } from '../limits/rate-limit.module';
 import { LoggingModule } from '../logging/logging.module';
 import { MetricsController } from '../metrics/metrics.controller';
+import { METRICS_SERVER_PORT, MetricsServer } from '../metrics/metrics-server';
 import { MonitoringApiModule } from '../monitoring/monitoring-api.module';
 import { ModelsAdminModule } from '../training/models-admin.module';
 import { CoreModule } from './core.module';
@@ -32,7 +33,11 @@ import { CoreModule } from './core.module';
 })
 export class ApiModule {}
 
+/** /metrics on METRICS_PORT, apart from the public port. */
+@Module({ providers: [MetricsServer, { provide: METRICS_SERVER_PORT, useFactory: (c: AppConfig) => c.METRICS_PORT, inject: [AppConfig] }] })
+class ApiMetricsPortModule {}
+
 /** Modules the api registers only in some configurations (read when the app is created, not at import). */
 export function optionalApiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
-  return config.DEMO_MODE ? [DemoTokenModule, DemoModule] : [];
+  return [...(config.DEMO_MODE ? [DemoTokenModule, DemoModule] : []), ...(config.METRICS_PORT > 0 ? [ApiMetricsPortModule] : [])];
 }

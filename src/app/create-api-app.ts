@@ -32,6 +32,13 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // Requests arriving on a kept-alive connection while the server closes are still served (see ShutdownService).
     return503OnClosing: false,
+    // A client that trickles (or never finishes) its headers or body is cut off with 408; Node
+    // checks these deadlines every connectionsCheckingInterval (30 s by default), hence 1 s.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: 1000,
+    },
   });
   echoRequestIds(adapter.getInstance());
   rejectNulInUrls(adapter.getInstance());
@@ -41,6 +48,9 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     options.logger === false ? { logger: false } : { bufferLogs: true },
   );
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (config.NODE_ENV === 'production' && config.METRICS_PORT === 0 && !config.METRICS_TOKEN) {
+    app.get(Logger).warn('/metrics is open on the public port: set METRICS_PORT or METRICS_TOKEN', 'Metrics');
+  }
   closeConnectionsOnShutdown(adapter.getInstance(), app.get(ShutdownService));
   recordHttpMetrics(adapter.getInstance(), app.get(Registry));
   app.useBodyParser(

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { AppConfig } from '../config/app-config';
 import { TokenVerifierService } from './token-verifier.service';
 
@@ -51,5 +52,32 @@ describe(TokenVerifierService.name, () => {
     expect(checks).toHaveBeenCalledTimes(0);
     await verifier.verify(a);
     expect(checks).toHaveBeenCalledTimes(1);
+  });
+
+  describe('what a token must carry', () => {
+    const secret = new TextEncoder().encode(new AppConfig().JWT_SECRET);
+    const sign = (build: (jwt: SignJWT) => SignJWT, alg = 'HS256', sub = 'u1') =>
+      build(new SignJWT({}).setProtectedHeader({ alg }).setSubject(sub).setIssuedAt()).sign(secret);
+
+    it('accepts what issue() mints (the demo and the simulator use it): HS256 with exp', async () => {
+      const verifier = make({ JWT_MAX_LIFETIME_S: 13 * 3600 });
+      expect((await verifier.verify(await verifier.issue('u1', 12 * 3600))).sub).toBe('u1');
+    });
+
+    it.each([
+      ['no exp', () => sign((j) => j), /"exp" claim/],
+      ['HS512 with the HS256 secret', () => sign((j) => j.setExpirationTime('10m'), 'HS512'), /alg/],
+      ['a lifetime over JWT_MAX_LIFETIME_S', () => sign((j) => j.setExpirationTime('2d')), /lifetime exceeds 86400 s/],
+      ['a NUL in sub', () => sign((j) => j.setExpirationTime('10m'), 'HS256', 'a\u0000'), /sub must not contain NUL/],
+      ['a sub of 129 characters', () => sign((j) => j.setExpirationTime('10m'), 'HS256', 'x'.repeat(129)), /usable sub/],
+    ])('refuses %s', async (_, token, message) => {
+      await expect(make().verify(await token())).rejects.toThrow(message);
+    });
+
+    it('pins the configured algorithm', async () => {
+      const hs512 = await sign((j) => j.setExpirationTime('10m'), 'HS512');
+      expect((await make({ JWT_ALGORITHM: 'HS512' }).verify(hs512)).sub).toBe('u1');
+      await expect(make({ JWT_ALGORITHM: 'HS512' }).verify(await sign((j) => j.setExpirationTime('10m')))).rejects.toThrow(/alg/);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { textProblem } from '../common/unstorable-text';
 import { AppConfig } from '../config/app-config';
 
 type Key = Parameters<typeof jwtVerify>[1];
@@ -14,9 +15,25 @@ interface Verified {
 /** A cached verdict is re-checked at least this often even if the token lives longer. */
 const CACHE_MAX_TTL_MS = 5 * 60_000;
 
+/** A token must end within `maxSeconds` of when it was issued, and of now (an iat in the future does not extend it). */
+function lifetimeProblem(payload: JWTPayload, now: number, maxSeconds: number): string | null {
+  const exp = payload.exp!;
+  const nowSeconds = Math.floor(now / 1000);
+  const issued = typeof payload.iat === 'number' ? Math.min(payload.iat, nowSeconds) : nowSeconds;
+  return exp - issued > maxSeconds ? `token lifetime exceeds ${maxSeconds} s (JWT_MAX_LIFETIME_S)` : null;
+}
+
+/** The subject is the user id: stored in Postgres and Redis keys, so it must be short, storable text. */
+function subjectProblem(sub: unknown): string | null {
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) return 'token has no usable sub (1-128 characters)';
+  const problem = textProblem(sub);
+  return problem ? `token sub ${problem}` : null;
+}
+
 /**
  * Verifies client JWTs: HS256 with JWT_SECRET by default, or a PEM public key
- * (JWT_PUBLIC_KEY) or a JWKS endpoint (JWT_JWKS_URL) when configured.
+ * (JWT_PUBLIC_KEY) or a JWKS endpoint (JWT_JWKS_URL) when configured. One algorithm is
+ * accepted (JWT_ALGORITHM); tokens must carry exp, at most JWT_MAX_LIFETIME_S ahead.
  */
 @Injectable()
 export class TokenVerifierService {
@@ -28,7 +45,11 @@ export class TokenVerifierService {
    */
   private readonly verified = new Map<string, Verified>();
 
-  constructor(private readonly config: AppConfig) {}
+  private readonly algorithm: string;
+
+  constructor(private readonly config: AppConfig) {
+    this.algorithm = config.JWT_ALGORITHM ?? defaultAlgorithm(config);
+  }
 
   /** Returns the token's subject, or throws if the token is not valid. */
   async verify(token: string): Promise<{ sub: string; payload: JWTPayload }> {
@@ -36,11 +57,14 @@ export class TokenVerifierService {
     const cached = this.verified.get(token);
     if (cached && now < cached.until) return cached;
     if (cached) this.verified.delete(token);
-    const { payload } = await jwtVerify(token, await this.key(), { clockTolerance: 5 });
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-      throw new Error('token has no usable sub');
-    }
-    const result = { sub: payload.sub, payload };
+    const { payload } = await jwtVerify(token, await this.key(), {
+      clockTolerance: 5,
+      algorithms: [this.algorithm],
+      requiredClaims: ['exp'],
+    });
+    const problem = lifetimeProblem(payload, now, this.config.JWT_MAX_LIFETIME_S) ?? subjectProblem(payload.sub);
+    if (problem) throw new Error(problem);
+    const result = { sub: payload.sub as string, payload };
     this.remember(token, result, now);
     return result;
   }
@@ -55,7 +79,7 @@ export class TokenVerifierService {
     this.verified.set(token, { ...result, until });
   }
 
-  /** Issues an HS256 token (demo mode and tests only: production tokens come from your identity provider). */
+  /** Issues an HS256 token with exp (demo mode, the simulator and tests: production tokens come from your identity provider). */
   async issue(sub: string, ttlSeconds = 3600): Promise<string> {
     return new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
@@ -75,9 +99,16 @@ export class TokenVerifierService {
     if (this.config.JWT_PUBLIC_KEY) {
       const pem = this.config.JWT_PUBLIC_KEY.replace(/\\n/g, '\n');
       if (pem.trim().startsWith('{')) return createLocalJWKSet({ keys: [JSON.parse(pem)] }) as Key;
-      const alg = /BEGIN PUBLIC KEY/.test(pem) && pem.length < 300 ? 'ES256' : 'RS256';
-      return importSPKI(pem, alg);
+      return importSPKI(pem, this.algorithm);
     }
     return new TextEncoder().encode(this.config.JWT_SECRET);
   }
+}
+
+/** Without JWT_ALGORITHM: HS256 for the secret, ES256 or RS256 by the public key's size, RS256 for a JWKS. */
+function defaultAlgorithm(config: AppConfig): string {
+  if (config.JWT_JWKS_URL) return 'RS256';
+  if (!config.JWT_PUBLIC_KEY) return 'HS256';
+  const pem = config.JWT_PUBLIC_KEY;
+  return /BEGIN PUBLIC KEY/.test(pem) && pem.length < 300 ? 'ES256' : 'RS256';
 }

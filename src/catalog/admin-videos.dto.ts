@@ -6,8 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -16,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsFloat32Array, IsTimestamp } from '../common/validation';
 import { VideoStatus } from '../database/entities/video.entity';
 
 export const ADMIN_ID_PATTERN = /^[A-Za-z0-9_:.-]{1,64}$/;
@@ -56,7 +56,7 @@ export class AdminVideoDto {
   @ApiPropertyOptional({ type: [Number], description: 'content embedding of EMBEDDING_DIM floats; omitted keeps the stored one' })
   @IsOptional()
   @IsArray()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  @IsFloat32Array()
   embedding?: number[];
 
   @ApiPropertyOptional({ enum: ['active', 'taken_down'], description: 'omitted: active for a new video, unchanged otherwise' })
@@ -64,9 +64,8 @@ export class AdminVideoDto {
   @IsIn(['active', 'taken_down'])
   status?: VideoStatus;
 
-  @ApiPropertyOptional({ description: 'upload time (ISO 8601) for imports; defaults to now' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'upload time (RFC 3339 with an offset) for imports; defaults to now', example: '2026-12-03T10:00:00Z' })
+  @IsTimestamp({ optional: true })
   createdAt?: string;
 }
 
@@ -75,6 +74,7 @@ export class UpsertVideosDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(UPSERT_MAX)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => AdminVideoDto)
   videos: AdminVideoDto[];

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { jsonHasNul } from './nul-guard';
+import { findUnstorableText } from './unstorable-text';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -37,7 +37,8 @@ type Done = (err: Error | null, body?: unknown) => void;
 /**
  * The `application/json` body parser for `app.useBodyParser`: Fastify's own parser
  * (secure-json-parse: bodies with `__proto__` or `constructor.prototype` keys are
- * rejected) behind a nesting-depth limit and a refusal of NUL characters in strings.
+ * rejected) behind a nesting-depth limit, then a refusal of strings Postgres cannot store
+ * (NUL, lone surrogates), naming the field.
  */
 export function depthLimitedJsonParser(fastify: FastifyInstance, maxDepth: number) {
   const parse = fastify.getDefaultJsonParser('error', 'error');
@@ -46,11 +47,12 @@ export function depthLimitedJsonParser(fastify: FastifyInstance, maxDepth: numbe
       done(new BadRequestException(`JSON body nests deeper than ${maxDepth} levels`));
       return;
     }
-    const text = body.toString('utf8');
-    if (jsonHasNul(text)) {
-      done(new BadRequestException('strings in the body must not contain NUL (\\u0000) characters'));
-      return;
-    }
-    parse(req, text, done);
+    parse(req, body.toString('utf8'), (err, parsed) => {
+      if (err) return done(err);
+      // Every route takes an object: a null body must not read as "all defaults".
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return done(new BadRequestException('body must be a JSON object'));
+      const problem = findUnstorableText(parsed);
+      done(problem ? new BadRequestException(problem) : null, parsed);
+    });
   };
 }

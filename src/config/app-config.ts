@@ -57,6 +57,14 @@ export class AppConfig {
   @IsOptional() @Matches(/^https?:\/\//, { message: 'JWT_JWKS_URL must be an http(s) URL' })
   JWT_JWKS_URL?: string;
 
+  /** The one algorithm client tokens may use; unset: HS256 with JWT_SECRET, ES256/RS256 by the size of JWT_PUBLIC_KEY, RS256 for JWT_JWKS_URL. */
+  @IsOptional() @IsIn(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])
+  JWT_ALGORITHM?: string;
+
+  /** Longest lifetime a client token may have: its exp must be at most this far past its iat (or now). Tokens without exp are refused. */
+  @IsInt() @Min(60) @Max(366 * 86_400)
+  JWT_MAX_LIFETIME_S = 86_400;
+
   /** Verified tokens remembered (until their exp, at most 5 min) so a signature is checked once per token, not per request; 0 turns it off. */
   @IsInt() @Min(0) @Max(10_000_000)
   JWT_CACHE_SIZE = 100_000;
@@ -105,9 +113,13 @@ export class AppConfig {
   @IsInt() @Min(10) @Max(600_000)
   EVENTS_RETRY_DELAY_MS = 250;
 
-  /** How far in the future a client's occurredAt may be (clock skew) before the event is rejected. */
+  /** Earliest instant any client timestamp (an event's occurredAt, a video's createdAt, an import row) may name. */
+  @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z)?$/, { message: 'TIMESTAMP_MIN must be a UTC date or date-time like 2000-01-01' })
+  TIMESTAMP_MIN = '2000-01-01';
+
+  /** How far in the future a client timestamp may be (device clocks run ahead) before it is refused. */
   @IsInt() @Min(0) @Max(86_400_000)
-  EVENTS_MAX_CLOCK_SKEW_MS = 300_000;
+  TIMESTAMP_MAX_SKEW_MS = 300_000;
 
   /**
    * How long POST /v1/events waits for Redis to check and queue a batch before it answers
@@ -279,9 +291,28 @@ export class AppConfig {
   @IsInt() @Min(2) @Max(1000)
   JSON_MAX_DEPTH = 32;
 
-  /** Proxies whose X-Forwarded-For is believed (client IP for rate limits): addresses/CIDRs, loopback, uniquelocal, or true/false. */
+  /**
+   * Proxies whose X-Forwarded-For is believed (client IP for rate limits): addresses/CIDRs,
+   * loopback, uniquelocal, or true/false. Off by default: any client could otherwise name its own IP.
+   */
   @IsString()
-  TRUST_PROXY = 'loopback,linklocal,uniquelocal';
+  TRUST_PROXY = 'false';
+
+  /** A client that has not sent its request headers within this long is cut off (408). */
+  @IsInt() @Min(100) @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** A client that has not sent its whole request (headers and body) within this long is cut off (408). */
+  @IsInt() @Min(100) @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Port serving GET /metrics apart from the api (then not served on PORT); 0 serves it on PORT. */
+  @IsInt() @Min(0) @Max(65535)
+  METRICS_PORT = 0;
+
+  /** When set, GET /metrics on the api port answers only requests with `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
 
   /** Rate limiting of the api (429 with Retry-After); off for benchmarks. */
   @Transform(toBool) @IsBoolean()
@@ -374,7 +405,7 @@ const NUMERIC_KEYS = new Set(
 /** Reads the environment into an AppConfig, or throws naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(new AppConfig()).concat(['REDIS_CLUSTER_NODES', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'])) {
+  for (const key of Object.keys(new AppConfig()).concat(['REDIS_CLUSTER_NODES', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ALGORITHM', 'METRICS_TOKEN'])) {
     const value = env[key];
     if (value === undefined || value === '') continue;
     raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;

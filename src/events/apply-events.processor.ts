@@ -50,7 +50,10 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
     worker.on('failed', (job, err) => {
       if (!job) return;
       const attempts = job.opts.attempts ?? 1;
-      if (job.attemptsMade >= attempts) {
+      if (err.name === 'UnrecoverableError') {
+        this.metrics.deadLetters.inc({ queue: this.queue.name });
+        this.logger.error(`job ${job.id} (${job.data.events.length} event(s) of ${job.data.userId}) is kept as a dead letter: ${err.message}`);
+      } else if (job.attemptsMade >= attempts) {
         this.metrics.deadLetters.inc({ queue: this.queue.name });
         this.logger.error(`job ${job.id} failed its last attempt (${attempts}) and is kept as a dead letter: ${err.message}`);
       } else {

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
 import { AppConfig } from '../config/app-config';
@@ -8,7 +9,9 @@ import { videoStatDelta } from '../features/video-stats';
 import { ApplyEventsJob, toFeatureEvent } from './event-jobs';
 import { FollowsRepository, initialUserState } from './follows.repository';
 import { PipelineMetrics } from './events.metrics';
-import { InteractionLogWriter } from './interaction-log.writer';
+import { EventQueuesRepository, SplitOffEvent } from './event-queues.repository';
+import { InteractionLogWriter, RefusedRow } from './interaction-log.writer';
+import { queuedEventProblem } from './queued-event-check';
 import { OnlineStateRepository, VideoUpdate } from './online-state.repository';
 import { trendIncrements } from './trending';
 
@@ -44,9 +47,14 @@ export interface UserApplyResult {
  *     (kept EVENTS_APPLIED_MARKER_TTL_SECONDS); then the trending sets, with absolute
  *     monotonic writes;
  *  3. the interactions log: a batched INSERT ... ON CONFLICT DO NOTHING.
+ * An event that cannot be applied and logged never holds up the rest: it is checked
+ * first and set aside as a dead letter of its own (see `setAsideUnfit`), and a row the
+ * log refuses alone is kept with its seq (see `keepRefusedRows`).
  */
 @Injectable()
 export class EventApplierService {
+  private readonly logger = new Logger(EventApplierService.name);
+
   constructor(
     private readonly state: OnlineStateRepository,
     private readonly logWriter: InteractionLogWriter,
@@ -55,6 +63,7 @@ export class EventApplierService {
     private readonly metrics: PipelineMetrics,
     private readonly follows: FollowsRepository,
     private readonly statsChanges: VideoStatsChangesPublisher,
+    private readonly queues: EventQueuesRepository,
   ) {}
 
   /**
@@ -63,23 +72,67 @@ export class EventApplierService {
    * later run (a retry, or a dead-letter replay however much later) resumes after the
    * script instead of relying on the applied marker, which expires.
    */
-  async apply(job: ApplyEventsJob, progress: JobProgress = NO_PROGRESS): Promise<UserApplyResult> {
-    const resumed = progress.resumedSeqs;
+  async apply(whole: ApplyEventsJob, progress: JobProgress = NO_PROGRESS): Promise<UserApplyResult> {
+    // A dead letter split off its job fails at once (UnrecoverableError: no retries), keeping its reason.
+    if (whole.rejected !== undefined) throw new UnrecoverableError(whole.rejected);
+    const { job, unfit } = this.setAsideUnfit(whole);
+    if (unfit.length > 0) {
+      // Only a job of one event is its own dead letter; otherwise each unfit event becomes one.
+      if (job.events.length === 0 && unfit.length === 1) throw new UnrecoverableError(unfit[0].reason);
+      await this.queues.keepAsDeadLetters(whole, unfit);
+    }
+    if (job.events.length === 0) return { seqs: [], applied: 0 };
+    const resumed = progress.resumedSeqs ?? job.appliedSeqs ?? null;
     const user = resumed ? { seqs: resumed, applied: 0 } : await this.applyToUser(job);
     const trends = resumed ? await this.currentTrends(job) : await this.applyToVideos(job);
+    let refused: RefusedRow[];
     try {
       await this.writeTrending(trends);
-      await this.appendToLog(job, user.seqs);
+      refused = await this.appendToLog(job, user.seqs);
     } catch (err) {
       if (!resumed) await progress.record(user.seqs).catch(() => undefined);
       throw err;
     }
+    if (refused.length > 0) await this.keepRefusedRows(whole, job, user.seqs, refused);
     return user;
   }
 
-  /** Step 3, with the seqs step 1 gave each event. */
-  async appendToLog(job: ApplyEventsJob, seqs: number[]): Promise<void> {
-    await this.logWriter.append(job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: seqs[i] }))).catch(rethrowIfUnavailable);
+  /** Step 3, with the seqs step 1 gave each event; returns the rows Postgres refused on their own. */
+  async appendToLog(job: ApplyEventsJob, seqs: number[]): Promise<RefusedRow[]> {
+    return this.logWriter.append(job.events.map((e, i) => ({ ...e, userId: job.userId, userSeq: seqs[i] }))).catch(rethrowIfUnavailable);
+  }
+
+  /** The job without the events the worker cannot apply and log (see queuedEventProblem), and those events. */
+  private setAsideUnfit(job: ApplyEventsJob): { job: ApplyEventsJob; unfit: SplitOffEvent[] } {
+    const unfit: SplitOffEvent[] = [];
+    job.events.forEach((event, index) => {
+      const reason = queuedEventProblem(job.userId, event);
+      if (reason) unfit.push({ index, event, reason: `not applied: ${reason}` });
+    });
+    if (unfit.length === 0) return { job, unfit };
+    const skip = new Set(unfit.map((u) => u.index));
+    const keep = (_: unknown, i: number) => !skip.has(i);
+    return {
+      job: { ...job, events: job.events.filter(keep), ...(job.appliedSeqs ? { appliedSeqs: job.appliedSeqs.filter(keep) } : {}) },
+      unfit,
+    };
+  }
+
+  /**
+   * Rows refused by Postgres although the checks passed: their events are applied online,
+   * so each is kept as a dead letter that carries its seq; replaying it (once the cause
+   * is fixed) only writes the row, so the online state and the log agree again.
+   */
+  private async keepRefusedRows(whole: ApplyEventsJob, job: ApplyEventsJob, seqs: number[], refused: RefusedRow[]): Promise<void> {
+    const indexInWhole = job.events === whole.events ? null : whole.events.map((e, i) => [e, i] as const);
+    const split = refused.map((r) => ({
+      index: indexInWhole ? indexInWhole.find(([e]) => e === job.events[r.index])![1] : r.index,
+      event: job.events[r.index],
+      reason: `applied online, not logged: ${r.reason}`,
+      appliedSeq: seqs[r.index],
+    }));
+    this.logger.error(`user ${job.userId}: ${split.length} event(s) applied but refused by the log, kept as dead letters: ${split[0].reason}`);
+    await this.queues.keepAsDeadLetters(whole, split);
   }
 
   async applyToUser(job: ApplyEventsJob): Promise<UserApplyResult> {

@@ -137,7 +137,7 @@ describe(EventIngestService.name, () => {
   });
 
   it('rejects the whole batch naming each problem: size, unknown videos, future times', async () => {
-    const future = new Date(now + config.EVENTS_MAX_CLOCK_SKEW_MS + 1000).toISOString();
+    const future = new Date(now + config.TIMESTAMP_MAX_SKEW_MS + 1000).toISOString();
     const err = await service.ingest('u', [ev('a'), ev('b', { videoId: 'x9' }), ev('c', { occurredAt: future }), ev('d')], now).catch((e) => e);
     expect(err).toBeInstanceOf(BadRequestException);
     expect(err.getResponse().message).toEqual([

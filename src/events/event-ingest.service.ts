@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { withDeadline } from '../common/deadline';
+import { instantProblem, parseTimestamp } from '../common/validation';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { AcceptedEventsRepository } from './accepted-events.repository';
@@ -9,7 +10,7 @@ import { EventQueuesRepository } from './event-queues.repository';
 import { IngestMetrics } from './events.metrics';
 
 /**
- * POST /v1/events: checks what the DTO cannot (batch size from config, clock skew,
+ * POST /v1/events: checks what the DTO cannot (batch size from config,
  * known videos), drops event ids the user already had accepted, queues the rest and
  * answers only once they are safely queued; the ids are recorded for dedupe after that,
  * so a failure or a crash before it leaves the retry free to queue them again: nothing
@@ -95,13 +96,12 @@ export class EventIngestService {
     if (events.length > this.config.EVENTS_MAX_BATCH) {
       problems.push(`events must contain no more than ${this.config.EVENTS_MAX_BATCH} elements`);
     }
-    const latest = now + this.config.EVENTS_MAX_CLOCK_SKEW_MS;
     const checkVideos = this.catalog.isLoaded;
     const queued = events.map((e, i): QueuedEvent => {
-      const occurredAt = e.occurredAt === undefined ? now : Date.parse(e.occurredAt);
-      if (occurredAt > latest) {
-        problems.push(`events.${i}.occurredAt must not be more than ${this.config.EVENTS_MAX_CLOCK_SKEW_MS} ms in the future`);
-      }
+      // Checked by the DTO already; again here so no caller can queue an event the worker would refuse.
+      const occurredAt = e.occurredAt === undefined ? now : (parseTimestamp(e.occurredAt) ?? NaN);
+      const timeProblem = instantProblem(occurredAt, now);
+      if (timeProblem) problems.push(`events.${i}.occurredAt ${timeProblem}`);
       if (checkVideos && !this.catalog.get(e.videoId)) problems.push(`events.${i}.videoId must be a known video`);
       return {
         eventId: e.eventId,

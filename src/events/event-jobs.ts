@@ -22,6 +22,13 @@ export interface ApplyEventsJob {
   /** Identifies the batch in logs; stable across retries and dead-letter replays. */
   chunkId: string;
   events: QueuedEvent[];
+  /**
+   * Set on a dead letter split off from its job (one event that could not be applied or
+   * logged): the reason. Such a job fails at once; replaying it clears this.
+   */
+  rejected?: string;
+  /** Seqs the events were applied with already (a dead letter whose log write failed): a replay only logs them. */
+  appliedSeqs?: number[];
 }
 
 /** One interactions row: the event plus its position in the user's applied order. */

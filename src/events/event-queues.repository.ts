@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { JobsOptions, Queue } from 'bullmq';
+import { Job, JobsOptions, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { QueueName } from '../queue/queue.types';
@@ -16,7 +16,23 @@ export interface DeadLetter {
   failedReason: string;
   attemptsMade: number;
   finishedOn?: number;
+  userId: string;
+  events: number;
 }
+
+/** One event split off its job to be kept as a dead letter (see EventApplierService). */
+export interface SplitOffEvent {
+  /** Its index in the job: with the job's chunk id, a stable id (a retried job does not add it twice). */
+  index: number;
+  event: QueuedEvent;
+  reason: string;
+  /** Set when its effects were applied but its log row was refused. */
+  appliedSeq?: number;
+}
+
+/** Fields of a dead letter's event that `fixDeadLetter` may change. */
+export const FIXABLE_FIELDS = ['videoId', 'type', 'watchMs', 'requestId', 'occurredAt'] as const;
+export type EventFix = Partial<Pick<QueuedEvent, (typeof FIXABLE_FIELDS)[number]>>;
 
 /** The pipeline's queue: producer, and the dead letters (jobs kept after their last failed attempt). */
 @Injectable()
@@ -51,6 +67,28 @@ export class EventQueuesRepository {
     await this.events.addBulk(jobs);
   }
 
+  /**
+   * Keeps events that cannot be applied or logged as dead letters of their own: each a
+   * one-event job carrying its reason, which fails as soon as a worker takes it (so it
+   * lands in the failed set with that reason, where the other dead letters are).
+   */
+  async keepAsDeadLetters(job: ApplyEventsJob, split: SplitOffEvent[]): Promise<void> {
+    if (split.length === 0) return;
+    await this.events.addBulk(
+      split.map((s) => ({
+        name: APPLY_EVENTS_JOB,
+        data: {
+          userId: job.userId,
+          chunkId: `${job.chunkId}.${s.index}`,
+          events: [s.event],
+          rejected: s.reason,
+          ...(s.appliedSeq !== undefined ? { appliedSeqs: [s.appliedSeq] } : {}),
+        },
+        opts: { ...this.jobOptions, jobId: `dl-${job.chunkId}-${s.index}`.replace(/:/g, '_') },
+      })),
+    );
+  }
+
   private queues(): [QueueName, Queue][] {
     return [[QueueName.Events, this.events]];
   }
@@ -79,29 +117,96 @@ export class EventQueuesRepository {
           failedReason: job.failedReason,
           attemptsMade: job.attemptsMade,
           finishedOn: job.finishedOn,
+          userId: job.data?.userId,
+          events: job.data?.events?.length ?? 0,
         });
       }
     }
     return out;
   }
 
+  /** Every dead letter's data (for the reconcile check). */
+  async deadLetterDetails(): Promise<{ id: string; data: ApplyEventsJob }[]> {
+    const out: { id: string; data: ApplyEventsJob }[] = [];
+    for (let start = 0; ; start += 1000) {
+      const page = await this.events.getFailed(start, start + 999);
+      for (const job of page) out.push({ id: String(job.id), data: job.data });
+      if (page.length < 1000) break;
+    }
+    return out;
+  }
+
+  /** One dead letter with its data (the events), or null when there is no such failed job. */
+  async deadLetter(id: string): Promise<(DeadLetter & { data: ApplyEventsJob }) | null> {
+    const job = await this.failedJob(id);
+    if (!job) return null;
+    return {
+      queue: QueueName.Events,
+      id: String(job.id),
+      name: job.name,
+      failedReason: job.failedReason,
+      attemptsMade: job.attemptsMade,
+      finishedOn: job.finishedOn,
+      userId: job.data.userId,
+      events: job.data.events.length,
+      data: job.data,
+    };
+  }
+
+  /** Changes fields of a dead letter's events (all of them, or the one at `index`); it stays a dead letter until replayed. */
+  async fixDeadLetter(id: string, fix: EventFix, index?: number): Promise<boolean> {
+    const job = await this.failedJob(id);
+    if (!job) return false;
+    const events = job.data.events.map((e, i) => (index === undefined || i === index ? { ...e, ...fix } : e));
+    await job.updateData({ ...job.data, events });
+    return true;
+  }
+
+  /** Deletes a dead letter for good: its events are neither applied nor logged (unless it says they were applied). */
+  async discardDeadLetter(id: string): Promise<boolean> {
+    const job = await this.failedJob(id);
+    if (!job) return false;
+    await job.remove();
+    return true;
+  }
+
   /**
-   * Moves every dead letter back to its queue's wait list with a fresh set of attempts;
-   * returns how many per queue. The list is read first, so a job that fails again while
-   * this runs stays a dead letter instead of looping.
+   * Moves dead letters (all, or those of `ids`) back to the queue's wait list with a fresh
+   * set of attempts; returns how many per queue. The list is read first, so a job that
+   * fails again while this runs stays a dead letter instead of looping. An event split
+   * off its job is checked again when it runs: still unfit, it is a dead letter again.
    */
-  async replayDeadLetters(): Promise<Record<string, number>> {
+  async replayDeadLetters(ids?: string[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const [name, q] of this.queues()) {
-      const jobs = [];
-      for (let start = 0; ; start += 1000) {
-        const page = await q.getFailed(start, start + 999);
-        jobs.push(...page);
-        if (page.length < 1000) break;
+      const jobs: Job<ApplyEventsJob>[] = [];
+      if (ids) {
+        for (const id of ids) {
+          const job = await this.failedJob(id);
+          if (job) jobs.push(job);
+        }
+      } else {
+        for (let start = 0; ; start += 1000) {
+          const page = await q.getFailed(start, start + 999);
+          jobs.push(...page);
+          if (page.length < 1000) break;
+        }
       }
-      for (const job of jobs) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      for (const job of jobs) {
+        if (job.data.rejected !== undefined) {
+          const { rejected: _reason, ...data } = job.data;
+          await job.updateData(data);
+        }
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      }
       out[name] = jobs.length;
     }
     return out;
+  }
+
+  private async failedJob(id: string): Promise<Job<ApplyEventsJob> | null> {
+    const job = await this.events.getJob(id);
+    if (!job || !(await job.isFailed())) return null;
+    return job;
   }
 }

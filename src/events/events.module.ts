@@ -8,6 +8,7 @@ import { eventsRedisProvider, EventsRedisLifecycle } from './events-redis';
 import { FollowsRepository } from './follows.repository';
 import { InteractionLogRepository } from './interaction-log.repository';
 import { OnlineStateRepository } from './online-state.repository';
+import { ReconcileService } from './reconcile.service';
 import { ReplayService } from './replay.service';
 import { UserFeaturesService } from './user-features.service';
 import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
@@ -19,6 +20,7 @@ const PROVIDERS = [
   InteractionLogRepository,
   FollowsRepository,
   ReplayService,
+  ReconcileService,
   UserFeaturesService,
   VideoStatsChangesPublisher,
 ];

@@ -71,6 +71,16 @@ export class InteractionLogRepository {
     return inserted;
   }
 
+  /** Per user after `afterUserId` (in user order): rows in the log and the highest user_seq. */
+  async userCounts(afterUserId: string | null, limit: number): Promise<{ userId: string; rows: number; maxSeq: number }[]> {
+    const raw: { user_id: string; rows: number; max_seq: string | null }[] = await this.db.query(
+      `SELECT user_id, count(*)::int AS rows, max(user_seq) AS max_seq FROM interactions
+       ${afterUserId === null ? '' : 'WHERE user_id > $2'} GROUP BY user_id ORDER BY user_id LIMIT $1`,
+      afterUserId === null ? [limit] : [limit, afterUserId],
+    );
+    return raw.map((r) => ({ userId: r.user_id, rows: r.rows, maxSeq: Number(r.max_seq ?? 0) }));
+  }
+
   /**
    * One page of the log in (user, time, id) order after `after` (keyset paging on the
    * user/time index), so replay sees each user's events together.

@@ -64,6 +64,12 @@ export class OnlineStateRepository {
     return { raw: raw ?? '', appliedSeqs: seqs.map((s) => (s === null ? null : Number(s))) };
   }
 
+  /** Each user's applied-event count (its state's version; 0 without a state). */
+  async readVersions(userIds: string[]): Promise<number[]> {
+    const raws = await Promise.all(userIds.map((u) => this.redis.get(this.keys.userFeatures(u))));
+    return raws.map((raw) => (raw ? Number((JSON.parse(raw) as { version?: number }).version ?? 0) : 0));
+  }
+
   /** Writes the new state if nobody else did since `readUser`; false on conflict (read again and retry). */
   async commitUser(userId: string, c: UserCommit): Promise<boolean> {
     const args: (string | number)[] = [

@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from './impression-copy';
 
 const BATCH_MAX = 5000;
@@ -19,7 +20,8 @@ const COLUMNS = IMPRESSION_COLUMNS.join(', ');
  * Writes feed impressions to Postgres off the request path: requests append rows to
  * an in-memory buffer; a timer flushes it in batches (binary COPY into a staging
  * table, then INSERT ... ON CONFLICT DO NOTHING, so a retried batch cannot
- * duplicate). Failed batches are retried with backoff; on shutdown, after the HTTP
+ * duplicate). Batches that fail are retried with backoff, except for rows Postgres
+ * refuses on their own: those are dropped and counted, the rest written. On shutdown, after the HTTP
  * server has stopped, everything buffered is flushed. Uses its own small pool so it
  * never competes with request-path queries and outlives TypeORM's shutdown.
  */
@@ -33,7 +35,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
   private retryAt = 0;
   private retryDelay = 0;
   private readonly written: Counter;
-  private readonly dropped: Counter;
+  private readonly dropped: Counter<'reason'>;
   private readonly buffered: Gauge;
   private readonly flushSeconds: Histogram;
 
@@ -46,7 +48,8 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
     this.written = new Counter({ name: 'reelrank_impressions_written_total', help: 'Impressions written to Postgres', registers: [registry] });
     this.dropped = new Counter({
       name: 'reelrank_impressions_dropped_total',
-      help: 'Impressions dropped because Postgres was unavailable for too long',
+      help: 'Impressions not written: buffer_full (Postgres away too long), shutdown (still unwritten at exit), refused (a row Postgres rejected)',
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.buffered = new Gauge({
@@ -78,7 +81,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
     }
     if (this.buffer.length > 0) {
       this.logger.error(`shutting down with ${this.buffer.length} impressions unwritten (Postgres unavailable)`);
-      this.dropped.inc(this.buffer.length);
+      this.dropped.inc({ reason: 'shutdown' }, this.buffer.length);
     }
     await this.pool.end();
   }
@@ -89,7 +92,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
     if (this.buffer.length > BUFFER_MAX) {
       const excess = this.buffer.length - BUFFER_MAX;
       this.buffer.splice(0, excess);
-      this.dropped.inc(excess);
+      this.dropped.inc({ reason: 'buffer_full' }, excess);
       this.logger.warn(`impression buffer full: dropped the ${excess} oldest`);
     }
   }
@@ -105,11 +108,15 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
       const batch = this.buffer.slice(0, BATCH_MAX);
       const started = Date.now();
       try {
-        await this.write(batch);
+        const refused = await this.writeIsolating(batch);
         this.buffer.splice(0, batch.length);
-        this.written.inc(batch.length);
+        this.written.inc(batch.length - refused.length);
         this.flushSeconds.observe((Date.now() - started) / 1000);
         this.retryDelay = 0;
+        if (refused.length > 0) {
+          this.dropped.inc({ reason: 'refused' }, refused.length);
+          this.logger.error(`dropped ${refused.length} impression(s) Postgres refused, wrote the other ${batch.length - refused.length}: ${refused[0]}`);
+        }
       } catch (err) {
         this.retryDelay = Math.min(RETRY_MAX_MS, Math.max(500, this.retryDelay * 2));
         this.retryAt = Date.now() + this.retryDelay;
@@ -117,6 +124,37 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
         return;
       }
     }
+  }
+
+  /**
+   * Writes the batch; when Postgres refuses it for something other than being
+   * unreachable, finds the rows at fault by halving, writes the rest, and returns the
+   * reasons of the refused rows (one per row). An empty write first tells a fault of the
+   * statement (a missing table: thrown, the batch is retried later) from a fault of rows.
+   */
+  private async writeIsolating(rows: ImpressionRow[]): Promise<string[]> {
+    try {
+      await this.write(rows);
+      return [];
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
+      await this.write([]);
+      return this.bisect(rows, err as Error);
+    }
+  }
+
+  private async bisect(rows: ImpressionRow[], err: Error): Promise<string[]> {
+    if (rows.length === 1) return [err.message];
+    const refused: string[] = [];
+    for (const half of [rows.slice(0, rows.length >> 1), rows.slice(rows.length >> 1)]) {
+      try {
+        await this.write(half);
+      } catch (halfErr) {
+        if (isDatabaseUnavailable(halfErr)) throw halfErr;
+        refused.push(...(await this.bisect(half, halfErr as Error)));
+      }
+    }
+    return refused;
   }
 
   private async write(rows: ImpressionRow[]): Promise<void> {

@@ -1,10 +1,17 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 
-/** GET /metrics on a small HTTP port of its own, for processes without the api's HTTP server (the worker). */
+/** Provide it to listen on another port than WORKER_METRICS_PORT (the api's METRICS_PORT). */
+export const METRICS_SERVER_PORT = Symbol('METRICS_SERVER_PORT');
+
+/**
+ * GET /metrics on a small HTTP port of its own: for processes without the api's HTTP
+ * server (the worker, the stream consumer), and for the api when METRICS_PORT keeps
+ * metrics off its public port.
+ */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MetricsServer.name);
@@ -13,6 +20,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly registry: Registry,
     private readonly config: AppConfig,
+    @Optional() @Inject(METRICS_SERVER_PORT) private readonly listenPort: number = config.WORKER_METRICS_PORT,
   ) {}
 
   /** The port it listens on (null when disabled). */
@@ -21,7 +29,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.WORKER_METRICS_PORT === 0) return;
+    if (this.listenPort === 0) return;
     const server = createServer((req, res) => {
       if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
         res.writeHead(404).end();
@@ -35,11 +43,11 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, () => resolve());
+        server.listen(this.listenPort, this.config.HOST, () => resolve());
       });
     } catch (err) {
       // The process's real work (the queues) matters more than its metrics port.
-      this.logger.error(`metrics not served: cannot listen on ${this.config.HOST}:${this.config.WORKER_METRICS_PORT}: ${(err as Error).message}`);
+      this.logger.error(`metrics not served: cannot listen on ${this.config.HOST}:${this.listenPort}: ${(err as Error).message}`);
       return;
     }
     this.server = server;

@@ -1,4 +1,5 @@
 import { HttpException, Injectable, ValidationPipe } from '@nestjs/common';
+import { findUnstorableText } from '../common/unstorable-text';
 import { VALIDATION_OPTIONS } from '../common/validation';
 import { EventIngestService } from '../events/event-ingest.service';
 import { StreamMessageDto } from './stream-message.dto';
@@ -20,6 +21,8 @@ export class StreamIngestService {
   constructor(private readonly ingest: EventIngestService) {}
 
   async consume(payload: unknown): Promise<StreamOutcome> {
+    const unstorable = findUnstorableText(payload);
+    if (unstorable) return { status: 'rejected', reason: unstorable };
     try {
       const message: StreamMessageDto = await this.validation.transform(payload, {
         type: 'body',

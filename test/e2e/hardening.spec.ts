@@ -1,6 +1,10 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SignJWT } from 'jose';
+import { createServer } from 'node:http';
+import { AddressInfo, connect } from 'node:net';
 import request from 'supertest';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
+import { AppConfig } from '../../src/config/app-config';
 import { setEnv } from '../support/env';
 import { createTestApp } from '../support/test-app';
 
@@ -144,6 +148,197 @@ describe('demo token endpoint without DEMO_MODE', () => {
       expect(res.status).toBe(404);
       const doc = await request(app.getHttpServer()).get('/docs-json').expect(200);
       expect(Object.keys(doc.body.paths)).not.toContain('/v1/demo/token');
+    } finally {
+      await app.close();
+      restore();
+    }
+  });
+});
+
+describe('input accepted and then lost, or a 500: refused with 400 naming the field', () => {
+  let app: NestFastifyApplication;
+  let restore: () => void;
+  let token: string;
+  const admin = (method: 'post' | 'put', body: unknown) =>
+    request(app.getHttpServer())[method]('/v1/admin/videos').set('x-api-key', 'reelrank-admin-dev-key').send(body as object);
+  const video = (overrides: Record<string, unknown> = {}) => ({
+    id: 'v_hardening_1',
+    creatorId: 'c_hardening',
+    title: 'a title',
+    category: 'cooking',
+    durationMs: 15_000,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    restore = setEnv({ THROTTLE_ENABLED: 'false' });
+    app = await createTestApp();
+    token = await app.get(TokenVerifierService).issue('u_hardening');
+  });
+
+  afterAll(async () => {
+    await app.close();
+    restore();
+  });
+
+  it.each([
+    ['null', null],
+    ['an ISO week date', '2026-W49-4'],
+    ['an ISO ordinal date', '2026-337'],
+    ['a date-time without an offset', '2026-12-03T10:00:00'],
+    ['February 31st', '2026-02-31T10:00:00Z'],
+    ['the year 1900', '1900-01-01T00:00:00Z'],
+    ['an hour ahead', () => new Date(Date.now() + 3_600_000).toISOString()],
+  ])('an event whose occurredAt is %s', async (_, value) => {
+    const occurredAt = typeof value === 'function' ? value() : value;
+    const res = await request(app.getHttpServer())
+      .post('/v1/events')
+      .set('authorization', `Bearer ${token}`)
+      .send({ events: [{ eventId: 'e1', type: 'view', videoId: 'v_1', occurredAt }] });
+    expectCleanError(res, 400, /events\.0\.occurredAt must/);
+  });
+
+  it('an event list holding arrays instead of events', async () => {
+    const res = await request(app.getHttpServer()).post('/v1/events').set('authorization', `Bearer ${token}`).send({ events: [[]] });
+    expectCleanError(res, 400, /events\.0 must be an object|each value in events must be an object/);
+  });
+
+  describe.each(['post', 'put'] as const)('%s /v1/admin/videos', (method) => {
+    it.each([
+      ['nested arrays', { videos: [[]] }, /videos/],
+      ['a lone surrogate in title', { videos: [video({ title: 'x\ud800y' })] }, /videos\.0\.title must be well-formed Unicode/],
+      ['a lone surrogate in tags[0]', { videos: [video({ tags: ['\udc00'] })] }, /videos\.0\.tags\.0 must be well-formed Unicode/],
+      ['NUL in the category', { videos: [video({ category: 'a\u0000' })] }, /videos\.0\.category must not contain NUL/],
+      ['an embedding of 32 x 1e308', { videos: [video({ embedding: Array(32).fill(1e308) })] }, /embedding must hold 32-bit floats/],
+      ['an embedding value that rounds to 0 in 32 bits', { videos: [video({ embedding: [1e-50, ...Array(31).fill(0.1)] })] }, /embedding must hold 32-bit floats/],
+      ['createdAt as an ISO week date', { videos: [video({ createdAt: '2026-W49-4' })] }, /videos\.0\.createdAt must be an RFC 3339/],
+      ['createdAt in the year 9999', { videos: [video({ createdAt: '9999-01-01T00:00:00Z' })] }, /videos\.0\.createdAt must not be more than/],
+      ['createdAt null', { videos: [video({ createdAt: null })] }, /videos\.0\.createdAt must be an RFC 3339/],
+    ])('%s', async (_, body, message) => {
+      expectCleanError(await admin(method, body), 400, message);
+    });
+  });
+
+  it('a null body to POST /v1/admin/models/train (which would queue a training job with defaults)', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/v1/admin/models/train')
+      .set('x-api-key', 'reelrank-admin-dev-key')
+      .set('content-type', 'application/json')
+      .send('null');
+    expectCleanError(res, 400, /body must be a JSON object/);
+  });
+});
+
+describe('client tokens', () => {
+  let app: NestFastifyApplication;
+  let restore: () => void;
+  const secret = new TextEncoder().encode('reelrank-dev-secret-change-me');
+  const sign = (build: (jwt: SignJWT) => SignJWT, alg = 'HS256', sub = 'u_token') =>
+    build(new SignJWT({}).setProtectedHeader({ alg }).setSubject(sub).setIssuedAt()).sign(secret);
+  const me = (token: string) => request(app.getHttpServer()).get('/v1/me/features').set('authorization', `Bearer ${token}`);
+
+  beforeAll(async () => {
+    restore = setEnv({ THROTTLE_ENABLED: 'false', JWT_MAX_LIFETIME_S: '3600' });
+    app = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    restore();
+  });
+
+  it('accepts an HS256 token with an exp within JWT_MAX_LIFETIME_S', async () => {
+    await me(await sign((j) => j.setExpirationTime('30m'))).expect(200);
+  });
+
+  it.each([
+    ['without exp (it would never expire)', () => sign((j) => j)],
+    ['signed with the secret as HS512 (only HS256 is accepted)', () => sign((j) => j.setExpirationTime('30m'), 'HS512')],
+    ['living longer than JWT_MAX_LIFETIME_S', () => sign((j) => j.setExpirationTime('2h'))],
+    ['whose iat is in the future to stretch its lifetime', () => sign((j) => j.setIssuedAt(Math.floor(Date.now() / 1000) + 7200).setExpirationTime(Math.floor(Date.now() / 1000) + 9000))],
+    ['whose sub contains a NUL', () => sign((j) => j.setExpirationTime('30m'), 'HS256', 'u\u0000x')],
+    ['whose sub contains a lone surrogate', () => sign((j) => j.setExpirationTime('30m'), 'HS256', 'u\ud800')],
+  ])('refuses a token %s with 401', async (_, make) => {
+    expectCleanError(await me(await make()), 401);
+  });
+});
+
+describe('slow clients', () => {
+  let app: NestFastifyApplication;
+  let restore: () => void;
+  let port: number;
+
+  beforeAll(async () => {
+    restore = setEnv({ THROTTLE_ENABLED: 'false', HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1500' });
+    app = await createTestApp();
+    await app.listen(0, '127.0.0.1');
+    port = (app.getHttpServer().address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    restore();
+  });
+
+  /** Sends `text` and keeps the connection open without sending more; resolves with what came back and when the server closed it. */
+  function hold(text: string): Promise<{ ms: number; reply: string }> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      let reply = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write(text));
+      socket.setEncoding('utf8');
+      socket.on('data', (d) => (reply += d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ ms: Date.now() - started, reply }));
+      setTimeout(() => socket.destroy(), 20_000).unref();
+    });
+  }
+
+  it('cuts off a request whose body never completes within seconds (408)', async () => {
+    const { ms, reply } = await hold('POST /v1/demo/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"userId":');
+    expect(ms).toBeLessThan(4000);
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('cuts off a client that never finishes its headers', async () => {
+    const { ms } = await hold('GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    expect(ms).toBeLessThan(4000);
+  });
+
+  it('defaults cut a slow client off within 30 s', () => {
+    const defaults = new AppConfig();
+    expect(defaults.HTTP_HEADERS_TIMEOUT_MS).toBeLessThanOrEqual(10_000);
+    expect(defaults.HTTP_REQUEST_TIMEOUT_MS).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('/metrics access', () => {
+  it('with METRICS_TOKEN, answers only requests bearing it', async () => {
+    const restore = setEnv({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    const app = await createTestApp();
+    try {
+      expectCleanError(await request(app.getHttpServer()).get('/metrics'), 401);
+      expectCleanError(await request(app.getHttpServer()).get('/metrics').set('authorization', 'Bearer wrong-token-0123456789x'), 401);
+      const ok = await request(app.getHttpServer()).get('/metrics').set('authorization', 'Bearer metrics-token-0123456789').expect(200);
+      expect(ok.text).toMatch(/^# HELP /m);
+    } finally {
+      await app.close();
+      restore();
+    }
+  });
+
+  it('with METRICS_PORT, serves it on that port and not on the api port', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const metricsPort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const restore = setEnv({ METRICS_PORT: String(metricsPort), HOST: '127.0.0.1' });
+    const app = await createTestApp();
+    try {
+      expectCleanError(await request(app.getHttpServer()).get('/metrics'), 404);
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/reelrank_http_request_duration_seconds|process_cpu/);
     } finally {
       await app.close();
       restore();

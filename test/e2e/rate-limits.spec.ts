@@ -7,6 +7,7 @@ import { createTestApp } from '../support/test-app';
 
 const ADMIN_KEY = 'reelrank-admin-dev-key';
 
+// Behind a load balancer on loopback, as the README sets it up: X-Forwarded-For gives each test client its own IP.
 describe('rate limits', () => {
   let app: NestFastifyApplication;
   let restore: () => void;
@@ -15,7 +16,7 @@ describe('rate limits', () => {
   const ip = () => `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 254) + 1}`;
 
   beforeAll(async () => {
-    restore = setEnv({ THROTTLE_ENABLED: 'true', THROTTLE_REDIS_TIMEOUT_MS: '5000', THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
+    restore = setEnv({ TRUST_PROXY: 'loopback', THROTTLE_ENABLED: 'true', THROTTLE_REDIS_TIMEOUT_MS: '5000', THROTTLE_IP_LIMIT: '6', THROTTLE_USER_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
     app = await createTestApp();
     tokens = app.get(TokenVerifierService);
   });
@@ -74,6 +75,24 @@ describe('rate limits', () => {
       await request(app.getHttpServer()).get('/v1/admin/drift').set('x-forwarded-for', client).set('x-api-key', `guess-${i}xxxxxxxxx`).expect(401);
     }
     await request(app.getHttpServer()).get('/v1/admin/drift').set('x-forwarded-for', client).set('x-api-key', ADMIN_KEY).expect(429);
+  });
+});
+
+describe('rate limits with the default TRUST_PROXY', () => {
+  it('ignores X-Forwarded-For, so a client cannot escape its IP limit by naming other addresses', async () => {
+    const restore = setEnv({ TRUST_PROXY: undefined, THROTTLE_ENABLED: 'true', THROTTLE_IP_LIMIT: '3', THROTTLE_WINDOW_S: '30' });
+    const app = await createTestApp();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await request(app.getHttpServer()).get('/v1/admin/drift').set('x-api-key', ADMIN_KEY).set('x-forwarded-for', `10.9.8.${i + 1}`);
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await app.close();
+      restore();
+    }
   });
 });
 

@@ -81,6 +81,47 @@ describe(ImpressionLogger.name, () => {
     expect(await stored('req-3')).toHaveLength(4);
   });
 
+  describe('a row Postgres refuses', () => {
+    let isolated: ImpressionLogger;
+    let registry: Registry;
+    const dropped = async () => (await registry.getSingleMetric('reelrank_impressions_dropped_total')!.get()).values;
+
+    beforeEach(() => {
+      registry = new Registry();
+      isolated = new ImpressionLogger(Object.assign(new AppConfig(), { DATABASE_URL: testDatabaseUrl(), IMPRESSION_FLUSH_MS: 60_000 }), registry);
+    });
+
+    afterEach(() => isolated.onApplicationShutdown());
+
+    it('is dropped and counted alone: the other users\' rows of its batch and every later batch are written', async () => {
+      const bad = rows('req-bad', 3).map((r, i) => (i === 1 ? { ...r, userId: 'u\u0000nul' } : r));
+      isolated.log([...rows('req-other-1', 9), ...bad, ...rows('req-other-2', 9)]);
+      await isolated.flush();
+      expect(await stored('req-other-1')).toHaveLength(9);
+      expect(await stored('req-other-2')).toHaveLength(9);
+      expect((await stored('req-bad')).map((r) => r.position)).toEqual([0, 2]);
+      expect(await dropped()).toEqual([{ labels: { reason: 'refused' }, value: 1 }]);
+      isolated.log(rows('req-later', 4));
+      await isolated.flush();
+      expect(await stored('req-later')).toHaveLength(4);
+    });
+
+    it('is not the verdict when the statement itself fails (a missing table): nothing is dropped, the batch waits', async () => {
+      await db.query(`ALTER TABLE impressions RENAME TO impressions_away`);
+      try {
+        isolated.log(rows('req-away', 5));
+        await isolated.flush();
+      } finally {
+        await db.query(`ALTER TABLE impressions_away RENAME TO impressions`);
+      }
+      expect(await dropped()).toEqual([]);
+      expect(await stored('req-away')).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 600)); // the retry backoff
+      await isolated.flush();
+      expect(await stored('req-away')).toHaveLength(5);
+    });
+  });
+
   it('flushes everything still buffered when the app shuts down', async () => {
     logger.log(rows('req-4', 5));
     await logger.onApplicationShutdown();

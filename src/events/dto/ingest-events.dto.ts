@@ -6,7 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -14,6 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsTimestamp } from '../../common/validation';
 import { EVENT_TYPES, EventType } from '../../database/entities/interaction.entity';
 
 /** The hard cap the DTO enforces; the configured EVENTS_MAX_BATCH (at most this) is checked by the service. */
@@ -47,9 +48,11 @@ export class EventDto {
   @Length(1, 128)
   requestId?: string;
 
-  @ApiPropertyOptional({ description: 'When it happened on the device (ISO 8601); defaults to the time it was received' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @ApiPropertyOptional({
+    description: 'When it happened on the device (RFC 3339 with an offset); defaults to the time it was received',
+    example: '2026-12-03T10:00:00Z',
+  })
+  @IsTimestamp({ optional: true })
   occurredAt?: string;
 }
 
@@ -58,6 +61,7 @@ export class IngestEventsDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENTS_BATCH_HARD_LIMIT)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => EventDto)
   events: EventDto[];
