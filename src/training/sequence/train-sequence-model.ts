@@ -1,0 +1,316 @@
+import { EventLoopYielder } from '../event-loop-yielder';
+import { checkSequences, SequenceModel } from './sequence-model';
+import { SequencePass } from './sequence-pass';
+import { createRng, DenseWeights, denseSize, denseViews, initWeights, SequenceShape } from './sequence-weights';
+
+export interface SequenceTrainingInput {
+  /** Per user, item indices 1..numItems in time order. */
+  sequences: Int32Array[];
+  /** Per user and position, an event-type id in 0..numTypes-1 (e.g. view, engaged, skip). */
+  types?: Int32Array[];
+  numItems: number;
+  /** Default: 1 + the largest type id seen, 1 without types. */
+  numTypes?: number;
+}
+
+export type NegativeSampling = 'uniform' | 'popularity';
+
+export interface SequenceTrainingOptions {
+  dim?: number;
+  maxLength?: number;
+  numBlocks?: number;
+  epochs?: number;
+  learningRate?: number;
+  /** Sampled-softmax negatives, shared by every position of a minibatch. */
+  negatives?: number;
+  negativeSampling?: NegativeSampling;
+  /** L2 on the item rows each step touches. */
+  l2?: number;
+  dropout?: number;
+  /** Windows (of up to maxLength positions) per Adam step. */
+  batchSize?: number;
+  seed?: number;
+  yielder?: EventLoopYielder;
+  /** Called after each epoch with its mean loss and a way to copy the model so far (for validation); 'stop' ends training. */
+  onEpoch?: (epoch: number, loss: number, snapshot: () => SequenceModel) => void | 'stop' | Promise<void | 'stop'>;
+}
+
+export const SEQUENCE_DEFAULTS = {
+  dim: 32,
+  maxLength: 50,
+  numBlocks: 2,
+  epochs: 10,
+  learningRate: 0.003,
+  negatives: 128,
+  negativeSampling: 'uniform' as NegativeSampling,
+  l2: 0,
+  dropout: 0.2,
+  batchSize: 16,
+  seed: 1,
+};
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const ADAM_EPS = 1e-8;
+/** Popularity sampling draws items in proportion to count^0.75 (the word2vec choice). */
+const POPULARITY_POWER = 0.75;
+
+/** Every position of every sequence is a training target: sequences are cut into windows of maxLength inputs from the end. */
+function buildWindows(sequences: Int32Array[], maxLength: number): { user: Int32Array; from: Int32Array; to: Int32Array } {
+  const user: number[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  sequences.forEach((seq, u) => {
+    for (let end = seq.length - 1; end >= 1; end -= maxLength) {
+      user.push(u);
+      from.push(Math.max(0, end - maxLength));
+      to.push(end);
+    }
+  });
+  return { user: Int32Array.from(user), from: Int32Array.from(from), to: Int32Array.from(to) };
+}
+
+interface NegativeSampler {
+  draw(): number;
+  /** log of the probability of drawing `item`, subtracted from its logit (sampled-softmax correction). */
+  logQ(item: number): number;
+}
+
+function negativeSampler(kind: NegativeSampling, sequences: Int32Array[], numItems: number, rng: () => number): NegativeSampler {
+  if (kind === 'uniform') return { draw: () => 1 + Math.floor(rng() * numItems), logQ: () => 0 };
+  const weight = new Float64Array(numItems + 1);
+  for (const seq of sequences) for (const item of seq) weight[item]++;
+  const cumulative = new Float64Array(numItems + 1);
+  for (let i = 1; i <= numItems; i++) {
+    weight[i] = (weight[i] + 1) ** POPULARITY_POWER;
+    cumulative[i] = cumulative[i - 1] + weight[i];
+  }
+  const total = cumulative[numItems];
+  return {
+    draw: () => {
+      const x = rng() * total;
+      let lo = 1;
+      let hi = numItems;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cumulative[mid] > x) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    },
+    logQ: (item) => Math.log(weight[item] / total),
+  };
+}
+
+/** Gradients of the item rows a minibatch touches, keyed by row. */
+class SparseRows {
+  private readonly slot: Int32Array;
+  rows: number[] = [];
+  grad: Float64Array;
+
+  constructor(numRows: number, private readonly dim: number) {
+    this.slot = new Int32Array(numRows).fill(-1);
+    this.grad = new Float64Array(1024 * dim);
+  }
+
+  offset(row: number): number {
+    let s = this.slot[row];
+    if (s < 0) {
+      s = this.rows.length;
+      this.slot[row] = s;
+      this.rows.push(row);
+      if ((s + 1) * this.dim > this.grad.length) {
+        const bigger = new Float64Array(this.grad.length * 2);
+        bigger.set(this.grad);
+        this.grad = bigger;
+      }
+    }
+    return s * this.dim;
+  }
+
+  clear(): void {
+    for (const r of this.rows) this.slot[r] = -1;
+    this.grad.fill(0, 0, this.rows.length * this.dim);
+    this.rows = [];
+  }
+}
+
+/**
+ * Sampled-softmax loss of one window: position i predicts item seq[from + i + 1] against the
+ * shared negatives. Writes d loss / d out into dOut, accumulates item gradients, returns the loss sum.
+ * `weight` scales the gradients (1 / positions in the minibatch, so they are means).
+ */
+export function windowSoftmaxLoss(
+  pass: SequencePass,
+  items: Float32Array,
+  dim: number,
+  seq: Int32Array,
+  from: number,
+  negatives: Int32Array,
+  negEmb: Float64Array,
+  negLogQ: Float64Array,
+  logQ: (item: number) => number,
+  weight: number,
+  dOut: Float64Array,
+  itemGrads: SparseRows,
+  negGrad: Float64Array,
+): number {
+  const K = negatives.length;
+  const logits = new Float64Array(K + 1);
+  let loss = 0;
+  const out = pass.out;
+  for (let i = 0; i < pass.n; i++) {
+    const r = i * dim;
+    const target = seq[from + i + 1];
+    const e = target * dim;
+    let z0 = 0;
+    for (let k = 0; k < dim; k++) z0 += out[r + k] * items[e + k];
+    z0 -= logQ(target);
+    let max = z0;
+    for (let j = 0; j < K; j++) {
+      if (negatives[j] === target) {
+        logits[j + 1] = -Infinity;
+        continue;
+      }
+      let z = 0;
+      const o = j * dim;
+      for (let k = 0; k < dim; k++) z += out[r + k] * negEmb[o + k];
+      z -= negLogQ[j];
+      logits[j + 1] = z;
+      if (z > max) max = z;
+    }
+    logits[0] = z0;
+    let sum = 0;
+    for (let j = 0; j <= K; j++) sum += logits[j] = Math.exp(logits[j] - max);
+    loss -= Math.log(logits[0] / sum);
+    const g0 = (logits[0] / sum - 1) * weight;
+    const tg = itemGrads.offset(target);
+    for (let k = 0; k < dim; k++) {
+      dOut[r + k] = g0 * items[e + k];
+      itemGrads.grad[tg + k] += g0 * out[r + k];
+    }
+    for (let j = 0; j < K; j++) {
+      const g = (logits[j + 1] / sum) * weight;
+      if (g === 0) continue;
+      const o = j * dim;
+      for (let k = 0; k < dim; k++) {
+        dOut[r + k] += g * negEmb[o + k];
+        negGrad[o + k] += g * out[r + k];
+      }
+    }
+  }
+  return loss;
+}
+
+export { SparseRows };
+
+function resolveNumTypes(input: SequenceTrainingInput): number {
+  if (input.numTypes !== undefined) return input.numTypes;
+  let max = 0;
+  for (const t of input.types ?? []) for (const v of t) if (v > max) max = v;
+  return max + 1;
+}
+
+/** SASRec-style next-item training (sampled softmax, Adam; lazy Adam on the item table). Deterministic for a seed. */
+export async function trainSequenceModel(input: SequenceTrainingInput, options: SequenceTrainingOptions = {}): Promise<SequenceModel> {
+  const o = { ...SEQUENCE_DEFAULTS, ...options };
+  const numTypes = resolveNumTypes(input);
+  const shape: SequenceShape = { numItems: input.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, numBlocks: o.numBlocks };
+  for (const [name, v] of Object.entries({ numItems: shape.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, epochs: o.epochs + 1, negatives: o.negatives, batchSize: o.batchSize })) {
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(o.numBlocks) || o.numBlocks < 0) throw new RangeError(`numBlocks must be a non-negative integer, got ${o.numBlocks}`);
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${o.dropout}`);
+  checkSequences(input.sequences, input.types, shape.numItems, numTypes);
+
+  const { dim } = shape;
+  const rng = createRng(o.seed);
+  const { items, dense } = initWeights(shape, o.seed + 1);
+  const weights = denseViews(dense, shape);
+  const gradBuf = new Float64Array(denseSize(shape));
+  const grads: DenseWeights<Float64Array> = denseViews(gradBuf, shape);
+  const denseM = new Float64Array(dense.length);
+  const denseV = new Float64Array(dense.length);
+  const itemM = new Float32Array(items.length);
+  const itemV = new Float32Array(items.length);
+  const itemGrads = new SparseRows(shape.numItems + 1, dim);
+
+  const sampler = negativeSampler(o.negativeSampling, input.sequences, shape.numItems, rng);
+  const K = o.negatives;
+  const negatives = new Int32Array(K);
+  const negEmb = new Float64Array(K * dim);
+  const negLogQ = new Float64Array(K);
+  const negGrad = new Float64Array(K * dim);
+  const pass = new SequencePass(shape, o.dropout);
+  const dOut = new Float64Array(shape.maxLength * dim);
+
+  const windows = buildWindows(input.sequences, shape.maxLength);
+  const order = Int32Array.from({ length: windows.user.length }, (_, i) => i);
+  let step = 0;
+
+  const adamStep = () => {
+    step++;
+    const lr = (o.learningRate * Math.sqrt(1 - BETA2 ** step)) / (1 - BETA1 ** step);
+    for (let i = 0; i < dense.length; i++) {
+      const g = gradBuf[i];
+      const m = (denseM[i] = BETA1 * denseM[i] + (1 - BETA1) * g);
+      const v = (denseV[i] = BETA2 * denseV[i] + (1 - BETA2) * g * g);
+      dense[i] -= (lr * m) / (Math.sqrt(v) + ADAM_EPS);
+    }
+    gradBuf.fill(0);
+    for (let j = 0; j < K; j++) {
+      const off = itemGrads.offset(negatives[j]);
+      for (let k = 0; k < dim; k++) itemGrads.grad[off + k] += negGrad[j * dim + k];
+    }
+    negGrad.fill(0);
+    const rows = itemGrads.rows;
+    for (let s = 0; s < rows.length; s++) {
+      const base = rows[s] * dim;
+      const off = s * dim;
+      for (let k = 0; k < dim; k++) {
+        const g = itemGrads.grad[off + k] + o.l2 * items[base + k];
+        const m = (itemM[base + k] = BETA1 * itemM[base + k] + (1 - BETA1) * g);
+        const v = (itemV[base + k] = BETA2 * itemV[base + k] + (1 - BETA2) * g * g);
+        items[base + k] -= (lr * m) / (Math.sqrt(v) + ADAM_EPS);
+      }
+    }
+    itemGrads.clear();
+  };
+
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    let positions = 0;
+    for (let b = 0; b < order.length; b += o.batchSize) {
+      const batch = order.subarray(b, Math.min(order.length, b + o.batchSize));
+      let batchPositions = 0;
+      for (const w of batch) batchPositions += windows.to[w] - windows.from[w];
+      for (let j = 0; j < K; j++) {
+        const item = (negatives[j] = sampler.draw());
+        negLogQ[j] = sampler.logQ(item);
+        for (let k = 0; k < dim; k++) negEmb[j * dim + k] = items[item * dim + k];
+      }
+      for (const w of batch) {
+        const seq = input.sequences[windows.user[w]];
+        const from = windows.from[w];
+        pass.forward(weights, items, seq, input.types?.[windows.user[w]], from, windows.to[w], rng);
+        lossSum += windowSoftmaxLoss(pass, items, dim, seq, from, negatives, negEmb, negLogQ, sampler.logQ, 1 / batchPositions, dOut, itemGrads, negGrad);
+        pass.backward(weights, dOut, grads);
+        for (let i = 0; i < pass.n; i++) {
+          const off = itemGrads.offset(seq[from + i]);
+          for (let k = 0; k < dim; k++) itemGrads.grad[off + k] += pass.inputGrad[i * dim + k];
+        }
+        if (o.yielder) await o.yielder.pauseIfDue();
+      }
+      positions += batchPositions;
+      adamStep();
+    }
+    const snapshot = () => ({ ...shape, itemEmbeddings: items.slice(), dense: Float32Array.from(dense) });
+    if ((await o.onEpoch?.(epoch, positions > 0 ? lossSum / positions : 0, snapshot)) === 'stop') break;
+  }
+
+  return { ...shape, itemEmbeddings: items, dense: Float32Array.from(dense) };
+}
