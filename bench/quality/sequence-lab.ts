@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeUsers, SequenceModel } from '../../src/training/sequence/sequence-model';
@@ -184,7 +185,10 @@ async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
   const started = Date.now();
   let lastEpoch = started;
+  let lastCpu = process.cpuUsage();
+  const cpuStarted = lastCpu;
   let evalMs = 0;
+  let evalCpuMicros = 0;
   const model = await trainSequenceModel(
     { sequences: split.train, numItems: split.numItems },
     {
@@ -192,7 +196,8 @@ async function main(): Promise<void> {
       onEpoch: (epoch, loss, snapshot) => {
         const now = Date.now();
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
-        let line = `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, ${((now - lastEpoch) / 1000).toFixed(1)} s`;
+        const cpu = process.cpuUsage(lastCpu);
+        let line = `epoch ${epoch + 1}: loss ${loss.toFixed(4)}, ${((now - lastEpoch) / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s)`;
         if (values['every-epoch']) {
           const s = evaluate(split, sequenceScorer(snapshot(), split));
           line += `, HR@10 ${s.hr.toFixed(4)}, NDCG@10 ${s.ndcg.toFixed(4)}`;
@@ -200,19 +205,24 @@ async function main(): Promise<void> {
         log(line);
         lastEpoch = Date.now();
         evalMs += lastEpoch - now;
+        const evalCpu = process.cpuUsage(lastCpu);
+        evalCpuMicros += evalCpu.user + evalCpu.system - (cpu.user + cpu.system);
+        lastCpu = process.cpuUsage();
       },
     },
   );
   const trainMs = Date.now() - started - evalMs;
+  const trainCpu = process.cpuUsage(cpuStarted);
+  const trainCpuS = (trainCpu.user + trainCpu.system - evalCpuMicros) / 1e6;
   const mem = process.memoryUsage();
-  rows.push(['sequence model', evaluate(split, sequenceScorer(model, split)), `${(trainMs / 1000).toFixed(1)} s train`]);
+  rows.push(['sequence model', evaluate(split, sequenceScorer(model, split)), `${(trainMs / 1000).toFixed(1)} s train (cpu ${trainCpuS.toFixed(1)} s)`]);
 
   log('');
   log('| model | HR@10 | NDCG@10 | time |');
   log('|---|---|---|---|');
   for (const [name, s, time] of rows) log(`| ${name} | ${s.hr.toFixed(4)} | ${s.ndcg.toFixed(4)} | ${time} |`);
   log('');
-  log(`training: ${(trainMs / 1000).toFixed(1)} s, heap +${mib(mem.heapUsed - heapBefore)}, rss ${mib(Math.max(peakRss, mem.rss))}`);
+  log(`training: ${(trainMs / 1000).toFixed(1)} s wall, ${trainCpuS.toFixed(1)} s cpu (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores), heap +${mib(mem.heapUsed - heapBefore)}, rss ${mib(Math.max(peakRss, mem.rss))}`);
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { SequencePass } from './sequence-pass';
 import { createRng, denseSize, denseViews, initWeights, SequenceShape } from './sequence-weights';
-import { SparseRows, windowSoftmaxLoss } from './train-sequence-model';
+import { SampledSoftmax, SparseRows } from './train-sequence-model';
 
 const shape: SequenceShape = { numItems: 12, dim: 8, maxLength: 6, numTypes: 3, numBlocks: 2 };
 const seq = Int32Array.from([4, 9, 2, 11, 5]);
@@ -16,18 +16,17 @@ function setup(dropout: number) {
   const weights = denseViews(dense, shape);
   const pass = new SequencePass(shape, dropout);
   const { dim } = shape;
-  const K = negatives.length;
-  const negEmb = new Float64Array(K * dim);
-  const negLogQ = Float64Array.from([0.1, -0.3, 0, 0.2, 0.1]);
-  const logQ = (item: number) => item * 0.01;
-  const negGrad = new Float64Array(K * dim);
+  const logQ = Float64Array.from({ length: shape.numItems + 1 }, (_, item) => item * 0.01);
+  const softmax = new SampledSoftmax(negatives.length, dim, shape.maxLength);
+  const negGrad = softmax.grad;
   const itemGrads = new SparseRows(shape.numItems + 1, dim);
   const dOut = new Float64Array(shape.maxLength * dim);
   const run = () => {
-    for (let j = 0; j < K; j++) for (let k = 0; k < dim; k++) negEmb[j * dim + k] = items[negatives[j] * dim + k];
+    let drawn = 0;
+    softmax.draw(items, () => negatives[drawn++], logQ);
     // The same seed each time replays the same dropout masks.
     pass.forward(weights, items, seq, types, 0, 4, dropout > 0 ? createRng(99) : undefined);
-    return windowSoftmaxLoss(pass, items, dim, seq, 0, negatives, negEmb, negLogQ, logQ, 1, dOut, itemGrads, negGrad);
+    return softmax.windowLoss(pass, items, seq, 0, logQ, 1, dOut, itemGrads);
   };
   return { items, dense, weights, pass, itemGrads, negGrad, dOut, run };
 }

@@ -1,6 +1,6 @@
 import { EventLoopYielder } from '../event-loop-yielder';
 import { checkSequences, SequenceModel } from './sequence-model';
-import { SequencePass } from './sequence-pass';
+import { accumulateWeightGrad, backThroughWeights, matmul, SequencePass } from './sequence-pass';
 import { createRng, DenseWeights, denseSize, denseViews, initWeights, SequenceShape } from './sequence-weights';
 
 export interface SequenceTrainingInput {
@@ -38,14 +38,14 @@ export interface SequenceTrainingOptions {
 export const SEQUENCE_DEFAULTS = {
   dim: 32,
   maxLength: 50,
-  numBlocks: 2,
+  numBlocks: 1,
   epochs: 10,
-  learningRate: 0.003,
+  learningRate: 0.005,
   negatives: 128,
-  negativeSampling: 'uniform' as NegativeSampling,
+  negativeSampling: 'popularity' as NegativeSampling,
   l2: 0,
-  dropout: 0.2,
-  batchSize: 16,
+  dropout: 0,
+  batchSize: 4,
   seed: 1,
 };
 
@@ -72,12 +72,12 @@ function buildWindows(sequences: Int32Array[], maxLength: number): { user: Int32
 
 interface NegativeSampler {
   draw(): number;
-  /** log of the probability of drawing `item`, subtracted from its logit (sampled-softmax correction). */
-  logQ(item: number): number;
+  /** Per item, the log of its probability of being drawn, subtracted from its logit (sampled-softmax correction); all 0 for uniform. */
+  logQ: Float64Array;
 }
 
 function negativeSampler(kind: NegativeSampling, sequences: Int32Array[], numItems: number, rng: () => number): NegativeSampler {
-  if (kind === 'uniform') return { draw: () => 1 + Math.floor(rng() * numItems), logQ: () => 0 };
+  if (kind === 'uniform') return { draw: () => 1 + Math.floor(rng() * numItems), logQ: new Float64Array(numItems + 1) };
   const weight = new Float64Array(numItems + 1);
   for (const seq of sequences) for (const item of seq) weight[item]++;
   const cumulative = new Float64Array(numItems + 1);
@@ -86,6 +86,7 @@ function negativeSampler(kind: NegativeSampling, sequences: Int32Array[], numIte
     cumulative[i] = cumulative[i - 1] + weight[i];
   }
   const total = cumulative[numItems];
+  const logQ = weight.map((w) => Math.log(w / total));
   return {
     draw: () => {
       const x = rng() * total;
@@ -98,7 +99,7 @@ function negativeSampler(kind: NegativeSampling, sequences: Int32Array[], numIte
       }
       return lo;
     },
-    logQ: (item) => Math.log(weight[item] / total),
+    logQ,
   };
 }
 
@@ -135,71 +136,86 @@ class SparseRows {
   }
 }
 
-/**
- * Sampled-softmax loss of one window: position i predicts item seq[from + i + 1] against the
- * shared negatives. Writes d loss / d out into dOut, accumulates item gradients, returns the loss sum.
- * `weight` scales the gradients (1 / positions in the minibatch, so they are means).
- */
-export function windowSoftmaxLoss(
-  pass: SequencePass,
-  items: Float32Array,
-  dim: number,
-  seq: Int32Array,
-  from: number,
-  negatives: Int32Array,
-  negEmb: Float64Array,
-  negLogQ: Float64Array,
-  logQ: (item: number) => number,
-  weight: number,
-  dOut: Float64Array,
-  itemGrads: SparseRows,
-  negGrad: Float64Array,
-): number {
-  const K = negatives.length;
-  const logits = new Float64Array(K + 1);
-  let loss = 0;
-  const out = pass.out;
-  for (let i = 0; i < pass.n; i++) {
-    const r = i * dim;
-    const target = seq[from + i + 1];
-    const e = target * dim;
-    let z0 = 0;
-    for (let k = 0; k < dim; k++) z0 += out[r + k] * items[e + k];
-    z0 -= logQ(target);
-    let max = z0;
-    for (let j = 0; j < K; j++) {
-      if (negatives[j] === target) {
-        logits[j + 1] = -Infinity;
-        continue;
-      }
-      let z = 0;
-      const o = j * dim;
-      for (let k = 0; k < dim; k++) z += out[r + k] * negEmb[o + k];
-      z -= negLogQ[j];
-      logits[j + 1] = z;
-      if (z > max) max = z;
-    }
-    logits[0] = z0;
-    let sum = 0;
-    for (let j = 0; j <= K; j++) sum += logits[j] = Math.exp(logits[j] - max);
-    loss -= Math.log(logits[0] / sum);
-    const g0 = (logits[0] / sum - 1) * weight;
-    const tg = itemGrads.offset(target);
-    for (let k = 0; k < dim; k++) {
-      dOut[r + k] = g0 * items[e + k];
-      itemGrads.grad[tg + k] += g0 * out[r + k];
-    }
-    for (let j = 0; j < K; j++) {
-      const g = (logits[j + 1] / sum) * weight;
-      if (g === 0) continue;
-      const o = j * dim;
-      for (let k = 0; k < dim; k++) {
-        dOut[r + k] += g * negEmb[o + k];
-        negGrad[o + k] += g * out[r + k];
-      }
+/** The negatives a minibatch shares, and the sampled-softmax loss of each window against them. */
+export class SampledSoftmax {
+  readonly items: Int32Array;
+  /** Their embeddings, copied at the start of the minibatch. */
+  readonly embeddings: Float64Array;
+  readonly logQ: Float64Array;
+  /** Loss gradient w.r.t. each negative's embedding, summed over the minibatch. */
+  readonly grad: Float64Array;
+  private readonly scores: Float64Array;
+  private readonly targetGrad: Float64Array;
+
+  constructor(
+    negatives: number,
+    private readonly dim: number,
+    maxLength: number,
+  ) {
+    this.items = new Int32Array(negatives);
+    this.embeddings = new Float64Array(negatives * dim);
+    this.logQ = new Float64Array(negatives);
+    this.grad = new Float64Array(negatives * dim);
+    this.scores = new Float64Array(maxLength * negatives);
+    this.targetGrad = new Float64Array(maxLength);
+  }
+
+  draw(table: Float32Array, draw: () => number, logQ: Float64Array): void {
+    const d = this.dim;
+    for (let j = 0; j < this.items.length; j++) {
+      const item = (this.items[j] = draw());
+      this.logQ[j] = logQ[item];
+      for (let k = 0; k < d; k++) this.embeddings[j * d + k] = table[item * d + k];
     }
   }
-  return loss;
+
+  /**
+   * Position i of the window predicts seq[from + i + 1] against the negatives (a negative equal
+   * to the target is left out). Writes d loss / d out into dOut, adds the target rows' gradients
+   * to itemGrads and the negatives' to `grad`; `weight` scales all gradients. Returns the loss sum.
+   */
+  windowLoss(pass: SequencePass, table: Float32Array, seq: Int32Array, from: number, logQ: Float64Array, weight: number, dOut: Float64Array, itemGrads: SparseRows): number {
+    const d = this.dim;
+    const K = this.items.length;
+    const n = pass.n;
+    const out = pass.out;
+    const z = this.scores;
+    backThroughWeights(out, this.embeddings, z, n, K, d, false);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const r = i * d;
+      const zi = i * K;
+      const target = seq[from + i + 1];
+      const e = target * d;
+      let zt = 0;
+      for (let k = 0; k < d; k++) zt += out[r + k] * table[e + k];
+      zt -= logQ[target];
+      let max = zt;
+      for (let j = 0; j < K; j++) {
+        const v = this.items[j] === target ? -Infinity : z[zi + j] - this.logQ[j];
+        z[zi + j] = v;
+        if (v > max) max = v;
+      }
+      const et = Math.exp(zt - max);
+      let sum = et;
+      for (let j = 0; j < K; j++) sum += z[zi + j] = Math.exp(z[zi + j] - max);
+      loss -= Math.log(et / sum);
+      const scale = weight / sum;
+      for (let j = 0; j < K; j++) z[zi + j] *= scale;
+      const gt = (this.targetGrad[i] = (et / sum - 1) * weight);
+      const tg = itemGrads.offset(target);
+      for (let k = 0; k < d; k++) itemGrads.grad[tg + k] += gt * out[r + k];
+    }
+    matmul(z, this.embeddings, dOut, n, K, d);
+    accumulateWeightGrad(z, out, this.grad, n, K, d);
+    for (let i = 0; i < n; i++) {
+      const e = seq[from + i + 1] * d;
+      const r = i * d;
+      const gt = this.targetGrad[i];
+      for (let k = 0; k < d; k++) dOut[r + k] += gt * table[e + k];
+    }
+    return loss;
+  }
 }
 
 export { SparseRows };
@@ -237,10 +253,7 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
 
   const sampler = negativeSampler(o.negativeSampling, input.sequences, shape.numItems, rng);
   const K = o.negatives;
-  const negatives = new Int32Array(K);
-  const negEmb = new Float64Array(K * dim);
-  const negLogQ = new Float64Array(K);
-  const negGrad = new Float64Array(K * dim);
+  const softmax = new SampledSoftmax(K, dim, shape.maxLength);
   const pass = new SequencePass(shape, o.dropout);
   const dOut = new Float64Array(shape.maxLength * dim);
 
@@ -259,10 +272,10 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
     }
     gradBuf.fill(0);
     for (let j = 0; j < K; j++) {
-      const off = itemGrads.offset(negatives[j]);
-      for (let k = 0; k < dim; k++) itemGrads.grad[off + k] += negGrad[j * dim + k];
+      const off = itemGrads.offset(softmax.items[j]);
+      for (let k = 0; k < dim; k++) itemGrads.grad[off + k] += softmax.grad[j * dim + k];
     }
-    negGrad.fill(0);
+    softmax.grad.fill(0);
     const rows = itemGrads.rows;
     for (let s = 0; s < rows.length; s++) {
       const base = rows[s] * dim;
@@ -288,16 +301,12 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
       const batch = order.subarray(b, Math.min(order.length, b + o.batchSize));
       let batchPositions = 0;
       for (const w of batch) batchPositions += windows.to[w] - windows.from[w];
-      for (let j = 0; j < K; j++) {
-        const item = (negatives[j] = sampler.draw());
-        negLogQ[j] = sampler.logQ(item);
-        for (let k = 0; k < dim; k++) negEmb[j * dim + k] = items[item * dim + k];
-      }
+      softmax.draw(items, sampler.draw, sampler.logQ);
       for (const w of batch) {
         const seq = input.sequences[windows.user[w]];
         const from = windows.from[w];
         pass.forward(weights, items, seq, input.types?.[windows.user[w]], from, windows.to[w], rng);
-        lossSum += windowSoftmaxLoss(pass, items, dim, seq, from, negatives, negEmb, negLogQ, sampler.logQ, 1 / batchPositions, dOut, itemGrads, negGrad);
+        lossSum += softmax.windowLoss(pass, items, seq, from, sampler.logQ, 1 / batchPositions, dOut, itemGrads);
         pass.backward(weights, dOut, grads);
         for (let i = 0; i < pass.n; i++) {
           const off = itemGrads.offset(seq[from + i]);
