@@ -3,7 +3,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeUsers, SequenceModel } from '../../src/training/sequence/sequence-model';
-import { SEQUENCE_DEFAULTS, SequenceTrainingOptions, trainSequenceModel } from '../../src/training/sequence/train-sequence-model';
+import { defaultEpochs, SEQUENCE_DEFAULTS, SequenceTrainingOptions, trainSequenceModel } from '../../src/training/sequence/train-sequence-model';
 
 /**
  * Offline lab for the sequence model on a MovieLens ratings directory (e.g. ml-latest-small):
@@ -172,7 +172,8 @@ async function main(): Promise<void> {
   const split = loadSplit(dir);
   const interactions = split.train.reduce((s, h) => s + h.length, 0);
   log(`${split.train.length} users, ${split.numItems} items, ${interactions} training interactions`);
-  log(`options: ${JSON.stringify({ ...SEQUENCE_DEFAULTS, ...options })}`);
+  const positions = split.train.reduce((s, h) => s + Math.max(0, h.length - 1), 0);
+  log(`options: ${JSON.stringify({ ...SEQUENCE_DEFAULTS, epochs: defaultEpochs(positions), ...options })}`);
   const rows: [string, Score, string][] = [];
   if (!values['skip-baselines']) {
     rows.push(['popularity', evaluate(split, popularity(split)), '']);

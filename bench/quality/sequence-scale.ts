@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { createRng } from '../../src/training/sequence/sequence-weights';
 import { exportSequenceEncoderToOnnx, SEQUENCE_ONNX_ITEMS, SEQUENCE_ONNX_TYPES, SEQUENCE_ONNX_USER, sequenceOnnxInputs } from '../../src/training/sequence/sequence-onnx-export';
-import { SEQUENCE_DEFAULTS, trainSequenceModel } from '../../src/training/sequence/train-sequence-model';
+import { defaultEpochs, SEQUENCE_DEFAULTS, trainSequenceModel } from '../../src/training/sequence/train-sequence-model';
 
 /**
  * Training cost of the sequence model on a synthetic log (Zipf-popular items, users drifting
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     ...(values.dim ? { dim: Number(values.dim) } : {}),
     ...(values.blocks ? { numBlocks: Number(values.blocks) } : {}),
   };
-  log(`options: ${JSON.stringify({ ...SEQUENCE_DEFAULTS, ...options })}`);
+  const positions = data.sequences.reduce((s, h) => s + Math.max(0, h.length - 1), 0);
+  log(`options: ${JSON.stringify({ ...SEQUENCE_DEFAULTS, ...options })} (default epochs here: ${defaultEpochs(positions)})`);
 
   let lastWall = Date.now();
   let lastCpu = process.cpuUsage();

@@ -19,6 +19,7 @@ export interface SequenceTrainingOptions {
   dim?: number;
   maxLength?: number;
   numBlocks?: number;
+  /** Default: `defaultEpochs` of the number of training positions. */
   epochs?: number;
   learningRate?: number;
   /** Sampled-softmax negatives, shared by every position of a minibatch. */
@@ -39,7 +40,6 @@ export const SEQUENCE_DEFAULTS = {
   dim: 32,
   maxLength: 50,
   numBlocks: 1,
-  epochs: 10,
   learningRate: 0.005,
   negatives: 128,
   negativeSampling: 'popularity' as NegativeSampling,
@@ -48,6 +48,16 @@ export const SEQUENCE_DEFAULTS = {
   batchSize: 4,
   seed: 1,
 };
+
+/** Passes enough to train on about this many positions in all, within the bounds below. */
+const EPOCH_BUDGET_POSITIONS = 2_000_000;
+const MIN_EPOCHS = 2;
+const MAX_EPOCHS = 20;
+
+/** Small logs need many passes, large ones few: a fixed budget of positions keeps 1M interactions within minutes. */
+export function defaultEpochs(positions: number): number {
+  return Math.min(MAX_EPOCHS, Math.max(MIN_EPOCHS, Math.round(EPOCH_BUDGET_POSITIONS / Math.max(1, positions))));
+}
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -232,7 +242,7 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
   const o = { ...SEQUENCE_DEFAULTS, ...options };
   const numTypes = resolveNumTypes(input);
   const shape: SequenceShape = { numItems: input.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, numBlocks: o.numBlocks };
-  for (const [name, v] of Object.entries({ numItems: shape.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, epochs: o.epochs + 1, negatives: o.negatives, batchSize: o.batchSize })) {
+  for (const [name, v] of Object.entries({ numItems: shape.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, epochs: (o.epochs ?? 0) + 1, negatives: o.negatives, batchSize: o.batchSize })) {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(o.numBlocks) || o.numBlocks < 0) throw new RangeError(`numBlocks must be a non-negative integer, got ${o.numBlocks}`);
@@ -290,13 +300,15 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
     itemGrads.clear();
   };
 
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
+  let totalPositions = 0;
+  for (let w = 0; w < windows.user.length; w++) totalPositions += windows.to[w] - windows.from[w];
+  const epochs = o.epochs ?? defaultEpochs(totalPositions);
+  for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
     let lossSum = 0;
-    let positions = 0;
     for (let b = 0; b < order.length; b += o.batchSize) {
       const batch = order.subarray(b, Math.min(order.length, b + o.batchSize));
       let batchPositions = 0;
@@ -314,11 +326,10 @@ export async function trainSequenceModel(input: SequenceTrainingInput, options: 
         }
         if (o.yielder) await o.yielder.pauseIfDue();
       }
-      positions += batchPositions;
       adamStep();
     }
     const snapshot = () => ({ ...shape, itemEmbeddings: items.slice(), dense: Float32Array.from(dense) });
-    if ((await o.onEpoch?.(epoch, positions > 0 ? lossSum / positions : 0, snapshot)) === 'stop') break;
+    if ((await o.onEpoch?.(epoch, totalPositions > 0 ? lossSum / totalPositions : 0, snapshot)) === 'stop') break;
   }
 
   return { ...shape, itemEmbeddings: items, dense: Float32Array.from(dense) };
