@@ -1,7 +1,7 @@
 import { EventLoopYielder } from '../event-loop-yielder';
 import { encodeUsers, itemEmbeddings, SequenceModel } from './sequence-model';
 import { createRng, denseViews } from './sequence-weights';
-import { SequenceTrainingOptions, trainSequenceModel } from './train-sequence-model';
+import { defaultEpochs, SequenceTrainingOptions, trainSequenceModel } from './train-sequence-model';
 
 const NUM_ITEMS = 200;
 const next = (item: number, type: number) => ((item + type) % NUM_ITEMS) + 1;
@@ -100,6 +100,13 @@ describe('trainSequenceModel', () => {
     };
     expect(await ticksDuring()).toBe(0);
     expect(await ticksDuring(new EventLoopYielder(2))).toBeGreaterThan(0);
+  });
+
+  it('passes over small logs many times and over large ones few', () => {
+    expect(defaultEpochs(5_000)).toBe(20);
+    expect(defaultEpochs(100_000)).toBe(12);
+    expect(defaultEpochs(1_000_000)).toBe(2);
+    expect(defaultEpochs(50_000_000)).toBe(2);
   });
 
   it('rejects items and types outside their ranges', async () => {

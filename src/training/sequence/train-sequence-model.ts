@@ -50,7 +50,7 @@ export const SEQUENCE_DEFAULTS = {
 };
 
 /** Passes enough to train on about this many positions in all, within the bounds below. */
-const EPOCH_BUDGET_POSITIONS = 2_000_000;
+const EPOCH_BUDGET_POSITIONS = 1_200_000;
 const MIN_EPOCHS = 2;
 const MAX_EPOCHS = 20;
 
@@ -114,7 +114,7 @@ function negativeSampler(kind: NegativeSampling, sequences: Int32Array[], numIte
 }
 
 /** Gradients of the item rows a minibatch touches, keyed by row. */
-class SparseRows {
+export class SparseRows {
   private readonly slot: Int32Array;
   rows: number[] = [];
   grad: Float64Array;
@@ -228,8 +228,6 @@ export class SampledSoftmax {
   }
 }
 
-export { SparseRows };
-
 function resolveNumTypes(input: SequenceTrainingInput): number {
   if (input.numTypes !== undefined) return input.numTypes;
   let max = 0;
@@ -239,12 +237,14 @@ function resolveNumTypes(input: SequenceTrainingInput): number {
 
 /** SASRec-style next-item training (sampled softmax, Adam; lazy Adam on the item table). Deterministic for a seed. */
 export async function trainSequenceModel(input: SequenceTrainingInput, options: SequenceTrainingOptions = {}): Promise<SequenceModel> {
-  const o = { ...SEQUENCE_DEFAULTS, ...options };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: typeof SEQUENCE_DEFAULTS & SequenceTrainingOptions = { ...SEQUENCE_DEFAULTS, ...given };
   const numTypes = resolveNumTypes(input);
   const shape: SequenceShape = { numItems: input.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, numBlocks: o.numBlocks };
-  for (const [name, v] of Object.entries({ numItems: shape.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, epochs: (o.epochs ?? 0) + 1, negatives: o.negatives, batchSize: o.batchSize })) {
+  for (const [name, v] of Object.entries({ numItems: shape.numItems, dim: o.dim, maxLength: o.maxLength, numTypes, negatives: o.negatives, batchSize: o.batchSize })) {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
+  if (o.epochs !== undefined && (!Number.isInteger(o.epochs) || o.epochs < 0)) throw new RangeError(`epochs must be a non-negative integer, got ${o.epochs}`);
   if (!Number.isInteger(o.numBlocks) || o.numBlocks < 0) throw new RangeError(`numBlocks must be a non-negative integer, got ${o.numBlocks}`);
   if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${o.dropout}`);
   checkSequences(input.sequences, input.types, shape.numItems, numTypes);
