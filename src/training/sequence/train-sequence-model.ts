@@ -44,7 +44,7 @@ export const SEQUENCE_DEFAULTS = {
   negatives: 128,
   negativeSampling: 'popularity' as NegativeSampling,
   l2: 0,
-  dropout: 0,
+  dropout: 0.2,
   batchSize: 4,
   seed: 1,
 };
