@@ -6,6 +6,7 @@ import { LearnedVideoEmbeddings1764000000001 } from '../../migrations/1764000000
 import { InteractionUserSequence1764000100000 } from '../../migrations/1764000100000-InteractionUserSequence';
 import { TimeKeysetIndexes1764000300000 } from '../../migrations/1764000300000-TimeKeysetIndexes';
 import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
+import { ImportCheckpoints1764001400000 } from '../../migrations/1764001400000-ImportCheckpoints';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   InteractionUserSequence1764000100000,
   TimeKeysetIndexes1764000300000,
   DriftReportStatus1764000400000,
+  ImportCheckpoints1764001400000,
 ];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */

@@ -1,0 +1,21 @@
+/** Earliest time an imported row may carry (epoch ms): 1970-01-01. */
+const EARLIEST = 0;
+
+/**
+ * The time of an imported row, as epoch ms, or null when it is not a time: an ISO 8601
+ * string with a date (a zone-less time is read as UTC), or a number of epoch seconds
+ * (below 1e11, i.e. before 1973 in ms) or epoch milliseconds. `latest` bounds the future.
+ */
+export function parseImportTime(value: unknown, latest: number): number | null {
+  let ms: number;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d{1,16}(\.\d+)?$/.test(value))) {
+    const n = Number(value);
+    ms = n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+  } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
+    const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(value) || value.length === 10 ? value : `${value}Z`;
+    ms = Date.parse(zoned.replace(' ', 'T'));
+  } else {
+    return null;
+  }
+  return Number.isFinite(ms) && ms >= EARLIEST && ms <= latest ? ms : null;
+}
