@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ADMIN_ID_PATTERN } from '../catalog/admin-videos.dto';
 import { EVENT_TYPES, EventType } from '../database/entities/interaction.entity';
 import { parseImportTime } from './import-time';
@@ -128,5 +128,5 @@ export function toEventRecord(raw: Record<string, unknown>, latest: number): Eve
 /** The id of an event that came without one: the same row always gets the same id, so re-importing it adds nothing. */
 export function contentEventId(e: Omit<EventRecord, 'eventId'>): string {
   const content = `${e.userId}\t${e.videoId}\t${e.type}\t${e.occurredAt}\t${e.watchMs ?? ''}`;
-  return `h:${createHash('sha1').update(content).digest('base64url').slice(0, 22)}`;
+  return `h:${hash('sha1', content, 'base64url').slice(0, 22)}`;
 }

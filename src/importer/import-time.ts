@@ -1,6 +1,9 @@
 /** Earliest time an imported row may carry (epoch ms): 1970-01-01. */
 const EARLIEST = 0;
 
+/** The common case, read by Date.parse as is: 2024-01-31T12:00:00Z, 2024-01-31T12:00:00.123Z. */
+const FULL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+
 /**
  * The time of an imported row, as epoch ms, or null when it is not a time: an ISO 8601
  * string with a date (a zone-less time is read as UTC), or a number of epoch seconds
@@ -8,7 +11,9 @@ const EARLIEST = 0;
  */
 export function parseImportTime(value: unknown, latest: number): number | null {
   let ms: number;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d{1,16}(\.\d+)?$/.test(value))) {
+  if (typeof value === 'string' && FULL_UTC.test(value)) {
+    ms = Date.parse(value);
+  } else if (typeof value === 'number' || (typeof value === 'string' && /^\d{1,16}(\.\d+)?$/.test(value))) {
     const n = Number(value);
     ms = n < 1e11 ? Math.round(n * 1000) : Math.round(n);
   } else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
