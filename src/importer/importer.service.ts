@@ -174,7 +174,7 @@ export class ImporterService {
         tally.rejected(row.file, row.line, row.error);
       } else {
         const unknown = row.records.find((e) => !options.knownVideos.has(e.videoId));
-        if (unknown) tally.rejected(row.file, row.line, `unknown video ${unknown.videoId} (not in the catalog)`);
+        if (unknown) tally.rejected(row.file, row.line, `unknown video (not in the catalog): ${unknown.videoId}`);
         else {
           for (const e of row.records) chunk.push(e);
           tally.records += row.records.length;
