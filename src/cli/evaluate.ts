@@ -71,6 +71,18 @@ async function* asRows<T>(file: string, records: readonly T[]): AsyncIterable<Ro
   for (let i = 0; i < records.length; i++) yield { file, line: i + 1, records: [records[i]] };
 }
 
+/** A busy server can miss the connect timeout once. */
+async function retry(work: () => Promise<void>, attempts = 3): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
 async function clearRedisPrefix(config: AppConfig): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true });
   await redis.connect();
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
   } finally {
     if (values.keep) print(`kept database ${name} and Redis prefix ${config.REDIS_PREFIX}`);
     else {
-      await dropDatabase(config.DATABASE_URL).catch((err) => process.stderr.write(`could not drop ${name}: ${(err as Error).message}\n`));
+      await retry(() => dropDatabase(config.DATABASE_URL)).catch((err) => process.stderr.write(`could not drop ${name}: ${(err as Error).message}\n`));
       await clearRedisPrefix(config).catch((err) => process.stderr.write(`could not clear Redis: ${(err as Error).message}\n`));
     }
   }
