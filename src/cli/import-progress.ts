@@ -42,7 +42,7 @@ export class PhaseProgress implements ImportProgress {
     if (this.pending < 1000) return;
     this.done += this.pending;
     this.pending = 0;
-    this.bar.update(this.done, { speed: `${rate(this.done, Date.now() - this.started)} rows` });
+    this.bar.update(this.done, { speed: rate(this.done, Date.now() - this.started) });
   }
 
   stop(): void {
