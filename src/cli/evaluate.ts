@@ -12,7 +12,7 @@ import { dropDatabase } from '../database/ensure-database';
 import { EaseRecommender } from '../evaluation/ease';
 import { FeedProbe } from '../evaluation/feed-probe';
 import { ItemKnnRecommender } from '../evaluation/item-knn';
-import { leaveLastOut, Split } from '../evaluation/leave-last-out';
+import { dateFromTraining, leaveLastOut, Split } from '../evaluation/leave-last-out';
 import { PopularityRecommender } from '../evaluation/popularity';
 import { quantile, RankingTally } from '../evaluation/ranking-tally';
 import { BaselineRecommender, TrainingMatrix } from '../evaluation/training-matrix';
@@ -218,6 +218,7 @@ async function main(): Promise<void> {
   for (const s of eventSources) await collect(s, bad, events);
   const split = leaveLastOut(events);
   const users = chooseUsers(split, every, limit);
+  dateFromTraining(videos, split.train);
   print(
     `dataset: ${videos.length} videos, ${events.length} events (${bad.count} bad rows skipped); ` +
       `${split.heldOut.size} users with a held-out video, ${users.length} evaluated; ${split.train.length} training events`,
@@ -243,14 +244,13 @@ async function main(): Promise<void> {
     const ctx = await NestFactory.createApplicationContext(ImportCommandModule, { logger: ['error'] });
     try {
       const importer = ctx.get(ImporterService);
-      const { undated } = await importer.importVideos('catalog', asRows('catalog', videos));
+      await importer.importVideos('catalog', asRows('catalog', videos));
       const catalog = ctx.get(CatalogSnapshotService);
       await catalog.reloadAll();
       const report = await importer.importEvents('training events', asRows('training events', split.train), {
         source: null,
         knownVideos: await importer.videoIds(),
       });
-      await importer.datedFromFirstEvent(undated);
       print(`import: ${report.written} events in ${(report.ms / 1000).toFixed(1)} s (${report.bad} rejected)`);
       await replayLog(ctx, print);
       if (values['no-train']) trainNote = 'not trained (--no-train)';

@@ -1,5 +1,5 @@
 import { EventRecord } from '../importer/import-records';
-import { leaveLastOut } from './leave-last-out';
+import { dateFromTraining, leaveLastOut } from './leave-last-out';
 
 function ev(userId: string, videoId: string, type: EventRecord['type'], occurredAt: number): EventRecord {
   return { eventId: `${userId}-${videoId}-${type}-${occurredAt}`, userId, videoId, type, watchMs: null, occurredAt };
@@ -31,5 +31,14 @@ describe(leaveLastOut.name, () => {
   it('trains on everything before it, never on the held-out video', () => {
     const { train } = leaveLastOut(events);
     expect(train).toEqual([events[0], events[1], events[5], events[6], events[7], events[9]]);
+  });
+});
+
+describe(dateFromTraining.name, () => {
+  it('dates undated videos from their first training event, or the first event of all, never from held-out ones', () => {
+    const video = (id: string, createdAt: number | null) => ({ id, creatorId: 'c', title: id, category: 'x', tags: [], durationMs: 1, createdAt });
+    const videos = [video('a', null), video('b', null), video('c', 7)];
+    dateFromTraining(videos, [ev('u1', 'a', 'view', 5), ev('u2', 'a', 'view', 3), ev('u2', 'c', 'view', 2)]);
+    expect(videos.map((v) => v.createdAt)).toEqual([3, 2, 7]);
   });
 });

@@ -1,5 +1,5 @@
 import { EventType } from '../database/entities/interaction.entity';
-import { EventRecord } from '../importer/import-records';
+import { EventRecord, VideoRecord } from '../importer/import-records';
 
 /** Event types that count as the user choosing a video (the held-out item, the baselines' input). */
 export const POSITIVE_TYPES: ReadonlySet<EventType> = new Set<EventType>(['view', 'like', 'share', 'comment', 'complete']);
@@ -42,4 +42,19 @@ export function leaveLastOut(events: readonly EventRecord[]): Split {
     return e.videoId !== c.videoId && before(e, i, c);
   });
   return { train, heldOut };
+}
+
+/**
+ * Videos without a created time date from their first training event, or the first event
+ * of all when they have none: dated at import time instead, a video seen only in held-out
+ * events would be the newest upload, and the fresh source would point at it.
+ */
+export function dateFromTraining(videos: VideoRecord[], train: readonly EventRecord[]): void {
+  const first = new Map<string, number>();
+  let earliest = Infinity;
+  for (const e of train) {
+    if (e.occurredAt < (first.get(e.videoId) ?? Infinity)) first.set(e.videoId, e.occurredAt);
+    if (e.occurredAt < earliest) earliest = e.occurredAt;
+  }
+  for (const v of videos) if (v.createdAt === null) v.createdAt = first.get(v.id) ?? (Number.isFinite(earliest) ? earliest : null);
 }
