@@ -29,7 +29,7 @@ async function* readJsonl(file: string): AsyncIterable<RawRow> {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      yield { line, error: `not valid JSON: ${(err as Error).message}` };
+      yield { line, error: `not valid JSON (got error: ${(err as Error).message})` };
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) yield { line, error: 'not a JSON object' };

@@ -75,7 +75,7 @@ class RowTally {
 
   rejected(file: string, line: number, reason: string): void {
     this.bad++;
-    const key = reason.split(' (got')[0].split(':')[0];
+    const key = reason.split(' (got ')[0];
     this.reasons[key] = (this.reasons[key] ?? 0) + 1;
     this.onBadRow?.({ file, line, reason });
   }
@@ -174,7 +174,7 @@ export class ImporterService {
         tally.rejected(row.file, row.line, row.error);
       } else {
         const unknown = row.records.find((e) => !options.knownVideos.has(e.videoId));
-        if (unknown) tally.rejected(row.file, row.line, `unknown video (not in the catalog): ${unknown.videoId}`);
+        if (unknown) tally.rejected(row.file, row.line, `videoId is not in the catalog (got ${JSON.stringify(unknown.videoId)})`);
         else {
           for (const e of row.records) chunk.push(e);
           tally.records += row.records.length;

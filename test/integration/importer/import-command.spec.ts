@@ -38,7 +38,7 @@ describe('npm run import', () => {
   it('imports a MovieLens directory, replays, and reports when there is not enough to train', async () => {
     const dir = movieLensFixture();
     const run = await runTs('src/cli/import.ts', ['--format', 'movielens', dir]);
-    expect(run.stderr).toContain(`bad row ${dir}/ratings.csv:8: unknown video (not in the catalog): 99`);
+    expect(run.stderr).toContain(`bad row ${dir}/ratings.csv:8: videoId is not in the catalog (got "99")`);
     expect(run.stdout).toMatch(/events: ratings\.csv: 7 rows .* 10 events, 10 new, 0 already there, 1 bad rows/);
     expect(run.stdout).toMatch(/replay: 10 events, 3 users/);
     expect(run.stdout).toMatch(/train: (skipped, |model )/);

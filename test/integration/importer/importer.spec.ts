@@ -82,7 +82,7 @@ describe(ImporterService.name, () => {
     expect(report).toMatchObject({ rows: good + 3, records: good, written: good, bad: 3 });
     expect(bad.map((b) => `${b.file.split('/').pop()}:${b.line}`)).toEqual(['videos.jsonl:3', ...badLines.map((l) => `history.csv:${l}`)]);
     expect(bad[1].reason).toMatch(/^type must be one of/);
-    expect(bad[2].reason).toBe('unknown video (not in the catalog): v9');
+    expect(bad[2].reason).toBe('videoId is not in the catalog (got "v9")');
     expect(bad[3].reason).toMatch(/^occurredAt must be/);
     expect(await count(`SELECT count(*) n FROM interactions`)).toBe(good);
     expect(await count(`SELECT count(*) n FROM users`)).toBe(4);
