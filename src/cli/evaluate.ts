@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     if (values.keep) print(`kept database ${name} and Redis prefix ${config.REDIS_PREFIX}`);
     else {
       await retry(() => dropDatabase(config.DATABASE_URL)).catch((err) => process.stderr.write(`could not drop ${name}: ${(err as Error).message}\n`));
-      await clearRedisPrefix(config).catch((err) => process.stderr.write(`could not clear Redis: ${(err as Error).message}\n`));
+      await retry(() => clearRedisPrefix(config)).catch((err) => process.stderr.write(`could not clear Redis: ${(err as Error).message}\n`));
     }
   }
 
