@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { EventsApiModule } from '../events/events-api.module';
 import { FeedModule } from '../feed/feed.module';
 import { HealthModule } from '../health/health.module';
+import { ImporterApiModule } from '../importer/importer-api.module';
 import { RateLimitModule } from '../limits/rate-limit.module';
 import { LoggingModule } from '../logging/logging.module';
 import { MetricsController } from '../metrics/metrics.controller';
@@ -26,6 +27,7 @@ import { CoreModule } from './core.module';
     EventsApiModule,
     FeedModule,
     CatalogAdminModule,
+    ImporterApiModule,
     ModelsAdminModule,
     MonitoringApiModule,
   ],

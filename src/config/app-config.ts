@@ -115,7 +115,7 @@ export class AppConfig {
 
   /** Earliest instant any client timestamp (an event's occurredAt, a video's createdAt, an import row) may name. */
   @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z)?$/, { message: 'TIMESTAMP_MIN must be a UTC date or date-time like 2000-01-01' })
-  TIMESTAMP_MIN = '2000-01-01';
+  TIMESTAMP_MIN = '1970-01-01';
 
   /** How far in the future a client timestamp may be (device clocks run ahead) before it is refused. */
   @IsInt() @Min(0) @Max(86_400_000)

@@ -7,6 +7,7 @@ import { InteractionUserSequence1764000100000 } from '../../migrations/176400010
 import { TimeKeysetIndexes1764000300000 } from '../../migrations/1764000300000-TimeKeysetIndexes';
 import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
 import { ItemNeighbours1764000500000 } from '../../migrations/1764000500000-ItemNeighbours';
+import { ImportCheckpoints1764001400000 } from '../../migrations/1764001400000-ImportCheckpoints';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   TimeKeysetIndexes1764000300000,
   DriftReportStatus1764000400000,
   ItemNeighbours1764000500000,
+  ImportCheckpoints1764001400000,
 ];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */

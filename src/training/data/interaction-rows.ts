@@ -27,7 +27,7 @@ export const DEFAULT_INTERACTION_ROWS = { negatives: 4, maxEngaged: 60_000 };
 const RECENT = 20;
 /** Item-to-item negatives are drawn from the user's best this many. */
 const I2I_TOP = 50;
-/** The most popular videos so far, as the popularity source would list them; recounted every TOP_EVERY events. */
+/** The most popular videos so far, as the popularity source would list them. */
 const TOP = 500;
 const TOP_EVERY = 2_000;
 /** Event types that make a row on their own: the user reacted to a video nobody logged serving. */
@@ -83,7 +83,8 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
   let top: number[] = [];
   let topAt = -1;
   const topNow = () => {
-    if (popular.length - topAt >= TOP_EVERY || topAt < 0) {
+    // Recounted as engagements double while few, then every TOP_EVERY.
+    if (topAt < 0 || popular.length - topAt >= Math.min(TOP_EVERY, Math.max(1, topAt))) {
       top = topIndices(counts, TOP);
       topAt = popular.length;
     }

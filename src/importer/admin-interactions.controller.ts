@@ -1,0 +1,39 @@
+import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AdminApiKeyGuard } from '../auth/admin-api-key.guard';
+import { AppConfig } from '../config/app-config';
+import { ImportHistoryDto, ImportHistoryResponseDto } from './admin-interactions.dto';
+import { EventRecord, toEventRecord } from './import-records';
+import { ImporterService } from './importer.service';
+
+@ApiTags('admin')
+@ApiSecurity('admin')
+@Controller('v1/admin/interactions')
+@UseGuards(AdminApiKeyGuard)
+export class AdminInteractionsController {
+  constructor(
+    private readonly importer: ImporterService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Historical events straight into the interaction log, as `npm run import` writes them
+   * (same checks, idempotent by user and event id, all or nothing). They reach the online
+   * state at the next replay and the models at the next training run.
+   */
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({ type: ImportHistoryResponseDto })
+  async append(@Body() body: ImportHistoryDto): Promise<ImportHistoryResponseDto> {
+    const now = Date.now();
+    const problems: string[] = [];
+    const events: EventRecord[] = [];
+    body.events.forEach((raw, i) => {
+      const event = toEventRecord(raw as unknown as Record<string, unknown>, now);
+      if (typeof event === 'string') problems.push(`events.${i}: ${event}`);
+      else events.push(event);
+    });
+    if (problems.length > 0) throw new BadRequestException(problems);
+    return this.importer.appendHistory(events);
+  }
+}
