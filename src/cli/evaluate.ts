@@ -11,6 +11,7 @@ import { exitOnConfigError } from '../config/exit-on-config-error';
 import { dropDatabase } from '../database/ensure-database';
 import { EaseRecommender } from '../evaluation/ease';
 import { FeedProbe } from '../evaluation/feed-probe';
+import { FeatureClock } from '../features/feature-clock';
 import { ItemKnnRecommender } from '../evaluation/item-knn';
 import { dateFromTraining, leaveLastOut, Split } from '../evaluation/leave-last-out';
 import { PopularityRecommender } from '../evaluation/popularity';
@@ -268,10 +269,13 @@ async function main(): Promise<void> {
     try {
       await app.init();
       await app.getHttpAdapter().getInstance().ready();
+      const clock = app.get(FeatureClock);
       const probe = new FeedProbe(app);
       const annReady = await probe.ready();
       print(`feed: api ready (nearest-neighbour index ${annReady ? 'built' : 'unavailable'}), ${users.length} first pages`);
       for (const user of users) {
+        // Asked as of just before the held-out event, not years later: ages, decays and releases as they were then.
+        clock.pinTo(split.heldOutAt.get(user)! - 1);
         const page = await probe.firstPage(user, K);
         latencies.push(page.ms);
         feedTally.add(page.videoIds, split.heldOut.get(user)!);

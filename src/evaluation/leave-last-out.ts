@@ -9,6 +9,8 @@ export interface Split {
   train: EventRecord[];
   /** Per evaluated user, the video held out. */
   heldOut: Map<string, string>;
+  /** Per evaluated user, when the held-out event happened (the feed is asked as of just before). */
+  heldOutAt: Map<string, number>;
 }
 
 /**
@@ -35,13 +37,18 @@ export function leaveLastOut(events: readonly EventRecord[]): Split {
   });
 
   const heldOut = new Map<string, string>();
-  for (const [userId, c] of cut) if (otherPositive.has(userId)) heldOut.set(userId, c.videoId);
+  const heldOutAt = new Map<string, number>();
+  for (const [userId, c] of cut) {
+    if (!otherPositive.has(userId)) continue;
+    heldOut.set(userId, c.videoId);
+    heldOutAt.set(userId, c.at);
+  }
   const train = events.filter((e, i) => {
     const c = cut.get(e.userId);
     if (!c || !heldOut.has(e.userId)) return true;
     return e.videoId !== c.videoId && before(e, i, c);
   });
-  return { train, heldOut };
+  return { train, heldOut, heldOutAt };
 }
 
 /**

@@ -22,8 +22,8 @@ describe('MovieLens adapter', () => {
     const rows = await all<VideoRecord>(movieLensVideos(dir));
     const videos = rows.flatMap((r) => ('records' in r ? r.records : []));
     expect(videos).toEqual([
-      { id: '1', creatorId: 'ml-1', title: 'Paper Boats (1995)', category: 'adventure', tags: ['animation', 'children'], durationMs: MOVIELENS_DURATION_MS, createdAt: null },
-      { id: '2', creatorId: 'ml-2', title: 'Lantern, the (1995)', category: 'sci-fi', tags: [], durationMs: MOVIELENS_DURATION_MS, createdAt: null },
+      { id: '1', creatorId: 'ml-1', title: 'Paper Boats (1995)', category: 'adventure', tags: ['animation', 'children'], durationMs: MOVIELENS_DURATION_MS, createdAt: Date.UTC(1995, 0, 1) },
+      { id: '2', creatorId: 'ml-2', title: 'Lantern, the (1995)', category: 'sci-fi', tags: [], durationMs: MOVIELENS_DURATION_MS, createdAt: Date.UTC(1995, 0, 1) },
       { id: '3', creatorId: 'ml-3', title: 'Nothing', category: 'none', tags: [], durationMs: MOVIELENS_DURATION_MS, createdAt: null },
     ]);
     expect(genreCategory('Film-Noir')).toBe('film-noir');

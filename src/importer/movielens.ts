@@ -43,11 +43,17 @@ export async function* movieLensVideos(dir: string): AsyncIterable<RowResult<Vid
           category: categories[0],
           tags: [...new Set(categories.slice(1))],
           durationMs: MOVIELENS_DURATION_MS,
-          createdAt: null,
+          createdAt: releaseYear(title),
         },
       ],
     };
   }
+}
+
+/** January 1st of the year in a MovieLens title ("Lantern (1995)"), or null: the movie then dates from its first rating. */
+function releaseYear(title: string | undefined): number | null {
+  const m = /\((\d{4})\)\s*$/.exec(title ?? '');
+  return m ? Date.UTC(Number(m[1]), 0, 1) : null;
 }
 
 /** ratings.csv (userId,movieId,rating,timestamp): every rating is a view, one of 4 or more also a like, at its own time. */
