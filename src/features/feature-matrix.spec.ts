@@ -1,6 +1,7 @@
 import { CatalogVideo } from './catalog-video';
 import { DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext, VIDEO_ROW_FEATURES } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from './feature-spec';
+import { historyItems, ItemNeighbours, UserHistory } from './item-neighbours';
 import { VideoColumns } from './video-columns';
 import { applyUserEvent, emptyUserState } from './user-state';
 import { decodeVideoStats, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from './video-stats';
@@ -61,12 +62,35 @@ describe('feature matrix', () => {
     const table = new VideoColumns(4);
     const withFastPath = FEATURE_REGISTRY.filter((f) => f.columnReader);
     expect(withFastPath.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['user_video_cosine', 'user_category_share', 'user_category_affinity', 'user_creator_affinity', 'user_follows_creator']),
+      expect.arrayContaining([
+        'user_video_cosine',
+        'user_category_share',
+        'user_category_affinity',
+        'user_creator_affinity',
+        'user_follows_creator',
+        'history_similarity',
+        'history_next',
+        'history_category_share',
+        'history_creator_share',
+      ]),
     );
     const slots = videos.map((v, i) => (table.assign(i, v), i));
     // The user's context with follows, and one with a follow of a creator no video has.
     const following = { ...ctx, follows: new Set(['c1', 'nobody']) };
-    for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now)]) {
+    // And one whose recent videos have neighbours, keyed like serving (the slot).
+    const neighbours = ItemNeighbours.fromRows(
+      12,
+      new Map([
+        [0, { ids: [3, 4, 5], co: [2, 1, 0.5], next: [1, 0, 0] }],
+        [2, { ids: [4, 9], co: [3, 1], next: [0, 2] }],
+      ]),
+      Float32Array.from({ length: 12 }, (_, i) => 1 + i),
+    );
+    const keyOf = (id: string) => Number(id.slice(1));
+    const history = new UserHistory(neighbours, historyItems(user.recent, (id) => ({ key: keyOf(id), category: videos[keyOf(id)].category, creatorId: videos[keyOf(id)].creatorId })));
+    const withHistory = userContext(user, ctx.now, history, (v) => keyOf(v.id));
+    expect(history.value(4, 0)).not.toBe(0);
+    for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now), withHistory]) {
       for (const f of withFastPath) {
         const read = f.columnReader!(u as FeatureContext, table);
         videos.forEach((v, i) => expect([f.name, read(slots[i])]).toEqual([f.name, f.compute({ ...u, video: v, stats: stats[i] } as FeatureContext)]));

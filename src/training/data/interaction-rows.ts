@@ -8,12 +8,7 @@ import { ImpressionLog, NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './trainin
 export const ROW_KIND = { impression: 0, engaged: 1, sampled: 2 } as const;
 
 export interface InteractionRowOptions {
-  /**
-   * Sampled negatives per engaged row, in turn: one of the item-to-item source's top
-   * candidates for the user at that moment, one of the most popular videos so far, an
-   * item-to-item candidate again, a video drawn in proportion to its engagements so far:
-   * what the feed's sources put in front of the ranker, so it learns to order those.
-   */
+  /** Sampled negatives per engaged row, drawn from the candidates retrieval offered the user at that moment. */
   negatives: number;
   /** At most this many engaged rows (a uniform sample of them beyond it), which bounds training time. */
   maxEngaged: number;
@@ -25,10 +20,12 @@ export interface InteractionRowOptions {
 export const DEFAULT_INTERACTION_ROWS = { negatives: 4, maxEngaged: 60_000 };
 
 const RECENT = 20;
-/** Item-to-item negatives are drawn from the user's best this many. */
-const I2I_TOP = 50;
-/** The most popular videos so far, as the popularity source would list them. */
-const TOP = 500;
+/**
+ * The candidates a row is drawn among: the user's best item-to-item videos and the most
+ * popular videos so far, about as many of each as the feed's sources ask for.
+ */
+const I2I_TOP = 150;
+const TOP = 150;
 const TOP_EVERY = 2_000;
 /** Event types that make a row on their own: the user reacted to a video nobody logged serving. */
 const ROW_TYPES = Uint8Array.from(EVENT_TYPES, (t) => (EVENT_WEIGHTS[t] > 0 || t === 'skip' ? 1 : 0));
@@ -148,17 +145,15 @@ export function withInteractionRows(log: TrainingLog, o: InteractionRowOptions):
       kinds.push(ROW_KIND.engaged);
       engaged++;
       const picked = new Set<number>([v]);
-      const i2iNow = () => i2i;
+      // Negatives uniformly from the same candidates, so no retrieval channel tells a positive from a negative.
+      const candidates = [...new Set([...i2i, ...topNow()])];
       for (let n = 0; n < o.negatives; n++) {
         let candidate = -1;
         for (let attempt = 0; attempt < 10 && candidate < 0; attempt++) {
           let c = -1;
-          const found = n % 2 === 0 ? i2iNow() : [];
-          if (found.length > 0 && attempt < 5) c = found[Math.floor(rng() * found.length)];
-          const listed = n % 4 === 1 ? topNow() : [];
-          if (c < 0 && listed.length > 0 && attempt < 5) c = listed[Math.floor(rng() * listed.length)];
-          // By popularity; a uniform draw once popular videos keep hitting the user's own.
-          if (c < 0 && popular.length > 0 && attempt < 5) c = popular[Math.floor(rng() * popular.length)];
+          if (attempt < 5) c = candidates[Math.floor(rng() * candidates.length)];
+          // A draw by popularity, then a uniform one, once the candidates keep hitting the user's own.
+          if (c < 0 && popular.length > 0 && attempt < 8) c = popular[Math.floor(rng() * popular.length)];
           if (c < 0) c = Math.floor(rng() * catalog.videos.length);
           if (!picked.has(c) && usable(c, at, own)) candidate = c;
         }
