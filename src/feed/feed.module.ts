@@ -11,6 +11,7 @@ import { FollowedCreatorsSource } from './candidates/followed-creators.source';
 import { FreshSource } from './candidates/fresh.source';
 import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './catalog-lists.service';
+import { FeedExplainer } from './explain/feed-explainer';
 import { FeedCursorCodec } from './feed-cursor';
 import { FeedMetrics } from './feed-metrics';
 import { FeedStateRepository } from './feed-state.repository';
@@ -42,6 +43,7 @@ const SOURCES = [AnnSource, TrendingSource, CategoryAffinitySource, FollowedCrea
     FeedCursorCodec,
     FeedMetrics,
     ImpressionLogger,
+    FeedExplainer,
     FeedService,
   ],
 })

@@ -23,6 +23,10 @@ export interface RankResult {
   /** Row-major inputs the ranker saw, `width` values per candidate, for the impression log. */
   features: Float32Array;
   width: number;
+  /** Names of the `features` columns, in order. */
+  featureNames?: readonly string[];
+  /** The model's per-head probabilities before the blend, row-major `[n, names.length]` (models with heads only). */
+  heads?: { names: readonly string[]; scores: Float32Array };
   /** What produced the scores: a model_versions id, or `heuristic`. */
   version: string;
   /** Time spent scoring: feature matrix and blend, plus inference as observed (including event-loop waits). */

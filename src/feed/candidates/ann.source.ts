@@ -6,7 +6,7 @@ import { CandidateContext, CandidateSource, SourceUnavailableError } from './can
 @Injectable()
 export class AnnSource implements CandidateSource {
   readonly name = 'ann';
-  readonly share = 0.3;
+  readonly defaultShare = 0.3;
 
   constructor(private readonly index: AnnIndexService) {}
 
