@@ -111,6 +111,7 @@ export class Reranker {
     ];
     for (let pass = 0; pass < passes.length; pass++) {
       const [checkCreator, checkCategory] = passes[pass];
+      if (trace) this.resetPassedOver(trace, picked);
       for (let k = 0; k < n && main.length < need; k++) {
         const i = order[k];
         if (picked[i]) continue;
@@ -126,6 +127,11 @@ export class Reranker {
       page.splice(at, 0, i);
     });
     return page;
+  }
+
+  /** A candidate a pass does not reach is below that pass's cut, whatever stopped it before. */
+  private resetPassedOver(trace: RerankTrace, picked: Uint8Array): void {
+    for (let i = 0; i < picked.length; i++) if (!picked[i]) trace.decisions[i] = 'below_cut';
   }
 
   private startTrace(trace: RerankTrace, order: ArrayLike<number>, n: number): void {
