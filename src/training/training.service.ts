@@ -198,8 +198,9 @@ export class TrainingService {
     const heldOutRows = dataset.rows - dataset.trainRows;
     if (dataset.trainRows < MIN_TRAIN_ROWS || heldOutRows < MIN_HELD_OUT_ROWS) {
       throw new NotEnoughDataError(
-        `not enough exposed impressions in the last ${windowHours} h: ${dataset.trainRows} to train on (need ${MIN_TRAIN_ROWS}), ` +
-          `${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
+        `not enough exposed impressions in the window ${new Date(windowFrom).toISOString()} to ${new Date(head).toISOString()} ` +
+          `(${windowHours} h ending at the newest event): ${log.impressions.length} impressions in it (${log.events.length} events replayed for state), ` +
+          `${dataset.trainRows} rows to train on (need ${MIN_TRAIN_ROWS}), ${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
       );
     }
     lap('dataset');
