@@ -119,7 +119,8 @@ export class OnnxRanker implements Ranker {
       features: matrix,
       width: this.width,
       featureNames: this.featureNames,
-      heads: { names: this.spec.heads, scores: heads },
+      headNames: this.spec.heads,
+      headScores: heads,
       version: this.version,
       computeMs,
       release: () => {

@@ -25,8 +25,9 @@ export interface RankResult {
   width: number;
   /** Names of the `features` columns, in order. */
   featureNames?: readonly string[];
-  /** The model's per-head probabilities before the blend, row-major `[n, names.length]` (models with heads only). */
-  heads?: { names: readonly string[]; scores: Float32Array };
+  /** The model's heads, and their probabilities before the blend, row-major `[n, headNames.length]` (models with heads only). */
+  headNames?: readonly string[];
+  headScores?: Float32Array;
   /** What produced the scores: a model_versions id, or `heuristic`. */
   version: string;
   /** Time spent scoring: feature matrix and blend, plus inference as observed (including event-loop waits). */

@@ -118,8 +118,8 @@ export class FeedExplainer {
   }
 
   private heads(rank: RankResult, i: number): ExplainedItem['heads'] {
-    if (!rank.heads) return {};
-    const { names, scores } = rank.heads;
+    const { headNames: names, headScores: scores } = rank;
+    if (!names || !scores) return {};
     return Object.fromEntries(names.map((name, h) => [name, { score: round(scores[i * names.length + h]), weight: this.weights.get(name) ?? 0 }]));
   }
 
