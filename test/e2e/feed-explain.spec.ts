@@ -5,10 +5,10 @@ import { DataSource } from 'typeorm';
 import { FeedExplanation } from '../../src/feed/explain/feed-explainer';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { insertVideos, makeVideos } from '../factories/catalog.factory';
-import { registerModel, trainTestModel } from '../factories/model.factory';
+import { exportTorchStyleOnnx, predictTestModel, registerModel, trainTestModel } from '../factories/model.factory';
 import { markSeen, setTrending, userStateFrom, writeUserState, writeVideoStats } from '../factories/online-state.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
-import { createAppWithEnv, FeedBody, tokenFor } from '../support/feed-helpers';
+import { createAppWithEnv, FeedBody, metricValue, tokenFor, waitFor } from '../support/feed-helpers';
 import { createTestRedis, deleteKeysWithPrefix } from '../support/redis';
 import { testRedisPrefix } from '../support/test-env';
 
@@ -140,5 +140,34 @@ describe('GET /v1/feed?explain=true', () => {
     const servedAgain = second.explain.dropped.filter((d) => served.has(d.videoId));
     expect(servedAgain.length).toBeGreaterThan(0);
     expect(servedAgain.every((d) => d.reason === 'served')).toBe(true);
+  });
+
+  it('shows a model brought from outside serving: uploaded and activated in one call, scores checked by hand, rolled back', async () => {
+    const outside = trainTestModel({ id: 'outside', features: ['video_like_rate', 'video_skip_rate'], heads: ['like', 'skip'], truth: (x) => [x[0], x[1]], seed: 9 });
+    const spec = { input: 'input', output: 'probs', features: outside.spec.features, heads: outside.spec.heads };
+    const uploaded = await request(app.getHttpServer())
+      .post('/v1/admin/models')
+      .set(ADMIN)
+      .attach('artifact', exportTorchStyleOnnx(outside, { input: 'input', output: 'probs' }), 'ranker.onnx')
+      .field('featureSpec', JSON.stringify(spec))
+      .field('activate', 'true')
+      .expect(201);
+    expect(uploaded.body.status).toBe('active');
+    const id: string = uploaded.body.id;
+    await waitFor(`${id} to serve`, async () => (await metricValue(app, 'reelrank_model_active', { version: id })) === 1);
+
+    const { explain } = (await feed({ explain: 'true' }, ADMIN)).body as ExplainedPage;
+    expect(explain.modelVersion).toBe(id);
+    for (const item of explain.items) {
+      const row = Float32Array.from(spec.features, (f) => item.features[f]);
+      const [like, skip] = predictTestModel(outside, row, 1);
+      expect(item.heads.like.score).toBeCloseTo(like, 4);
+      expect(item.heads.skip.score).toBeCloseTo(skip, 4);
+      expect(item.score).toBeCloseTo(like - skip, 4);
+    }
+
+    await request(app.getHttpServer()).post('/v1/admin/models/rollback').set(ADMIN).expect(200);
+    await waitFor('explain-model to serve again', async () => (await metricValue(app, 'reelrank_model_active', { version: 'explain-model' })) === 1);
+    expect(((await feed({ explain: 'true' }, ADMIN)).body as ExplainedPage).explain.modelVersion).toBe('explain-model');
   });
 });
