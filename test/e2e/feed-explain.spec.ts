@@ -64,6 +64,7 @@ describe('GET /v1/feed?explain=true', () => {
     await markSeen(redis, keys, userId, seen);
     await db.query(`INSERT INTO creator_blocks (user_id, creator_id) VALUES ($1, $2)`, [userId, blockedCreator]);
     await registerModel(db, model, { status: 'active' });
+    await db.query(`UPDATE model_versions SET activated_at = now() WHERE id = $1`, [model.id]);
     app = await createAppWithEnv({
       FEED_SOURCES: 'exploration:0,trending:0.4',
       FEED_MAX_CATEGORY_SHARE: '0.2',
