@@ -175,7 +175,8 @@ export class FeedService {
 
     const max = this.config.FEED_CANDIDATES;
     const exclusions = this.exclusions(query, graph, reads.seen, reads.served);
-    const pool = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : new CandidatePool(this.catalog, exclusions, max);
+    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
+    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
     pool.offerRoundRobin(results);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
@@ -197,7 +198,7 @@ export class FeedService {
     this.lap('rank', clock);
 
     try {
-      const trace = query.explain ? new RerankTrace() : undefined;
+      const trace = traced ? new RerankTrace() : undefined;
       const picks = this.reranker.rerank(
         { videos: pool.videos, sources: pool.sources, scores: result.scores, stats, groups },
         this.reranker.options(query.limit),
@@ -212,9 +213,10 @@ export class FeedService {
         scores[k] = result.scores[i];
         features.set(result.features.subarray(i * width, (i + 1) * width), k * width);
       });
-      const explanation = trace
-        ? this.explainer.explain({ catalog: this.catalog, pool: pool as TracedCandidatePool, results, scores: result.scores, rank: result, version: result.version, trace, picks, fallbacks })
-        : undefined;
+      const explanation =
+        traced && trace
+          ? this.explainer.explain({ catalog: this.catalog, pool: traced, results, scores: result.scores, rank: result, version: result.version, trace, picks, fallbacks })
+          : undefined;
       return { videos: pool.videos, sources: pool.sources, picks, scores, version: result.version, features, width, nextOffset: 0, explanation };
     } finally {
       result.release();
@@ -238,18 +240,20 @@ export class FeedService {
     const start = cursor?.offset ?? 0;
     const exclusions = this.exclusions(query, graph, [], []);
     const max = query.limit * 5;
-    const pool = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : new CandidatePool(this.catalog, exclusions, max);
+    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
+    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
     pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
     for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / list.length;
     this.lap('candidates', clock);
-    const trace = query.explain ? new RerankTrace() : undefined;
+    const trace = traced ? new RerankTrace() : undefined;
     const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, this.reranker.options(query.limit), trace);
     this.lap('rerank', clock);
-    const explanation = trace
-      ? this.explainer.explain({ catalog: this.catalog, pool: pool as TracedCandidatePool, results: [], scores, rank: null, version: FALLBACK_VERSION, trace, picks, fallbacks })
-      : undefined;
+    const explanation =
+      traced && trace
+        ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version: FALLBACK_VERSION, trace, picks, fallbacks })
+        : undefined;
     const nextOffset = picks.reduce((m, i) => Math.max(m, pool.positions[i] + 1), start);
     return {
       videos: pool.videos,
