@@ -44,7 +44,7 @@ export interface CandidateSource {
   fetch(ctx: CandidateContext): CandidateIds | Promise<CandidateIds>;
 }
 
-/** Injection token for the list of active sources, in priority order. */
+/** Injection token for the registered sources, in priority order (FEED_SOURCES decides which run). */
 export const CANDIDATE_SOURCES = Symbol('CANDIDATE_SOURCES');
 
 /** Thrown by a source whose backing system is down; reported as a feed fallback with this reason. */
