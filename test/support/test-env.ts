@@ -10,8 +10,8 @@ export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 }
 
-/** Settings the tests may take from the shell: where Redis is, and how much to log. */
-const FROM_SHELL = new Set(['REDIS_URL', 'LOG_LEVEL']);
+/** Settings the tests may take from the shell: where Redis and the broker are, and how much to log. */
+const FROM_SHELL = new Set(['REDIS_URL', 'STREAM_RMQ_URL', 'LOG_LEVEL']);
 /** AppConfig settings without a default value. */
 const OPTIONAL = ['JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'REDIS_CLUSTER_NODES'];
 
