@@ -38,7 +38,12 @@ export type RerankDecision =
   | 'category_cap'
   | 'below_cut';
 
-const PASS_DECISIONS: RerankDecision[] = ['ranked', 'ranked_category_cap_relaxed', 'ranked_caps_relaxed'];
+/** The main passes, each relaxing one more cap, with what a pick in each is called. */
+const PASSES: { checkCreator: boolean; checkCategory: boolean; decision: RerankDecision }[] = [
+  { checkCreator: true, checkCategory: true, decision: 'ranked' },
+  { checkCreator: true, checkCategory: false, decision: 'ranked_category_cap_relaxed' },
+  { checkCreator: false, checkCategory: false, decision: 'ranked_caps_relaxed' },
+];
 
 /** Filled by `rerank()` when passed (explain requests only): index-aligned with the candidates. */
 export class RerankTrace {
@@ -104,18 +109,12 @@ export class Reranker {
 
     const main: number[] = [];
     const need = opts.limit - explore.length;
-    const passes: [boolean, boolean][] = [
-      [true, true],
-      [true, false],
-      [false, false],
-    ];
-    for (let pass = 0; pass < passes.length; pass++) {
-      const [checkCreator, checkCategory] = passes[pass];
+    for (const { checkCreator, checkCategory, decision } of PASSES) {
       if (trace) this.resetPassedOver(trace, picked);
       for (let k = 0; k < n && main.length < need; k++) {
         const i = order[k];
         if (picked[i]) continue;
-        if (fits(i, checkCreator, checkCategory)) take(i, main, PASS_DECISIONS[pass]);
+        if (fits(i, checkCreator, checkCategory)) take(i, main, decision);
         else if (trace) trace.decisions[i] = capHit(i);
       }
       if (main.length >= need) break;
