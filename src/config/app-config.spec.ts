@@ -95,3 +95,20 @@ describe(exitOnConfigError.name, () => {
     ).toThrow('boom');
   });
 });
+
+describe('feed shape settings', () => {
+  it('takes source shares, the category cap and the number of top categories', () => {
+    const config = loadConfig({ FEED_SOURCES: 'ann:0.5, fresh:0', FEED_MAX_CATEGORY_SHARE: '0.5', FEED_TOP_CATEGORIES: '5' });
+    expect(config).toMatchObject({ FEED_SOURCES: 'ann:0.5, fresh:0', FEED_MAX_CATEGORY_SHARE: 0.5, FEED_TOP_CATEGORIES: 5 });
+    expect(loadConfig({})).toMatchObject({ FEED_SOURCES: '', FEED_MAX_CATEGORY_SHARE: 0.35, FEED_TOP_CATEGORIES: 3 });
+  });
+
+  it('rejects a malformed FEED_SOURCES or a share out of range', () => {
+    expect(problemsOf({ FEED_SOURCES: 'ann=0.3' })[0]).toContain("FEED_SOURCES must look like ann:0.3,trending:0.2,fresh:0");
+    expect(problemsOf({ FEED_SOURCES: 'ann:-1' }).map((p) => p.split('=')[0])).toEqual(['FEED_SOURCES']);
+    expect(problemsOf({ FEED_MAX_CATEGORY_SHARE: '0', FEED_TOP_CATEGORIES: '0' }).map((p) => p.split('=')[0]).sort()).toEqual([
+      'FEED_MAX_CATEGORY_SHARE',
+      'FEED_TOP_CATEGORIES',
+    ]);
+  });
+});

@@ -193,6 +193,25 @@ export class AppConfig {
   @IsNumber() @Min(0) @Max(0.5)
   FEED_EXPLORATION_SHARE = 0.1;
 
+  /**
+   * Candidate sources' shares of FEED_CANDIDATES, `name:share` pairs (`ann:0.3,fresh:0`).
+   * A source not listed keeps its class's default share, `name:0` turns it off; the
+   * enabled sources' shares are normalised to sum to 1. Names are checked against the
+   * registered sources when the feed starts.
+   */
+  @Matches(/^(\s*[a-z0-9_-]+\s*:\s*\d+(\.\d+)?\s*(,\s*[a-z0-9_-]+\s*:\s*\d+(\.\d+)?\s*)*)?$/, {
+    message: 'FEED_SOURCES must look like ann:0.3,trending:0.2,fresh:0 (source:share pairs, share >= 0)',
+  })
+  FEED_SOURCES = '';
+
+  /** Diversity: a page holds at most this share of one category while other categories can fill it. */
+  @IsNumber() @Min(0.05) @Max(1)
+  FEED_MAX_CATEGORY_SHARE = 0.35;
+
+  /** The category source draws from the user's top N categories by affinity. */
+  @IsInt() @Min(1) @Max(50)
+  FEED_TOP_CATEGORIES = 3;
+
   /** A video stops being explored once it has this many impressions. */
   @IsInt() @Min(1)
   FEED_EXPLORATION_IMPRESSION_CAP = 500;

@@ -2,6 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ExplainAccessGuard } from './explain/explain-access.guard';
 import { FeedQueryDto, FeedResponseDto } from './feed.dto';
 import { FeedService } from './feed.service';
 
@@ -14,8 +15,9 @@ export class FeedController {
 
   /** The next page of the caller's feed: never repeats an item within a session, never shows watched videos. */
   @Get()
+  @UseGuards(ExplainAccessGuard)
   @ApiOkResponse({ type: FeedResponseDto })
   get(@CurrentUser() userId: string, @Query() query: FeedQueryDto): Promise<FeedResponseDto> {
-    return this.feed.feed(userId, { limit: query.limit, cursor: query.cursor, exclude: query.exclude });
+    return this.feed.feed(userId, { limit: query.limit, cursor: query.cursor, exclude: query.exclude, explain: query.explain === true });
   }
 }

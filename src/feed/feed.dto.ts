@@ -1,6 +1,7 @@
+import { FeedExplanation } from './explain/feed-explainer';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export const VIDEO_ID_PATTERN = /^[A-Za-z0-9_:.-]{1,64}$/;
 export const EXCLUDE_MAX = 200;
@@ -33,6 +34,17 @@ export class FeedQueryDto {
   @ArrayMaxSize(EXCLUDE_MAX)
   @Matches(VIDEO_ID_PATTERN, { each: true, message: 'exclude must hold video ids (1-64 chars of A-Z a-z 0-9 _ : . -)' })
   exclude: string[] = [];
+
+  @ApiPropertyOptional({
+    description:
+      'admin (x-api-key) or DEMO_MODE only: add `explain` to the answer: per item every source that found it, the model version, ' +
+      'each head and the blended score, the features, the rerank decision; and every candidate dropped with the reason',
+    type: Boolean,
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'explain must be true or false' })
+  explain?: boolean;
 }
 
 export class FeedItemDto {
@@ -42,7 +54,7 @@ export class FeedItemDto {
   @ApiProperty() title: string;
   @ApiProperty() durationMs: number;
   @ApiProperty({ description: 'ranking score (blend of the model heads)' }) score: number;
-  @ApiProperty({ description: 'candidate source that found it: ann, trending, fresh, followed, category, exploration, popular' })
+  @ApiProperty({ description: 'candidate source credited with it (the first registered source that found it), e.g. ann, trending, category, fresh, popular' })
   source: string;
 }
 
@@ -50,4 +62,6 @@ export class FeedResponseDto {
   @ApiProperty({ description: 'send it back with events (requestId) to attribute engagement' }) requestId: string;
   @ApiProperty({ type: [FeedItemDto] }) items: FeedItemDto[];
   @ApiProperty({ description: 'opaque; pass as `cursor` for the next page of this session' }) nextCursor: string;
+  @ApiPropertyOptional({ description: 'only with explain=true: why each item was served and what was dropped (see FeedExplanation)', type: Object })
+  explain?: FeedExplanation;
 }

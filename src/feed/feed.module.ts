@@ -15,6 +15,7 @@ import { ItemToItemSource } from './candidates/item-to-item.source';
 import { PopularSource } from './candidates/popular.source';
 import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './catalog-lists.service';
+import { FeedExplainer } from './explain/feed-explainer';
 import { FeedCursorCodec } from './feed-cursor';
 import { FeedMetrics } from './feed-metrics';
 import { FeedStateRepository } from './feed-state.repository';
@@ -55,6 +56,7 @@ const SOURCES = [
     FeedCursorCodec,
     FeedMetrics,
     ImpressionLogger,
+    FeedExplainer,
     FeedService,
     FeatureClock,
   ],

@@ -13,13 +13,15 @@ import { ModelRuntime } from '../ranking/model-runtime.service';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
 import { CandidateExclusions, CandidatePool } from './candidates/candidate-pool';
 import { CatalogListsService } from './catalog-lists.service';
+import { FeedExplainer, FeedExplanation } from './explain/feed-explainer';
+import { TracedCandidatePool } from './explain/traced-candidate-pool';
 import { FeedCursor, FeedCursorCodec, InvalidCursorError } from './feed-cursor';
 import { FeedFallbackReason, FeedMetrics, FeedStage } from './feed-metrics';
 import { FeedStateRepository, UserReads } from './feed-state.repository';
 import { ImpressionRow } from './impression-copy';
 import { ImpressionLogger } from './impression-logger.service';
 import { RedisTimeoutError } from './redis-guard';
-import { Reranker } from './reranker';
+import { Reranker, RerankTrace } from './reranker';
 import { TrendingCacheService } from './trending-cache.service';
 import { UserGraph, UserGraphRepository } from './user-graph.repository';
 import { VideoStatsCache } from './video-stats-cache';
@@ -28,6 +30,8 @@ export interface FeedQuery {
   limit: number;
   cursor?: string;
   exclude: string[];
+  /** Admin/demo only: also return why each item was served and what was dropped. */
+  explain?: boolean;
 }
 
 export interface FeedItem {
@@ -44,6 +48,7 @@ export interface FeedPage {
   requestId: string;
   items: FeedItem[];
   nextCursor: string;
+  explain?: FeedExplanation;
 }
 
 /** Model version recorded for pages served from the in-memory fallback list. */
@@ -63,6 +68,7 @@ interface Chosen {
   features: Float32Array | null;
   width: number;
   nextOffset: number;
+  explanation?: FeedExplanation;
 }
 
 /**
@@ -93,6 +99,7 @@ export class FeedService {
     private readonly impressions: ImpressionLogger,
     private readonly metrics: FeedMetrics,
     private readonly statsCache: VideoStatsCache,
+    private readonly explainer: FeedExplainer,
     private readonly neighbours: NeighbourIndexService,
     private readonly clock: FeatureClock,
   ) {}
@@ -152,7 +159,9 @@ export class FeedService {
     this.reportFallbacks(fallbacks);
     this.metrics.stage('total', performance.now() - started);
     const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now };
-    return { requestId, items, nextCursor: this.cursors.encode(next, userId) };
+    const page: FeedPage = { requestId, items, nextCursor: this.cursors.encode(next, userId) };
+    if (chosen.explanation) page.explain = chosen.explanation;
+    return page;
   }
 
   private async personalised(
@@ -177,7 +186,9 @@ export class FeedService {
     this.lap('candidates', clock);
 
     const max = this.config.FEED_CANDIDATES;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, reads.seen, reads.served, featureNow), max);
+    const exclusions = this.exclusions(query, graph, reads.seen, reads.served, featureNow);
+    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
+    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
     pool.offerRoundRobin(results);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
@@ -199,9 +210,11 @@ export class FeedService {
     this.lap('rank', clock);
 
     try {
+      const trace = traced ? new RerankTrace() : undefined;
       const picks = this.reranker.rerank(
         { videos: pool.videos, sources: pool.sources, scores: result.scores, stats, groups },
         this.reranker.options(query.limit),
+        trace,
       );
       this.lap('rerank', clock);
       const width = result.width;
@@ -212,7 +225,11 @@ export class FeedService {
         scores[k] = result.scores[i];
         features.set(result.features.subarray(i * width, (i + 1) * width), k * width);
       });
-      return { videos: pool.videos, sources: pool.sources, picks, scores, version: result.version, features, width, nextOffset: 0 };
+      const explanation =
+        traced && trace
+          ? this.explainer.explain({ catalog: this.catalog, pool: traced, results, scores: result.scores, rank: result, version: result.version, trace, picks, fallbacks })
+          : undefined;
+      return { videos: pool.videos, sources: pool.sources, picks, scores, version: result.version, features, width, nextOffset: 0, explanation };
     } finally {
       result.release();
     }
@@ -233,14 +250,22 @@ export class FeedService {
     const trending = this.trending.ids;
     const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback, 'popular'];
     const start = cursor?.offset ?? 0;
-    const pool = new CandidatePool(this.catalog, this.exclusions(query, graph, [], [], this.clock.now()), query.limit * 5);
+    const exclusions = this.exclusions(query, graph, [], [], this.clock.now());
+    const max = query.limit * 5;
+    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
+    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
     pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
     for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / list.length;
     this.lap('candidates', clock);
-    const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, this.reranker.options(query.limit));
+    const trace = traced ? new RerankTrace() : undefined;
+    const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, this.reranker.options(query.limit), trace);
     this.lap('rerank', clock);
+    const explanation =
+      traced && trace
+        ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version: FALLBACK_VERSION, trace, picks, fallbacks })
+        : undefined;
     const nextOffset = picks.reduce((m, i) => Math.max(m, pool.positions[i] + 1), start);
     return {
       videos: pool.videos,
@@ -251,6 +276,7 @@ export class FeedService {
       features: null,
       width: 0,
       nextOffset,
+      explanation,
     };
   }
 

@@ -1,7 +1,7 @@
 import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
 import { emptyVideoStats } from '../features/video-stats';
-import { Reranker } from './reranker';
+import { Reranker, RerankTrace } from './reranker';
 
 const video = (id: number, creator: string, category: string): CatalogVideo => ({
   id: `v${id}`,
@@ -67,5 +67,37 @@ describe(Reranker.name, () => {
     expect(byNumbers).toEqual(byIds);
     expect(byIds).toHaveLength(10);
     for (let c = 0; c < 5; c++) expect(byIds.filter((i) => videos[i].creatorId === `c${c}`).length).toBeLessThanOrEqual(2);
+  });
+
+  it('traces why each candidate was placed or left out, without changing the page', () => {
+    // Creator a has the four best; c1..c3 share category dance with a; e1 is an exploration video.
+    const videos = [
+      ...Array.from({ length: 4 }, (_, i) => video(i, 'a', 'dance')),
+      video(4, 'c1', 'dance'),
+      video(5, 'c2', 'cooking'),
+      video(6, 'c3', 'pets'),
+      video(7, 'e1', 'travel'),
+      video(8, 'c4', 'music'),
+    ];
+    const sources = videos.map((_, i) => (i === 7 ? 'exploration' : 'ann'));
+    const scores = Float32Array.from(videos, (_, i) => 10 - i);
+    const input = { videos, sources, scores, stats: null };
+    const opts = { ...reranker.options(5), maxPerCategory: 2, explorationSlots: 1 };
+    const trace = new RerankTrace();
+    const picks = reranker.rerank(input, opts, trace);
+    expect(picks).toEqual(reranker.rerank(input, opts));
+    expect(picks.map((i) => videos[i].id)).toEqual(['v0', 'v1', 'v7', 'v5', 'v6']);
+    expect(Array.from(trace.scoreRank)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(trace.decisions).toEqual([
+      'ranked',
+      'ranked',
+      'creator_cap',
+      'creator_cap',
+      'category_cap',
+      'ranked',
+      'ranked',
+      'exploration_slot',
+      'below_cut',
+    ]);
   });
 });

@@ -26,9 +26,31 @@ export interface RerankOptions {
   explorationImpressionCap: number;
 }
 
-/** A page may hold at most this share of one category while other categories are available. */
-const MAX_CATEGORY_SHARE = 0.35;
 export const EXPLORATION_SOURCE = 'exploration';
+
+/** How the reranker placed a candidate, or why it left it out. */
+export type RerankDecision =
+  | 'exploration_slot'
+  | 'ranked'
+  | 'ranked_category_cap_relaxed'
+  | 'ranked_caps_relaxed'
+  | 'creator_cap'
+  | 'category_cap'
+  | 'below_cut';
+
+/** The main passes, each relaxing one more cap, with what a pick in each is called. */
+const PASSES: { checkCreator: boolean; checkCategory: boolean; decision: RerankDecision }[] = [
+  { checkCreator: true, checkCategory: true, decision: 'ranked' },
+  { checkCreator: true, checkCategory: false, decision: 'ranked_category_cap_relaxed' },
+  { checkCreator: false, checkCategory: false, decision: 'ranked_caps_relaxed' },
+];
+
+/** Filled by `rerank()` when passed (explain requests only): index-aligned with the candidates. */
+export class RerankTrace {
+  /** Each candidate's place in plain score order (0 = best). */
+  scoreRank = new Int32Array(0);
+  decisions: RerankDecision[] = [];
+}
 
 /**
  * Turns scored candidates into a page: the best items, at most `maxPerCreator` per
@@ -44,27 +66,31 @@ export class Reranker {
     return {
       limit,
       maxPerCreator: this.config.FEED_MAX_PER_CREATOR,
-      maxPerCategory: Math.max(1, Math.ceil(limit * MAX_CATEGORY_SHARE)),
+      maxPerCategory: Math.max(1, Math.ceil(limit * this.config.FEED_MAX_CATEGORY_SHARE)),
       explorationSlots: Math.round(limit * this.config.FEED_EXPLORATION_SHARE),
       explorationImpressionCap: this.config.FEED_EXPLORATION_IMPRESSION_CAP,
     };
   }
 
-  /** Indices into `input.videos`, in page order. */
-  rerank(input: RerankInput, opts: RerankOptions): number[] {
+  /** Indices into `input.videos`, in page order. A `trace` records every decision (for explain). */
+  rerank(input: RerankInput, opts: RerankOptions, trace?: RerankTrace): number[] {
     const n = input.videos.length;
     const { scores, videos, sources, stats } = input;
     const order = orderByScore(scores, n);
+    if (trace) this.startTrace(trace, order, n);
     const creators: ArrayLike<number | string> = input.groups?.creators ?? videos.map((v) => v.creatorId);
     const categories: ArrayLike<number | string> = input.groups?.categories ?? videos.map((v) => v.category);
 
     const picked = new Uint8Array(n);
     const perCreator = new Map<number | string, number>();
     const perCategory = new Map<number | string, number>();
+    const capHit = (i: number): RerankDecision =>
+      (perCreator.get(creators[i]) ?? 0) >= opts.maxPerCreator ? 'creator_cap' : 'category_cap';
     const fits = (i: number, checkCreator: boolean, checkCategory: boolean) =>
       (!checkCreator || (perCreator.get(creators[i]) ?? 0) < opts.maxPerCreator) &&
       (!checkCategory || (perCategory.get(categories[i]) ?? 0) < opts.maxPerCategory);
-    const take = (i: number, into: number[]) => {
+    const take = (i: number, into: number[], decision: RerankDecision) => {
+      if (trace) trace.decisions[i] = decision;
       picked[i] = 1;
       into.push(i);
       perCreator.set(creators[i], (perCreator.get(creators[i]) ?? 0) + 1);
@@ -77,19 +103,19 @@ export class Reranker {
       const i = order[k];
       if (sources[i] !== EXPLORATION_SOURCE) continue;
       if (stats && stats[i].impressions >= opts.explorationImpressionCap) continue;
-      if (fits(i, true, true)) take(i, explore);
+      if (fits(i, true, true)) take(i, explore, 'exploration_slot');
+      else if (trace) trace.decisions[i] = capHit(i);
     }
 
     const main: number[] = [];
     const need = opts.limit - explore.length;
-    for (const [checkCreator, checkCategory] of [
-      [true, true],
-      [true, false],
-      [false, false],
-    ]) {
+    for (const { checkCreator, checkCategory, decision } of PASSES) {
+      if (trace) this.resetPassedOver(trace, picked);
       for (let k = 0; k < n && main.length < need; k++) {
         const i = order[k];
-        if (!picked[i] && fits(i, checkCreator, checkCategory)) take(i, main);
+        if (picked[i]) continue;
+        if (fits(i, checkCreator, checkCategory)) take(i, main, decision);
+        else if (trace) trace.decisions[i] = capHit(i);
       }
       if (main.length >= need) break;
     }
@@ -100,5 +126,16 @@ export class Reranker {
       page.splice(at, 0, i);
     });
     return page;
+  }
+
+  /** A candidate a pass does not reach is below that pass's cut, whatever stopped it before. */
+  private resetPassedOver(trace: RerankTrace, picked: Uint8Array): void {
+    for (let i = 0; i < picked.length; i++) if (!picked[i]) trace.decisions[i] = 'below_cut';
+  }
+
+  private startTrace(trace: RerankTrace, order: ArrayLike<number>, n: number): void {
+    trace.scoreRank = new Int32Array(n);
+    for (let k = 0; k < n; k++) trace.scoreRank[order[k]] = k;
+    trace.decisions = new Array<RerankDecision>(n).fill('below_cut');
   }
 }

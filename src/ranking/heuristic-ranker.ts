@@ -67,6 +67,7 @@ export class HeuristicRanker implements Ranker {
       scores,
       features: matrix,
       width,
+      featureNames: this.featureNames,
       version: this.version,
       computeMs: performance.now() - started,
       release: () => {

@@ -96,6 +96,7 @@ export class OnnxRanker implements Ranker {
     const scores = this.scoreBuffers.acquire(n);
     this.inflight++;
     let computeMs: number;
+    let heads: Float32Array;
     try {
       const started = performance.now();
       buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.columns);
@@ -103,6 +104,7 @@ export class OnnxRanker implements Ranker {
       const { probs, inferenceMs } = await this.run(matrix, n);
       const blendStarted = performance.now();
       blendHeads(probs, n, this.headWeights, scores);
+      heads = probs;
       computeMs += inferenceMs + performance.now() - blendStarted;
     } catch (err) {
       this.matrices.release(matrix);
@@ -116,6 +118,9 @@ export class OnnxRanker implements Ranker {
       scores,
       features: matrix,
       width: this.width,
+      featureNames: this.featureNames,
+      headNames: this.spec.heads,
+      headScores: heads,
       version: this.version,
       computeMs,
       release: () => {

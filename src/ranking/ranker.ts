@@ -23,6 +23,11 @@ export interface RankResult {
   /** Row-major inputs the ranker saw, `width` values per candidate, for the impression log. */
   features: Float32Array;
   width: number;
+  /** Names of the `features` columns, in order. */
+  featureNames?: readonly string[];
+  /** The model's heads, and their probabilities before the blend, row-major `[n, headNames.length]` (models with heads only). */
+  headNames?: readonly string[];
+  headScores?: Float32Array;
   /** What produced the scores: a model_versions id, or `heuristic`. */
   version: string;
   /** Time spent scoring: feature matrix and blend, plus inference as observed (including event-loop waits). */

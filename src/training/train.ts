@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { CoreModule } from '../app/core.module';
 import { loadConfig } from '../config/app-config';
 import { exitOnConfigError } from '../config/exit-on-config-error';
+import { TrainingLogRepository } from './data/training-log.repository';
+import { hoursCoveringLog } from './training-window';
 import { TrainingModule } from './training.module';
 import { NotEnoughDataError, TrainingService } from './training.service';
 
@@ -12,8 +14,10 @@ import { NotEnoughDataError, TrainingService } from './training.service';
 class TrainCommandModule {}
 
 const USAGE = `usage: npm run train -- [--window-hours N] [--epochs N] [--no-promote]
-Trains on the last N hours of the interaction log, registers the model, and activates
-it when no model is active or when it beats the active one on held-out NDCG@10.`;
+Trains on the last N hours of the interaction log (ending at its newest event), registers
+the model, and activates it when no model is active or when it beats the active one on
+held-out NDCG@10. Without --window-hours: RETRAIN_WINDOW_HOURS if set, else a window
+reaching back to the oldest logged impression (the whole log).`;
 
 /** `npm run train`: one training run on the current database, then exit. */
 async function main(): Promise<void> {
@@ -45,9 +49,18 @@ async function main(): Promise<void> {
   }
 
   const app = await NestFactory.createApplicationContext(TrainCommandModule, { logger: ['warn', 'error'] });
+  const logs = app.get(TrainingLogRepository);
+  const [firstImpressionAt, lastEventAt] = await Promise.all([logs.firstImpressionAt(), logs.lastEventAt()]);
+  const covering = hoursCoveringLog(firstImpressionAt, lastEventAt);
+  const fromEnv = process.env.RETRAIN_WINDOW_HOURS ? Number(process.env.RETRAIN_WINDOW_HOURS) : undefined;
+  const window = windowHours ?? fromEnv ?? covering ?? undefined;
+  if (window !== undefined && lastEventAt !== null) {
+    const why = windowHours !== undefined ? '--window-hours' : fromEnv !== undefined ? 'RETRAIN_WINDOW_HOURS' : 'covers every logged impression';
+    process.stdout.write(`train: window ${new Date(lastEventAt - window * 3_600_000).toISOString()} to ${new Date(lastEventAt).toISOString()} (${window} h, ${why})\n`);
+  }
   try {
     const result = await app.get(TrainingService).run({
-      windowHours,
+      windowHours: window,
       epochs,
       autoPromote: !values['no-promote'],
       onProgress: (stage) => void process.stdout.write(`train: ${stage}\n`),
@@ -66,7 +79,11 @@ async function main(): Promise<void> {
   } catch (err) {
     if (!(err instanceof NotEnoughDataError)) throw err;
     // Nothing to learn from yet (e.g. an empty database): the feed keeps its fallback ranking.
-    process.stdout.write(`train: skipped, ${err.message}\n`);
+    const hint =
+      covering !== null && window !== undefined && covering > window
+        ? `; the log's impressions start ${new Date(firstImpressionAt!).toISOString()}: --window-hours ${covering} covers them all`
+        : '';
+    process.stdout.write(`train: skipped, ${err.message}${hint}\n`);
   } finally {
     await app.close();
   }

@@ -219,8 +219,10 @@ export class TrainingService {
     const heldOutRows = dataset.rows - dataset.trainRows;
     if (dataset.trainRows < MIN_TRAIN_ROWS || heldOutRows < MIN_HELD_OUT_ROWS) {
       throw new NotEnoughDataError(
-        `not enough rows in the last ${windowHours} h (exposed impressions and engagements with sampled negatives): ${dataset.trainRows} to train on (need ${MIN_TRAIN_ROWS}), ` +
-          `${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
+        `not enough rows in the window ${new Date(windowFrom).toISOString()} to ${new Date(head).toISOString()} ` +
+          `(${windowHours} h ending at the newest event): ${log.impressions.length - rows.engaged - rows.sampled} logged impressions and ` +
+          `${rows.engaged} engagements retrieval would have offered (with ${rows.sampled} sampled negatives) in it, ${log.events.length} events replayed for state; ` +
+          `${dataset.trainRows} rows to train on (need ${MIN_TRAIN_ROWS}), ${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
       );
     }
     lap('dataset');

@@ -120,6 +120,15 @@ describe('demo endpoints (DEMO_MODE=true)', () => {
     expect(res.body.categories[0].similarity).toBe(1);
   });
 
+  it("explains the caller's feed without the admin key (the page's why? toggle)", async () => {
+    const res = await request(app.getHttpServer())
+      .get('/v1/feed?limit=3&explain=true')
+      .set('Authorization', `Bearer ${await token('u_0000001')}`)
+      .expect(200);
+    expect(res.body.explain.items.map((i: { videoId: string }) => i.videoId)).toEqual(res.body.items.map((i: { videoId: string }) => i.videoId));
+    expect(res.body.explain.modelVersion).toBe('heuristic');
+  });
+
   it('reports the active model and the catalog', async () => {
     const server = app.getHttpServer();
     expect((await request(server).get('/v1/demo/status').expect(200)).body).toEqual({

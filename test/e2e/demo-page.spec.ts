@@ -156,4 +156,18 @@ const sources = (page: Page, pageNo: number) =>
     await expect(page.isHidden('[data-testid="error"]')).resolves.toBe(true);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('says why each video of the next page was served when "why?" is on', async () => {
+    await page.check('[data-testid="explain-toggle"]');
+    await page.click('[data-testid="next-page"]');
+    await page.waitForSelector('[data-testid="card"][data-page="3"]');
+    const why = page.locator('[data-testid="card"][data-page="3"] [data-testid="card-why"]');
+    expect(await why.count()).toBe((await cardIds(page, 3)).length);
+    await why.first().locator('summary').click();
+    const text = (await why.first().textContent())!;
+    expect(text).toContain('found by');
+    expect(text).toContain((await sources(page, 3))[0]);
+    await expect(page.locator('[data-testid="page-why"]').last().textContent()).resolves.toMatch(/candidates dropped/);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
+import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { TrendingCacheService } from '../../src/feed/trending-cache.service';
 import { REDIS } from '../../src/redis/redis.constants';
@@ -103,6 +104,15 @@ describe('GET /v1/feed when its dependencies fail', () => {
       }
       expect(new Set(served).size).toBe(60);
       expect(await fallbacks('redis_unavailable')).toBe(before + 3);
+      // Explain says so too: the fallback list, and what it filtered out.
+      const explained = await request(app.getHttpServer())
+        .get('/v1/feed')
+        .query({ explain: 'true' })
+        .set({ Authorization: `Bearer ${token}`, 'x-api-key': 'reelrank-admin-dev-key' })
+        .expect(200);
+      expect(explained.body.explain).toMatchObject({ modelVersion: 'fallback', fallbacks: ['redis_unavailable'] });
+      expect(explained.body.explain.items.map((i: { foundBy: string[] }) => i.foundBy)).toEqual(explained.body.items.map(() => ['trending']));
+      expect(explained.body.explain.droppedCounts.blocked).toBeGreaterThan(0);
     } finally {
       proxy.setDown(false);
     }

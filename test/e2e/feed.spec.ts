@@ -99,7 +99,8 @@ describe('GET /v1/feed', () => {
     await db.query(`INSERT INTO follows (user_id, creator_id) VALUES ($1, $2)`, [userId, videos[7].creatorId]);
     const pages = await pageThrough(userId, 3);
     const sources = new Set(pages.flatMap((p) => p.items.map((i) => i.source)));
-    expect(sources).toEqual(new Set(['ann', 'category', 'followed', 'trending', 'fresh', 'exploration']));
+    // The built-in sources all serve; a fork's own sources may add more.
+    for (const builtIn of ['ann', 'category', 'followed', 'trending', 'fresh', 'exploration']) expect(sources).toContain(builtIn);
     const cooking = pages[0].items.filter((i) => i.category === 'cooking').length;
     expect(cooking).toBeGreaterThanOrEqual(3);
     expect(cooking).toBeLessThanOrEqual(7);

@@ -1,3 +1,5 @@
+import { AppConfig } from '../../src/config/app-config';
+
 /**
  * Where the integration and e2e tests run. TEST_DATABASE_URL picks the database so
  * several people (or CI) can test side by side; each run gets its own Redis prefix.
@@ -8,8 +10,19 @@ export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 }
 
-/** Points the app config (DATABASE_URL, REDIS_PREFIX, ...) at the test stores. Runs once per test run, in global setup. */
+/** Settings the tests may take from the shell: where Redis and the broker are, and how much to log. */
+const FROM_SHELL = new Set(['REDIS_URL', 'STREAM_RMQ_URL', 'LOG_LEVEL']);
+/** AppConfig settings without a default value. */
+const OPTIONAL = ['JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'REDIS_CLUSTER_NODES'];
+
+/**
+ * Points the app config (DATABASE_URL, REDIS_PREFIX, ...) at the test stores. Runs once
+ * per test run, in global setup. Every other setting of the app starts from its default,
+ * whatever the shell exports (a fork's ADMIN_API_KEY, JWT_SECRET, FEED_SOURCES...): tests
+ * that need a value set it themselves.
+ */
 export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of [...Object.keys(new AppConfig()), ...OPTIONAL]) if (!FROM_SHELL.has(name)) delete env[name];
   env.NODE_ENV = 'test';
   env.DATABASE_URL = testDatabaseUrl();
   env.REDIS_PREFIX = `rrtest-${process.pid}`;

@@ -110,6 +110,7 @@ async function restartSession() {
 async function loadNextPage() {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (state.cursor) params.set('cursor', state.cursor);
+  if ($('explain-toggle').checked) params.set('explain', 'true');
   const { data, ms } = await api('GET', `/v1/feed?${params}`);
   recordFeedLatency(ms);
   state.cursor = data.nextCursor || null;
@@ -132,6 +133,7 @@ function renderPage(data) {
   divider.dataset.testid = 'page-divider';
   divider.textContent = `Page ${state.page} · ${data.items.length} videos · request ${data.requestId.slice(0, 8)}`;
   feed.append(divider);
+  if (data.explain) feed.append(pageExplanation(data.explain));
   if (data.items.length === 0) {
     const empty = document.createElement('div');
     empty.className = 'empty';
@@ -154,12 +156,72 @@ function renderPage(data) {
     card.querySelector('.duration').textContent = `${Math.round(item.durationMs / 1000)} s`;
     card.querySelector('.source').textContent = item.source;
     card.querySelector('.score').textContent = typeof item.score === 'number' ? `score ${item.score.toFixed(3)}` : '';
+    if (data.explain) showWhy(card.querySelector('.explain'), data.explain.items.find((e) => e.videoId === item.videoId));
     for (const button of card.querySelectorAll('button[data-action]')) {
       button.addEventListener('click', () => void act(card, item, data.requestId, button.dataset.action));
     }
     feed.append(card);
   }
   divider.scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+// ---------- explain (GET /v1/feed?explain=true, allowed in demo mode) ----------
+
+function textEl(tag, text, className) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (className) el.className = className;
+  return el;
+}
+
+function table(rows) {
+  const t = document.createElement('table');
+  for (const [k, v] of rows) {
+    const tr = document.createElement('tr');
+    tr.append(textEl('th', k), textEl('td', v));
+    t.append(tr);
+  }
+  return t;
+}
+
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3));
+
+/** One card's explanation: sources, rerank decision, heads and features. */
+function showWhy(details, why) {
+  if (!why) return;
+  details.hidden = false;
+  const body = details.querySelector('.explain-body');
+  body.append(
+    table([
+      ['found by', why.foundBy.join(', ')],
+      ['rerank', `${why.rerank.decision.replaceAll('_', ' ')} (score rank ${why.rerank.scoreRank + 1})`],
+      ['score', fmt(why.score)],
+      ...Object.entries(why.heads).map(([head, h]) => [`p(${head})`, `${fmt(h.score)} × ${h.weight}`]),
+    ]),
+  );
+  const features = Object.entries(why.features);
+  if (features.length > 0) {
+    body.append(textEl('div', 'features', 'explain-head'), table(features.map(([name, v]) => [name, fmt(v)])));
+  }
+}
+
+/** The page's explanation: model, sources and their shares, what was dropped and why. */
+function pageExplanation(explain) {
+  const details = document.createElement('details');
+  details.className = 'explain page-why';
+  details.dataset.testid = 'page-why';
+  details.append(textEl('summary', `why this page? model ${explain.modelVersion}, ${explain.dropped.length} candidates dropped`));
+  const counts = Object.entries(explain.droppedCounts).sort((a, b) => b[1] - a[1]);
+  details.append(
+    table([
+      ['model', explain.modelVersion],
+      ['fallbacks', explain.fallbacks.join(', ') || 'none'],
+      ['sources', explain.sources.map((s) => `${s.name} ${(s.share * 100).toFixed(0)}% (${s.returned})`).join(', ')],
+      ['weights', Object.entries(explain.rankWeights).map(([h, w]) => `${h}=${w}`).join(', ')],
+      ...counts.map(([reason, n]) => [`dropped: ${reason.replaceAll('_', ' ')}`, String(n)]),
+    ]),
+  );
+  return details;
 }
 
 function hueOf(category) {

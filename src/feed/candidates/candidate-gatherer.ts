@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { withDeadline } from '../../common/deadline';
 import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
 import { CANDIDATE_SOURCES, CandidateContext, CandidateIds, CandidateSource, SourceUnavailableError } from './candidate-source';
+import { PlannedSource, planSources } from './source-shares';
 
 export interface SourceResult {
   source: string;
@@ -16,28 +17,28 @@ class SourceLateError extends Error {}
 const OVERFETCH = 1.2;
 
 /**
- * Runs every candidate source in parallel, each under its time budget. A source that
- * throws or misses its budget is left out of this request and counted; the rest serve.
+ * Runs every enabled candidate source in parallel (shares from FEED_SOURCES or each
+ * class's default), each under its time budget. A source that throws or misses its
+ * budget is left out of this request and counted; the rest serve.
  */
 @Injectable()
 export class CandidateGatherer {
   private readonly logger = new Logger(CandidateGatherer.name);
+  /** The enabled sources, in priority order, with their normalised shares. */
+  readonly plan: readonly PlannedSource[];
+  private readonly limits: number[];
 
   constructor(
-    @Inject(CANDIDATE_SOURCES) private readonly sources: CandidateSource[],
+    @Inject(CANDIDATE_SOURCES) sources: CandidateSource[],
     private readonly config: AppConfig,
     private readonly metrics: FeedMetrics,
-  ) {}
-
-  get sourceNames(): string[] {
-    return this.sources.map((s) => s.name);
+  ) {
+    this.plan = planSources(sources, config.FEED_SOURCES);
+    this.limits = this.plan.map((p) => Math.ceil(p.share * config.FEED_CANDIDATES * OVERFETCH));
   }
 
   async gather(base: Omit<CandidateContext, 'limit'>, fallbacks: Set<FeedFallbackReason>): Promise<SourceResult[]> {
-    const total = this.config.FEED_CANDIDATES;
-    const runs = this.sources.map((source) =>
-      this.run(source, { ...base, limit: Math.ceil(source.share * total * OVERFETCH) }, fallbacks),
-    );
+    const runs = this.plan.map(({ source }, i) => this.run(source, { ...base, limit: this.limits[i] }, fallbacks));
     const results = await Promise.all(runs);
     return results.filter((r): r is SourceResult => r !== null);
   }

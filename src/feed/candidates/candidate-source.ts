@@ -29,21 +29,25 @@ export interface CandidateContext {
 /**
  * One way of finding videos worth ranking for a user. Sources run in parallel; each
  * has a time budget, and one that fails or runs late is left out of that request
- * (and counted) while the others still serve. To add one: implement this, register
- * the class in FeedModule's CANDIDATE_SOURCES list, give it a share.
+ * (and counted) while the others still serve. To add one: implement this, add the
+ * class to `SOURCES` in src/feed/feed.module.ts, give it a `defaultShare`
+ * (FEED_SOURCES can change it or turn the source off without code).
  */
 export interface CandidateSource {
   /** Label reported with each item it found (`source` in the feed response and the impression log). */
   readonly name: string;
-  /** Fraction of the request's candidate budget (FEED_CANDIDATES) asked from this source. */
-  readonly share: number;
+  /**
+   * Its weight in the request's candidate budget (FEED_CANDIDATES) unless FEED_SOURCES
+   * names it. The enabled sources' shares are normalised to sum to 1; 0 = off by default.
+   */
+  readonly defaultShare: number;
   /** Time budget in ms; defaults to FEED_BUDGET_MS. */
   readonly budgetMs?: number;
   /** Video ids (or catalog ordinals), best first, at most `ctx.limit`. In-memory sources may answer synchronously. */
   fetch(ctx: CandidateContext): CandidateIds | Promise<CandidateIds>;
 }
 
-/** Injection token for the list of active sources, in priority order. */
+/** Injection token for the registered sources, in priority order (FEED_SOURCES decides which run). */
 export const CANDIDATE_SOURCES = Symbol('CANDIDATE_SOURCES');
 
 /** Thrown by a source whose backing system is down; reported as a feed fallback with this reason. */

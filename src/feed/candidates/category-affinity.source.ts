@@ -1,26 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
+import { AppConfig } from '../../config/app-config';
 import { CatalogListsService } from '../catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
-const TOP_CATEGORIES = 3;
-
-/** The best videos of the user's favourite categories, in proportion to the affinity for each. */
+/** The best videos of the user's top FEED_TOP_CATEGORIES categories, in proportion to the affinity for each. */
 @Injectable()
 export class CategoryAffinitySource implements CandidateSource {
   readonly name = 'category';
-  readonly share = 0.1;
+  readonly defaultShare = 0.1;
 
   constructor(
     private readonly lists: CatalogListsService,
     private readonly catalog: CatalogSnapshotService,
+    private readonly config: AppConfig,
   ) {}
 
   fetch(ctx: CandidateContext): Int32Array {
     const top = Object.entries(ctx.user.categoryAffinity)
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1])
-      .slice(0, TOP_CATEGORIES);
+      .slice(0, this.config.FEED_TOP_CATEGORIES);
     if (top.length === 0) return new Int32Array(0);
     const total = top.reduce((s, [, v]) => s + v, 0);
     const byCategory = this.lists.current.byCategory;

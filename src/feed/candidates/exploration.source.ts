@@ -11,7 +11,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class ExplorationSource implements CandidateSource {
   readonly name = 'exploration';
-  readonly share = 0.05;
+  readonly defaultShare = 0.05;
 
   constructor(
     private readonly lists: CatalogListsService,

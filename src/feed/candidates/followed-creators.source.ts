@@ -7,7 +7,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class FollowedCreatorsSource implements CandidateSource {
   readonly name = 'followed';
-  readonly share = 0.1;
+  readonly defaultShare = 0.1;
 
   constructor(
     private readonly lists: CatalogListsService,

@@ -9,7 +9,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class ItemToItemSource implements CandidateSource {
   readonly name = 'i2i';
-  readonly share = 0.3;
+  readonly defaultShare = 0.3;
 
   fetch(ctx: CandidateContext): Int32Array {
     if (!ctx.history || ctx.history.empty) return new Int32Array(0);

@@ -66,6 +66,12 @@ export class TrainingLogRepository {
     return row?.at ?? null;
   }
 
+  /** Epoch ms of the oldest logged impression (the first possible training row), or null when there is none. */
+  async firstImpressionAt(): Promise<number | null> {
+    const [row]: { at: number | null }[] = await this.db.query(`SELECT ${MS('min(served_at)')} AS at FROM impressions`);
+    return row?.at ?? null;
+  }
+
   async loadCatalog(): Promise<TrainingCatalog> {
     const catalog: TrainingCatalog = { videos: [], index: new Map(), content: [], learned: [] };
     let after = '';
