@@ -73,9 +73,11 @@ describe('GET /v1/feed', () => {
     expect(maxPerCreator(page)).toBeLessThanOrEqual(2);
     expect(new Set(page.items.map((i) => i.category)).size).toBeGreaterThanOrEqual(5);
     const sources = new Set(page.items.map((i) => i.source));
-    expect(sources).toContain('trending');
+    // Popularity (trending now, or all-time popular) and exploration; nothing personal yet.
+    expect(['trending', 'popular'].some((s) => sources.has(s))).toBe(true);
     expect(sources).toContain('exploration');
     expect(sources).not.toContain('ann');
+    expect(sources).not.toContain('i2i');
     for (const item of page.items) {
       const v = videos.find((x) => x.id === item.videoId)!;
       expect(item).toEqual({
@@ -99,8 +101,8 @@ describe('GET /v1/feed', () => {
     await db.query(`INSERT INTO follows (user_id, creator_id) VALUES ($1, $2)`, [userId, videos[7].creatorId]);
     const pages = await pageThrough(userId, 3);
     const sources = new Set(pages.flatMap((p) => p.items.map((i) => i.source)));
-    // The built-in sources all serve; a fork's own sources may add more.
-    for (const builtIn of ['ann', 'category', 'followed', 'trending', 'fresh', 'exploration']) expect(sources).toContain(builtIn);
+    // The personal sources serve, beside popularity and exploration (which is how fresh uploads get seen); a fork's own sources may add more.
+    for (const builtIn of ['ann', 'category', 'followed', 'trending', 'exploration']) expect(sources).toContain(builtIn);
     const cooking = pages[0].items.filter((i) => i.category === 'cooking').length;
     expect(cooking).toBeGreaterThanOrEqual(3);
     expect(cooking).toBeLessThanOrEqual(7);

@@ -6,7 +6,7 @@ import { CandidateContext, CandidateSource, SourceUnavailableError } from './can
 @Injectable()
 export class AnnSource implements CandidateSource {
   readonly name = 'ann';
-  readonly defaultShare = 0.2;
+  readonly defaultShare = 0.3;
 
   constructor(private readonly index: AnnIndexService) {}
 

@@ -8,7 +8,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class CategoryAffinitySource implements CandidateSource {
   readonly name = 'category';
-  readonly defaultShare = 0.1;
+  readonly defaultShare = 0.15;
 
   constructor(
     private readonly lists: CatalogListsService,

@@ -11,7 +11,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class ExplorationSource implements CandidateSource {
   readonly name = 'exploration';
-  readonly defaultShare = 0.05;
+  readonly defaultShare = 0.1;
 
   constructor(
     private readonly lists: CatalogListsService,

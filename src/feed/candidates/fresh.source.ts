@@ -7,7 +7,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class FreshSource implements CandidateSource {
   readonly name = 'fresh';
-  readonly defaultShare = 0.05;
+  readonly defaultShare = 0.1;
 
   constructor(
     private readonly lists: CatalogListsService,

@@ -8,7 +8,7 @@ import { CandidateContext, CandidateSource } from './candidate-source';
 @Injectable()
 export class TrendingSource implements CandidateSource {
   readonly name = 'trending';
-  readonly defaultShare = 0.1;
+  readonly defaultShare = 0.2;
 
   constructor(
     private readonly trending: TrendingCacheService,
