@@ -55,4 +55,19 @@ describe('seed', () => {
     expect(video.tags).toContain(video.category);
     if (video.embedding) expect(video.embedding).toHaveLength(32);
   });
+
+  it('ends the history an hour before now by default, and a later reseed of the same world inserts nothing', async () => {
+    await truncateAllTables(dataSource);
+    const args = ['--users', '20', '--videos', '100', '--history', '5'];
+    const before = Date.now();
+    await writeWorld(pool, buildWorld(parseSeedArgs(args, 32)));
+    const [{ latest }] = await dataSource.query(`SELECT max(occurred_at) AS latest FROM interactions`);
+    const hoursAgo = (before - new Date(latest).getTime()) / 3_600_000;
+    expect(hoursAgo).toBeGreaterThan(0.9);
+    expect(hoursAgo).toBeLessThan(2);
+
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const again = await writeWorld(pool, buildWorld(parseSeedArgs([...args, '--now', later], 32)));
+    expect(again).toEqual({ users: 0, creators: 0, videos: 0, follows: 0, impressions: 0, interactions: 0 });
+  });
 });
