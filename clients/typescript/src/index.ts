@@ -40,7 +40,8 @@ export function createReelrankClient(options: ReelrankClientOptions): ReelrankCl
   return client;
 }
 
-/** A unique id for an event, so a retried POST /v1/events is applied once. */
+/** A unique id for an event, so a retried POST /v1/events is applied once (React Native may lack crypto.randomUUID). */
 export function newEventId(): string {
-  return globalThis.crypto.randomUUID();
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return crypto?.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
