@@ -61,10 +61,11 @@ describe('seed', () => {
     const args = ['--users', '20', '--videos', '100', '--history', '5'];
     const before = Date.now();
     await writeWorld(pool, buildWorld(parseSeedArgs(args, 32)));
-    const [{ latest }] = await dataSource.query(`SELECT max(occurred_at) AS latest FROM interactions`);
-    const hoursAgo = (before - new Date(latest).getTime()) / 3_600_000;
-    expect(hoursAgo).toBeGreaterThan(0.9);
-    expect(hoursAgo).toBeLessThan(2);
+    const after = Date.now();
+    const [{ earliest, latest }] = await dataSource.query(`SELECT min(occurred_at) AS earliest, max(occurred_at) AS latest FROM interactions`);
+    // The last week (--history-days 7) up to an hour ago (plus the last events' watch time).
+    expect(new Date(earliest).getTime()).toBeGreaterThanOrEqual(before - 7 * 86_400_000 - 3_600_000);
+    expect(new Date(latest).getTime()).toBeLessThanOrEqual(after - 3_600_000 + 120_000);
 
     const later = new Date(Date.now() + 86_400_000).toISOString();
     const again = await writeWorld(pool, buildWorld(parseSeedArgs([...args, '--now', later], 32)));
