@@ -22,14 +22,14 @@ interface SampleSizes {
  * One drift check: compares the live feature and score distributions of the active
  * model (impressions of the last DRIFT_WINDOW_MINUTES) with its training baseline,
  * stores a drift_reports row, updates the gauges and logs a warning when an alert starts
- * or changes. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what sampling
+ * (for a model) or clears. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what sampling
  * noise reaches with that many independent values (psiNoiseFloor): a window of a few dozen
  * users moves per-user features that far by chance.
  */
 @Injectable()
 export class DriftService {
   private readonly logger = new Logger(DriftService.name);
-  /** What the last alert was about, so an ongoing alert is logged once, not at every check. */
+  /** The model the last check alerted on, so an ongoing alert is logged once, not at every check. */
   private lastAlert: string | null = null;
 
   constructor(
@@ -44,7 +44,7 @@ export class DriftService {
     const { drifted, ...report } = await this.compute(now, windowStart);
     const saved = await this.repository.save(report);
     this.metrics.record(saved);
-    const alert = saved.alert ? `model ${saved.modelVersion} on ${Object.keys(drifted).sort().join(', ')}` : null;
+    const alert = saved.alert ? saved.modelVersion : null;
     if (saved.status !== 'ok') {
       this.logger.log(`drift check: insufficient data (${saved.reason})`);
     } else if (alert && alert !== this.lastAlert) {
