@@ -10,6 +10,9 @@ export DEMO_MODE="${DEMO_MODE:-true}"
 # older than it: 1 minute (the seeded videos last up to 60 s) lets the simulator's
 # background retrains learn from the last minutes of traffic.
 export TRAIN_LABEL_WINDOW_MINUTES="${TRAIN_LABEL_WINDOW_MINUTES:-1}"
+# Warnings and errors only: no line per request or per migration query. LOG_LEVEL=info
+# brings back the request lines, LOG_LEVEL=debug the migrations' SQL too.
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
 PORT="${PORT:-3000}"
 BASE_URL="http://localhost:${PORT}"
 SEED_ARGS=(${SEED_ARGS:-})

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { WorldSize } from './world';
 
-export const DEFAULT_SEED_NOW = '2026-11-01T00:00:00Z';
-
-/** Parses `--users --videos --creators --history --coverage --seed`; the defaults seed in seconds. */
+/**
+ * Parses `--users --videos --creators --history --coverage --seed --now --history-days`; the
+ * defaults seed in seconds. The history ends an hour before `--now` (default: the current time),
+ * so a freshly seeded world has live affinities and trending.
+ */
 export function parseSeedArgs(argv: string[], embeddingDim: number): WorldSize {
   const { values } = parseArgs({
     args: argv,
@@ -14,7 +16,7 @@ export function parseSeedArgs(argv: string[], embeddingDim: number): WorldSize {
       history: { type: 'string', default: '40' },
       coverage: { type: 'string', default: '0.8' },
       seed: { type: 'string', default: '42' },
-      now: { type: 'string', default: DEFAULT_SEED_NOW },
+      now: { type: 'string' },
       'history-days': { type: 'string', default: '7' },
     },
     strict: true,
@@ -27,7 +29,7 @@ export function parseSeedArgs(argv: string[], embeddingDim: number): WorldSize {
   const videos = int('videos', values.videos, 10, 5_000_000);
   const coverage = Number(values.coverage);
   if (!(coverage >= 0 && coverage <= 1)) throw new Error(`--coverage must be in [0, 1], got ${values.coverage}`);
-  const now = new Date(values.now!);
+  const now = values.now === undefined ? new Date() : new Date(values.now);
   if (Number.isNaN(now.getTime())) throw new Error(`--now must be an ISO date, got ${values.now}`);
   return {
     users: int('users', values.users, 1, 10_000_000),

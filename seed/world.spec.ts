@@ -4,7 +4,7 @@ import { parseSeedArgs } from './seed-options';
 import { buildWorld, simulateEngagement, TOPICS, WorldSize } from './world';
 
 const size = (overrides: Partial<WorldSize> = {}): WorldSize => ({
-  ...parseSeedArgs(['--users', '40', '--videos', '300', '--history', '10'], 16),
+  ...parseSeedArgs(['--users', '40', '--videos', '300', '--history', '10', '--now', '2026-11-01T00:00:00Z'], 16),
   ...overrides,
 });
 
@@ -70,8 +70,12 @@ describe(buildWorld.name, () => {
 
 describe(parseSeedArgs.name, () => {
   it('defaults to a small world that seeds in seconds', () => {
+    const before = Date.now();
     const s = parseSeedArgs([], 32);
     expect(s).toMatchObject({ users: 300, videos: 3000, creators: 150, history: 40, seed: 42, embeddingDim: 32 });
+    // The clock is the current time, so the seeded history ends an hour ago.
+    expect(s.now.getTime()).toBeGreaterThanOrEqual(before);
+    expect(s.now.getTime()).toBeLessThanOrEqual(Date.now());
   });
 
   it('rejects bad flags with the flag name', () => {

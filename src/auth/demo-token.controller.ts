@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DemoTokenRequestDto, DemoTokenResponseDto } from './demo-token.dto';
 import { TokenVerifierService } from './token-verifier.service';
 
@@ -11,6 +11,7 @@ export class DemoTokenController {
 
   @Post()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Mint a client token for any user id (demo mode only)', description: 'What a login would give a mobile app: an HS256 bearer token whose subject is userId, valid for an hour. Exists only when DEMO_MODE=true.' })
   @ApiOkResponse({ type: DemoTokenResponseDto })
   async issue(@Body() body: DemoTokenRequestDto): Promise<DemoTokenResponseDto> {
     return { token: await this.tokens.issue(body.userId) };

@@ -9,6 +9,6 @@ export class DemoTokenRequestDto {
 }
 
 export class DemoTokenResponseDto {
-  @ApiProperty({ description: 'HS256 bearer token for userId, valid for an hour' })
+  @ApiProperty({ description: 'HS256 bearer token for userId, valid for an hour', example: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzQyIiwiaWF0IjoxNzk2Mjg4NTMyLCJleHAiOjE3OTYyOTIxMzJ9.c2lnbmF0dXJl' })
   token: string;
 }

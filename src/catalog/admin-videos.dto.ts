@@ -26,11 +26,11 @@ export class AdminVideoDto {
   @Matches(ADMIN_ID_PATTERN, { message: 'id must be 1-64 chars of A-Z a-z 0-9 _ : . -' })
   id: string;
 
-  @ApiProperty({ description: 'created (named after its id) if it does not exist yet' })
+  @ApiProperty({ description: 'created (named after its id) if it does not exist yet', example: 'c_000001' })
   @Matches(ADMIN_ID_PATTERN, { message: 'creatorId must be 1-64 chars of A-Z a-z 0-9 _ : . -' })
   creatorId: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'Ten-minute ramen' })
   @IsString()
   @Length(1, 300)
   title: string;
@@ -39,7 +39,7 @@ export class AdminVideoDto {
   @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'category must be 1-64 chars of a-z 0-9 _ -' })
   category: string;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], example: ['cooking', 'quick'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(32)
@@ -47,7 +47,7 @@ export class AdminVideoDto {
   @Length(1, 64, { each: true })
   tags?: string[];
 
-  @ApiProperty()
+  @ApiProperty({ example: 42000 })
   @IsInt()
   @Min(1)
   @Max(24 * 3_600_000)
@@ -86,11 +86,11 @@ export class VideoIdParamDto {
 }
 
 export class UpsertVideosResponseDto {
-  @ApiProperty() created: number;
-  @ApiProperty() updated: number;
+  @ApiProperty({ example: 1 }) created: number;
+  @ApiProperty({ example: 0 }) updated: number;
 }
 
 export class TakedownResponseDto {
-  @ApiProperty() id: string;
-  @ApiProperty({ enum: ['taken_down'] }) status: VideoStatus;
+  @ApiProperty({ example: 'v_0000001' }) id: string;
+  @ApiProperty({ enum: ['taken_down'], example: 'taken_down' }) status: VideoStatus;
 }

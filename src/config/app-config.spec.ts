@@ -59,9 +59,9 @@ describe(loadConfig.name, () => {
   });
 
   it('rejects numbers out of range', () => {
-    expect(problemsOf({ PORT: '70000', WORKER_CONCURRENCY: '0' }).map((p) => p.split('=')[0]).sort()).toEqual([
+    expect(problemsOf({ PORT: '70000', EVENTS_CONCURRENCY: '0' }).map((p) => p.split('=')[0]).sort()).toEqual([
+      'EVENTS_CONCURRENCY',
       'PORT',
-      'WORKER_CONCURRENCY',
     ]);
   });
 

@@ -21,21 +21,27 @@ const toBool = ({ value }: { value: unknown }) =>
  * environment variable of the same name; the initialiser is its default.
  */
 export class AppConfig {
+  /** Passed on to dependencies (the Docker image sets production); the app behaves the same in each. */
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
+  /** HTTP port of the api. */
   @IsInt() @Min(1) @Max(65535)
   PORT = 3000;
 
+  /** Address the api (and the worker's metrics endpoint) listens on. */
   @IsString()
   HOST = '0.0.0.0';
 
+  /** Postgres connection URL. */
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/reelrank';
 
+  /** Postgres connections per process. */
   @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /** Redis connection URL (single node; see REDIS_CLUSTER_NODES). */
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -47,6 +53,7 @@ export class AppConfig {
   @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'REDIS_PREFIX must be 1-32 chars of a-z, 0-9, _ or -' })
   REDIS_PREFIX = 'rr';
 
+  /** HS256 secret client tokens are signed with; also keys the feed cursors. Change it outside development. */
   @IsString() @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
   JWT_SECRET = 'reelrank-dev-secret-change-me';
 
@@ -54,6 +61,7 @@ export class AppConfig {
   @IsOptional() @IsString()
   JWT_PUBLIC_KEY?: string;
 
+  /** JWKS endpoint of an identity provider; when set, client tokens are verified with its keys. */
   @IsOptional() @Matches(/^https?:\/\//, { message: 'JWT_JWKS_URL must be an http(s) URL' })
   JWT_JWKS_URL?: string;
 
@@ -69,23 +77,25 @@ export class AppConfig {
   @IsInt() @Min(0) @Max(10_000_000)
   JWT_CACHE_SIZE = 100_000;
 
+  /** Value of the x-api-key header the admin endpoints require. Change it outside development. */
   @IsString() @MinLength(8, { message: 'ADMIN_API_KEY must be at least 8 characters' })
   ADMIN_API_KEY = 'reelrank-admin-dev-key';
 
+  /** Serves the demo page, its endpoints and POST /v1/demo/token (mints client tokens): never in production. */
   @Transform(toBool) @IsBoolean()
   DEMO_MODE = false;
 
+  /** Length of the user and video embeddings (content embeddings sent with videos must match). */
   @IsInt() @Min(4) @Max(512)
   EMBEDDING_DIM = 32;
 
+  /** Log level of the JSON logs (pino). */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** Most events accepted in one POST /v1/events. */
   @IsInt() @Min(1) @Max(10_000)
   EVENTS_MAX_BATCH = 500;
-
-  @IsInt() @Min(1) @Max(64)
-  WORKER_CONCURRENCY = 8;
 
   /** How long accepted event ids are remembered for dedupe. */
   @IsInt() @Min(60) @Max(30 * 86_400)
@@ -110,6 +120,7 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(50)
   EVENTS_JOB_ATTEMPTS = 8;
 
+  /** First retry delay of a failed event or log job (doubles each attempt). */
   @IsInt() @Min(10) @Max(600_000)
   EVENTS_RETRY_DELAY_MS = 250;
 
@@ -145,7 +156,7 @@ export class AppConfig {
   @IsInt() @Min(0) @Max(65535)
   WORKER_METRICS_PORT = 9464;
 
-  /** Time budget of the feed's candidate stage: a source that has not answered by then is dropped. */
+  /** Time budget of each candidate source (a source that has not answered by then is dropped) and of the follows/blocks read. */
   @IsNumber() @Min(1) @Max(1000)
   FEED_BUDGET_MS = 50;
 
@@ -222,7 +233,7 @@ export class AppConfig {
   })
   RANK_WEIGHTS = 'engage=1,like=1,complete=0.7,share=1.5,skip=-1';
 
-  /** An inference slower than this opens the model's circuit breaker (heuristic ranking for a few seconds). */
+  /** Three scorings in a row slower than this open the model's circuit breaker (heuristic ranking for a few seconds). */
   @IsNumber() @Min(1) @Max(10_000)
   MODEL_SLOW_MS = 50;
 
@@ -230,19 +241,22 @@ export class AppConfig {
   @IsInt() @Min(1000)
   MODEL_POLL_MS = 30_000;
 
-  /** HNSW index over catalog embeddings: graph degree, build-time and query-time beam widths. */
+  /** Graph degree of the HNSW index over catalog embeddings (the ann candidate source). */
   @IsInt() @Min(4) @Max(64)
   ANN_M = 16;
 
+  /** Beam width of the HNSW index build: higher is slower to build and finds closer neighbours. */
   @IsInt() @Min(10) @Max(1000)
   ANN_EF_CONSTRUCTION = 100;
 
+  /** Beam width of an HNSW query: higher is slower and finds closer neighbours. */
   @IsInt() @Min(10) @Max(1000)
   ANN_EF_SEARCH = 100;
 
   /** Impressions are written to Postgres in batches at least this often. */
   @IsInt() @Min(10) @Max(60_000)
   IMPRESSION_FLUSH_MS = 500;
+
   /** Scheduled retraining interval on the training queue: `off` or a duration such as 30m, 2h, 1d. */
   @Matches(/^(off|[1-9]\d*(ms|s|m|h|d))$/, { message: 'RETRAIN_EVERY must be off or a duration like 30m, 2h, 1d' })
   RETRAIN_EVERY = 'off';
@@ -385,6 +399,7 @@ export class AppConfig {
   @IsIn(['rmq', 'kafka'])
   STREAM_TRANSPORT: 'rmq' | 'kafka' = 'rmq';
 
+  /** RabbitMQ URL of the stream process (STREAM_TRANSPORT=rmq). */
   @Matches(/^amqps?:\/\//, { message: 'STREAM_RMQ_URL must be an amqp:// URL' })
   STREAM_RMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -396,6 +411,7 @@ export class AppConfig {
   @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, { message: 'STREAM_KAFKA_BROKERS must be host:port[,host:port...]' })
   STREAM_KAFKA_BROKERS = '127.0.0.1:9092';
 
+  /** Kafka consumer group of the stream processes. */
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'STREAM_KAFKA_GROUP must be 1-200 chars of A-Z, a-z, 0-9, ., _ or -' })
   STREAM_KAFKA_GROUP = 'reelrank-stream';
 

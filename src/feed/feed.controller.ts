@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { ExplainAccessGuard } from './explain/explain-access.guard';
@@ -15,6 +15,11 @@ export class FeedController {
 
   /** The next page of the caller's feed: never repeats an item within a session, never shows watched videos. */
   @Get()
+  @ApiOperation({
+    summary: "The next page of the caller's feed",
+    description:
+      'Ranked for the token subject. Pass `nextCursor` back as `cursor` for the next page of the same session: pages never repeat an item within a session, and watched videos are not served again.',
+  })
   @UseGuards(ExplainAccessGuard)
   @ApiOkResponse({ type: FeedResponseDto })
   get(@CurrentUser() userId: string, @Query() query: FeedQueryDto): Promise<FeedResponseDto> {

@@ -12,7 +12,7 @@ const splitIds = ({ value }: { value: unknown }) => {
 };
 
 export class FeedQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 20 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 20, example: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -20,14 +20,14 @@ export class FeedQueryDto {
   @Max(50)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page; omit to start a new session' })
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page; omit to start a new session', example: 'WyJfNGNRbm01eGpWLWtKMUFqIiwwLDE3OTYyODg1MzI1Mzdd.3RUfnzTmbmfkbvYZZOn9Rg' })
   @IsOptional()
   @IsString()
   @MaxLength(512)
   @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by this endpoint' })
   cursor?: string;
 
-  @ApiPropertyOptional({ description: `comma-separated video ids not to show (at most ${EXCLUDE_MAX})`, type: String })
+  @ApiPropertyOptional({ description: `comma-separated video ids not to show (at most ${EXCLUDE_MAX})`, type: String, example: 'v_0000840,v_0002880' })
   @IsOptional()
   @Transform(splitIds)
   @IsArray()
@@ -48,20 +48,22 @@ export class FeedQueryDto {
 }
 
 export class FeedItemDto {
-  @ApiProperty() videoId: string;
-  @ApiProperty() creatorId: string;
-  @ApiProperty() category: string;
-  @ApiProperty() title: string;
-  @ApiProperty() durationMs: number;
-  @ApiProperty({ description: 'ranking score (blend of the model heads)' }) score: number;
-  @ApiProperty({ description: 'candidate source credited with it (the first registered source that found it), e.g. ann, trending, category, fresh, popular' })
+  @ApiProperty({ example: 'v_0000840' }) videoId: string;
+  @ApiProperty({ example: 'c_000135' }) creatorId: string;
+  @ApiProperty({ example: 'dance' }) category: string;
+  @ApiProperty({ example: 'Bold routine #840' }) title: string;
+  @ApiProperty({ example: 56003 }) durationMs: number;
+  @ApiProperty({ description: 'ranking score (blend of the model heads)', example: 0.0216 }) score: number;
+  @ApiProperty({ description: 'candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular, category, followed, fresh, exploration', example: 'trending' })
   source: string;
 }
 
 export class FeedResponseDto {
-  @ApiProperty({ description: 'send it back with events (requestId) to attribute engagement' }) requestId: string;
+  @ApiProperty({ description: 'send it back with events (requestId) to attribute engagement', example: 'a35d0302-b0f2-4510-8ad2-a654817c5226' })
+  requestId: string;
   @ApiProperty({ type: [FeedItemDto] }) items: FeedItemDto[];
-  @ApiProperty({ description: 'opaque; pass as `cursor` for the next page of this session' }) nextCursor: string;
+  @ApiProperty({ description: 'opaque; pass as `cursor` for the next page of this session', example: 'WyJfNGNRbm01eGpWLWtKMUFqIiwwLDE3OTYyODg1MzI1Mzdd.3RUfnzTmbmfkbvYZZOn9Rg' })
+  nextCursor: string;
   @ApiPropertyOptional({ description: 'only with explain=true: why each item was served and what was dropped (see FeedExplanation)', type: Object })
   explain?: FeedExplanation;
 }

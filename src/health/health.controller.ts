@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipRateLimits } from '../limits/skip-rate-limits.decorator';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '../redis/redis.health';
@@ -20,6 +20,8 @@ export class HealthController {
 
   /** The process is up and serving HTTP; no dependency is checked. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiOkResponse({ description: 'Always, while the process runs', example: { status: 'ok' } })
   live() {
     return { status: 'ok' };
   }
@@ -32,6 +34,7 @@ export class HealthController {
    * api out of rotation would turn a Postgres outage into a full one.
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: Redis answers and the process is not shutting down', description: '503 while draining or without Redis; Postgres down is reported as degraded with 200.' })
   @HealthCheck()
   ready() {
     return this.health.check([

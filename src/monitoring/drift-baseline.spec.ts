@@ -1,5 +1,5 @@
 import { Rng } from '../../seed/random';
-import { binDistribution, binFractions, binIndex, computeBaseline, parseBaseline, psi } from './drift-baseline';
+import { binDistribution, binFractions, binIndex, computeBaseline, parseBaseline, psi, psiNoiseFloor } from './drift-baseline';
 
 const normals = (rng: Rng, n: number, mean = 0, sd = 1) => Float64Array.from({ length: n }, () => mean + sd * rng.normal());
 
@@ -99,5 +99,30 @@ describe('psi', () => {
 
   it('is NaN without a single finite live value', () => {
     expect(psi(baseline, [NaN])).toBeNaN();
+  });
+});
+
+describe(psiNoiseFloor.name, () => {
+  const rng = new Rng(11);
+  const baseline = binDistribution(normals(rng, 5000));
+  /** 1,000 impressions from `users` users: a per-user feature repeats its user's value on each of them. */
+  const perUserSample = (users: number, mean = 0) =>
+    Array.from(normals(rng, users, mean)).flatMap((v) => new Array<number>(Math.round(1000 / users)).fill(v));
+
+  it('covers the PSI that a few dozen users reach by chance, far above 0.2, and no real shift', () => {
+    const floor = psiNoiseFloor(10, 40, 5000);
+    // Counted as 1,000 values (what the check did), chance alone goes far past 0.2.
+    expect(Math.max(...Array.from({ length: 20 }, () => psi(baseline, perUserSample(40))))).toBeGreaterThan(0.2);
+    const unshifted = Array.from({ length: 50 }, () => psi(baseline, perUserSample(40), { live: 40, baseline: 5000 }));
+    expect(unshifted.filter((v) => v > floor)).toEqual([]);
+    const shifted = Array.from({ length: 20 }, () => psi(baseline, perUserSample(40, 1.5), { live: 40, baseline: 5000 }));
+    expect(shifted.filter((v) => v <= floor)).toEqual([]);
+  });
+
+  it('shrinks with the number of independent values', () => {
+    expect(psiNoiseFloor(10, 40, 5000)).toBeGreaterThan(0.5);
+    expect(psiNoiseFloor(10, 1000, 5000)).toBeLessThan(0.04);
+    expect(psiNoiseFloor(10, 100_000, 100_000)).toBeLessThan(0.001);
+    expect(psiNoiseFloor(3, 1000, 5000)).toBeLessThan(psiNoiseFloor(10, 1000, 5000));
   });
 });

@@ -148,17 +148,43 @@ export function computeBaseline(
  * Population stability index of `live` values against a baseline distribution:
  * sum over bins of (live - base) * ln(live / base). Rule of thumb: < 0.1 stable,
  * 0.1-0.2 moderate shift, > 0.2 significant shift. NaN when `live` has no finite value.
+ *
+ * Bin shares are smoothed by half a count (Jeffreys) over the number of independent values
+ * behind them: `sizes.live` (default: the finite live values; fewer when values repeat, as a
+ * per-user feature does on each of a user's impressions) and `sizes.baseline` (without it
+ * baseline shares are only floored). An empty bin then costs what a sample that small
+ * can miss by chance, not ln(1e4).
  */
-export function psi(baseline: BinnedDistribution, live: ArrayLike<number>): number {
+export function psi(baseline: BinnedDistribution, live: ArrayLike<number>, sizes: { live?: number; baseline?: number } = {}): number {
   const liveFractions = binFractions(baseline.edges, live);
   if (liveFractions.every((f) => f === 0)) return Number.NaN;
+  let finite = 0;
+  for (let i = 0; i < live.length; i++) if (Number.isFinite(live[i])) finite++;
+  const bins = liveFractions.length;
+  const smoothed = (share: number, n: number) => (share * n + 0.5) / (n + 0.5 * bins);
+  const liveN = sizes.live ?? finite;
   let total = 0;
-  for (let i = 0; i < liveFractions.length; i++) {
-    const expected = Math.max(baseline.fractions[i] ?? 0, PSI_EPSILON);
-    const actual = Math.max(liveFractions[i], PSI_EPSILON);
+  for (let i = 0; i < bins; i++) {
+    const base = baseline.fractions[i] ?? 0;
+    const expected = sizes.baseline === undefined ? Math.max(base, PSI_EPSILON) : smoothed(base, sizes.baseline);
+    const actual = smoothed(liveFractions[i], liveN);
     total += (actual - expected) * Math.log(actual / expected);
   }
   return total;
+}
+
+/** Standard normal quantile of the one-sided 0.1% tail: a noise floor exceeded by chance once in a thousand checks. */
+const NOISE_Z = 3.09;
+
+/**
+ * The PSI that sampling noise alone stays under (99.9%) for `bins` bins compared between
+ * `liveN` and `baselineN` independent values: PSI x n1n2/(n1+n2) is about chi-square with
+ * bins - 1 degrees of freedom when nothing moved (quantile by Wilson-Hilferty).
+ */
+export function psiNoiseFloor(bins: number, liveN: number, baselineN: number): number {
+  const df = Math.max(1, bins - 1);
+  const chi2 = df * (1 - 2 / (9 * df) + NOISE_Z * Math.sqrt(2 / (9 * df))) ** 3;
+  return chi2 * (1 / Math.max(1, liveN) + 1 / Math.max(1, baselineN));
 }
 
 function isDistribution(value: unknown): value is BinnedDistribution {

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../auth/admin-api-key.guard';
 import { DriftQueryDto, DriftReportResponse, toDriftReportResponse } from './drift.dto';
 import { DriftRepository } from './drift.repository';
@@ -13,6 +13,27 @@ export class DriftController {
 
   /** The latest drift reports, newest first (an empty list before the first check). */
   @Get()
+  @ApiOperation({ summary: 'Latest drift reports', description: 'PSI of live traffic against the active model baseline, per feature and score head; newest first, empty before the first check.' })
+  @ApiOkResponse({
+    description: 'Reports, newest first',
+    example: {
+      reports: [
+        {
+          id: '42',
+          modelVersion: 'm-20261203T090032Z-fd9338',
+          computedAt: '2026-12-03T09:31:48.437Z',
+          windowStart: '2026-12-03T08:31:48.437Z',
+          status: 'ok',
+          reason: null,
+          sampleSize: 1000,
+          psi: { features: { user_activity_1h: 0.012, video_like_rate: 0.031 }, scores: { like: 0.018, skip: 0.022 } },
+          maxPsi: 0.031,
+          threshold: 0.2,
+          alert: false,
+        },
+      ],
+    },
+  })
   async latest(@Query() query: DriftQueryDto): Promise<{ reports: DriftReportResponse[] }> {
     return { reports: (await this.repository.latest(query.limit)).map(toDriftReportResponse) };
   }

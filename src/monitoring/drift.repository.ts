@@ -3,6 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DriftReportEntity, ModelVersionEntity } from '../database/entities';
 
+export interface LiveFeatureRow {
+  features: number[];
+  userId: string;
+  videoId: string;
+}
+
 export type ActiveModelForDrift = Pick<ModelVersionEntity, 'id' | 'artifact' | 'artifactSha256' | 'featureSpec' | 'trainingInfo'>;
 
 /** Postgres I/O of drift monitoring: the active model, live impressions, reports. */
@@ -17,16 +23,15 @@ export class DriftRepository {
     });
   }
 
-  /** Model inputs logged with the most recent impressions the model served since `since`. */
-  async liveFeatureRows(modelVersion: string, since: Date, limit: number): Promise<number[][]> {
-    const rows: { features: number[] }[] = await this.db.query(
-      `SELECT features FROM impressions
+  /** Model inputs logged with the most recent impressions the model served since `since`, with whom and what they were for. */
+  async liveFeatureRows(modelVersion: string, since: Date, limit: number): Promise<LiveFeatureRow[]> {
+    return this.db.query(
+      `SELECT features, user_id AS "userId", video_id AS "videoId" FROM impressions
         WHERE served_at >= $1 AND model_version = $2 AND features IS NOT NULL
         ORDER BY served_at DESC
         LIMIT $3`,
       [since, modelVersion, limit],
     );
-    return rows.map((r) => r.features);
   }
 
   async save(report: Omit<DriftReportEntity, 'id'>): Promise<DriftReportEntity> {

@@ -1,22 +1,36 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DriftPsi, DriftReportEntity } from '../database/entities';
-import { FeatureSpec, validateFeatureSpec } from '../features';
-import { DriftBaseline, matrixColumn, parseBaseline, psi } from './drift-baseline';
+import { featureByName, FeatureSpec, validateFeatureSpec } from '../features';
+import { DriftBaseline, matrixColumn, parseBaseline, psi, psiNoiseFloor } from './drift-baseline';
 import { DriftMetrics } from './drift.metrics';
 import { ActiveModelForDrift, DriftRepository } from './drift.repository';
 import { ModelScorer } from './model-scorer';
 
 type NewReport = Omit<DriftReportEntity, 'id'>;
+/** A report and the features and heads it alerts on, with their PSI. */
+type CheckResult = NewReport & { drifted: Record<string, number> };
+
+/** Independent values behind a live sample: a per-user feature repeats on each of a user's impressions. */
+interface SampleSizes {
+  impressions: number;
+  users: number;
+  videos: number;
+}
 
 /**
  * One drift check: compares the live feature and score distributions of the active
  * model (impressions of the last DRIFT_WINDOW_MINUTES) with its training baseline,
- * stores a drift_reports row, updates the gauges and logs a warning over DRIFT_ALERT_PSI.
+ * stores a drift_reports row, updates the gauges and logs a warning when an alert starts
+ * (for a model) or clears. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what sampling
+ * noise reaches with that many independent values (psiNoiseFloor): a window of a few dozen
+ * users moves per-user features that far by chance.
  */
 @Injectable()
 export class DriftService {
   private readonly logger = new Logger(DriftService.name);
+  /** The model the last check alerted on, so an ongoing alert is logged once, not at every check. */
+  private lastAlert: string | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -27,24 +41,29 @@ export class DriftService {
 
   async check(now = new Date()): Promise<DriftReportEntity> {
     const windowStart = new Date(now.getTime() - this.config.DRIFT_WINDOW_MINUTES * 60_000);
-    const report = await this.compute(now, windowStart);
+    const { drifted, ...report } = await this.compute(now, windowStart);
     const saved = await this.repository.save(report);
     this.metrics.record(saved);
+    const alert = saved.alert ? saved.modelVersion : null;
     if (saved.status !== 'ok') {
       this.logger.log(`drift check: insufficient data (${saved.reason})`);
-    } else if (saved.alert) {
+    } else if (alert && alert !== this.lastAlert) {
       this.logger.warn(
         `drift alert: model ${saved.modelVersion} max PSI ${saved.maxPsi?.toFixed(3)} > ${this.config.DRIFT_ALERT_PSI} ` +
-          `on ${this.drifted(saved.psi).join(', ')} (${saved.sampleSize} impressions)`,
+          `on ${Object.entries(drifted).map(([name, v]) => `${name}=${v.toFixed(3)}`).join(', ')} (${saved.sampleSize} impressions)`,
       );
+    } else if (!alert && this.lastAlert) {
+      this.logger.warn(`drift alert cleared: model ${saved.modelVersion} max PSI ${saved.maxPsi?.toFixed(3)}`);
     } else {
-      this.logger.log(`drift check: model ${saved.modelVersion} max PSI ${saved.maxPsi?.toFixed(3)} (${saved.sampleSize} impressions)`);
+      this.logger.log(`drift check: model ${saved.modelVersion} max PSI ${saved.maxPsi?.toFixed(3)} (${saved.sampleSize} impressions${saved.reason ? `; ${saved.reason}` : ''})`);
     }
+    if (saved.status === 'ok') this.lastAlert = alert;
     return saved;
   }
 
-  private async compute(now: Date, windowStart: Date): Promise<NewReport> {
-    const insufficient = (modelVersion: string | null, reason: string, sampleSize = 0): NewReport => ({
+  private async compute(now: Date, windowStart: Date): Promise<CheckResult> {
+    const insufficient = (modelVersion: string | null, reason: string, sampleSize = 0): CheckResult => ({
+      drifted: {},
       modelVersion,
       computedAt: now,
       windowStart,
@@ -68,7 +87,7 @@ export class DriftService {
     }
     const width = spec.features.length;
     const rows = (await this.repository.liveFeatureRows(model.id, windowStart, this.config.DRIFT_MAX_SAMPLES)).filter(
-      (r) => r.length === width,
+      (r) => r.features.length === width,
     );
     if (rows.length < this.config.DRIFT_MIN_SAMPLES) {
       return insufficient(
@@ -79,33 +98,66 @@ export class DriftService {
       );
     }
     const matrix = new Float32Array(rows.length * width);
-    rows.forEach((row, i) => matrix.set(row, i * width));
+    rows.forEach((row, i) => matrix.set(row.features, i * width));
+    const sizes: SampleSizes = {
+      impressions: rows.length,
+      users: new Set(rows.map((r) => r.userId)).size,
+      videos: new Set(rows.map((r) => r.videoId)).size,
+    };
     const values: DriftPsi = {
-      features: this.featurePsi(baseline, spec, matrix),
+      features: this.featurePsi(baseline, spec, matrix, sizes),
       scores: await this.scorePsi(baseline, spec, model, matrix),
     };
     const all = [...Object.values(values.features), ...Object.values(values.scores)];
     const maxPsi = all.length > 0 ? Math.max(...all) : null;
+    const over = this.overThreshold(values);
+    const drifted = Object.fromEntries(over.filter(([key, v]) => v > this.noiseFloor(key, baseline, sizes)));
+    const withinNoise = over.filter(([key]) => !(key in drifted)).map(([key]) => key);
     return {
+      drifted,
       modelVersion: model.id,
       computedAt: now,
       windowStart,
       status: maxPsi === null ? 'insufficient_data' : 'ok',
-      reason: maxPsi === null ? 'the baseline shares no feature or head with the model spec' : null,
+      reason:
+        maxPsi === null
+          ? 'the baseline shares no feature or head with the model spec'
+          : withinNoise.length > 0
+            ? `PSI over ${this.config.DRIFT_ALERT_PSI} within sampling noise (${sizes.users} users, ${sizes.videos} videos): ${withinNoise.join(', ')}`
+            : null,
       psi: values,
       maxPsi,
       threshold: this.config.DRIFT_ALERT_PSI,
-      alert: maxPsi !== null && maxPsi > this.config.DRIFT_ALERT_PSI,
+      alert: Object.keys(drifted).length > 0,
       sampleSize: rows.length,
     };
   }
 
-  private featurePsi(baseline: DriftBaseline, spec: FeatureSpec, matrix: Float32Array): Record<string, number> {
+  /** `feature <name>` / `score <head>` keys over DRIFT_ALERT_PSI, with their PSI. */
+  private overThreshold(values: DriftPsi): [string, number][] {
+    const over = (kind: string, map: Record<string, number>) =>
+      Object.entries(map)
+        .filter(([, v]) => v > this.config.DRIFT_ALERT_PSI)
+        .map(([name, v]): [string, number] => [`${kind} ${name}`, v]);
+    return [...over('feature', values.features), ...over('score', values.scores)];
+  }
+
+  private noiseFloor(key: string, baseline: DriftBaseline, sizes: SampleSizes): number {
+    const [kind, name] = key.split(' ');
+    const distribution = kind === 'feature' ? baseline.features[name] : baseline.scores[name];
+    const independent = kind === 'feature' ? independentValues(name, sizes) : sizes.impressions;
+    return psiNoiseFloor(distribution.edges.length + 1, independent, baseline.sampleSize);
+  }
+
+  private featurePsi(baseline: DriftBaseline, spec: FeatureSpec, matrix: Float32Array, sizes: SampleSizes): Record<string, number> {
     const out: Record<string, number> = {};
     spec.features.forEach((name, j) => {
       const base = baseline.features[name];
       if (!base) return;
-      const value = psi(base, matrixColumn(matrix, spec.features.length, j));
+      const value = psi(base, matrixColumn(matrix, spec.features.length, j), {
+        live: independentValues(name, sizes),
+        baseline: baseline.sampleSize,
+      });
       if (Number.isFinite(value)) out[name] = round(value);
     });
     return out;
@@ -129,19 +181,17 @@ export class DriftService {
     for (const head of spec.heads) {
       const base = baseline.scores[head];
       if (!base) continue;
-      const value = psi(base, scores[head]);
+      const value = psi(base, scores[head], { live: matrix.length / spec.features.length, baseline: baseline.sampleSize });
       if (Number.isFinite(value)) out[head] = round(value);
     }
     return out;
   }
+}
 
-  private drifted(values: DriftPsi): string[] {
-    const over = (kind: string, map: Record<string, number>) =>
-      Object.entries(map)
-        .filter(([, v]) => v > this.config.DRIFT_ALERT_PSI)
-        .map(([name, v]) => `${kind} ${name}=${v.toFixed(3)}`);
-    return [...over('feature', values.features), ...over('score', values.scores)];
-  }
+/** A per-user feature has one value per user in the sample, a per-video one one per video. */
+function independentValues(feature: string, sizes: SampleSizes): number {
+  const definition = featureByName(feature);
+  return definition?.perUser ? sizes.users : definition?.perVideo ? sizes.videos : sizes.impressions;
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -4,7 +4,6 @@ import { AnyRedis, closeRedisClient, createRedisClient } from './redis-connectio
 import { REDIS } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 import { PubSubService } from './pubsub.service';
-import { RedisPersistenceCheck } from './redis-persistence.check';
 
 @Global()
 @Module({
@@ -18,7 +17,6 @@ import { RedisPersistenceCheck } from './redis-persistence.check';
     },
     { provide: RedisKeys, inject: [AppConfig], useFactory: (config: AppConfig) => new RedisKeys(config.REDIS_PREFIX) },
     PubSubService,
-    RedisPersistenceCheck,
   ],
   exports: [REDIS, RedisKeys, PubSubService],
 })

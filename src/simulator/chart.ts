@@ -113,7 +113,7 @@ export function renderChart(results: RoundResult[], retrains: RetrainMark[], sub
   ];
   const height = TOP + 3 * PANEL_H + 2 * GAP + 40;
   const panels = [
-    panel(TOP, 'Engagement rate: (likes + completes) per impression', arms((a) => a.engagementRate), rounds, retrains, pct),
+    panel(TOP, 'Engagement rate: share of impressions liked or completed', arms((a) => a.engagementRate), rounds, retrains, pct),
     panel(TOP + PANEL_H + GAP, 'HR@10: share of the top 10 the hidden taste would engage with', arms((a) => a.hitRateAt10), rounds, retrains, pct, 1),
     panel(
       TOP + 2 * (PANEL_H + GAP),

@@ -3,7 +3,7 @@ import { Engagement } from '../../seed/world';
 export interface ArmSummary {
   pages: number;
   impressions: number;
-  /** (likes + completes) / impressions. */
+  /** Share of impressions liked or completed (each impression counts once, so at most 1). */
   engagementRate: number;
   /** Share of each page's top 10 that the user's hidden taste would engage with, averaged over pages. */
   hitRateAt10: number;
@@ -34,7 +34,7 @@ export class ArmStats {
   addPage(relevant: boolean[], reactions: Engagement[], latencyMs?: number): void {
     this.pages++;
     this.impressions += reactions.length;
-    for (const r of reactions) this.engaged += (r.like ? 1 : 0) + (r.complete ? 1 : 0);
+    for (const r of reactions) if (r.like || r.complete) this.engaged++;
     const top = relevant.slice(0, 10);
     this.hitShareSum += top.length === 0 ? 0 : top.filter(Boolean).length / top.length;
     if (latencyMs !== undefined) this.latencies.push(latencyMs);

@@ -122,8 +122,8 @@ describe(Simulator.name, () => {
     expect(api.activated).toEqual([]);
     expect(result.retrains).toEqual([{ afterRound: 3, model: 'm1', promoted: true }]);
     expect(result.rounds.map((r) => r.model)).toEqual([null, null, null, 'm1', 'm1']);
-    // The window reaches back to the start of the seeded history (seed --now minus --history-days).
-    const seededFrom = new Date('2026-11-01T00:00:00Z').getTime() - 7 * 86_400_000;
+    // The window reaches back to the start of the seeded history (seed --now, by default the current time, minus --history-days).
+    const seededFrom = Date.now() - 7 * 86_400_000;
     expect(api.trainWindows[0]).toBeGreaterThanOrEqual((Date.now() - seededFrom) / 3_600_000);
     expect(parseSimulatorArgs(['--train-window-hours', '6'], ENV).trainWindowHours).toBe(6);
   });
@@ -182,14 +182,17 @@ describe('simulator pieces', () => {
     expect(page.map((v) => v.id).sort()).toEqual([world.videos[0].id, world.videos[1].id]);
   });
 
-  it('computes engagement per impression and HR@10 per page', () => {
+  it('computes engagement per impression (liked or completed, once each) and HR@10 per page', () => {
     const stats = new ArmStats();
     const e = (like: boolean, complete: boolean) => ({ watchMs: 1, like, complete, share: false, skip: !like && !complete });
     stats.addPage([true, false, true, false], [e(true, true), e(false, false), e(false, true), e(false, false)], 4);
     stats.addPage([false, false], [e(false, false), e(false, false)], 8);
     expect(stats.summary()).toEqual(
-      expect.objectContaining({ pages: 2, impressions: 6, engagementRate: 0.5, hitRateAt10: 0.25, latencyP50Ms: 6, errors: 0 }),
+      expect.objectContaining({ pages: 2, impressions: 6, engagementRate: 0.333, hitRateAt10: 0.25, latencyP50Ms: 6, errors: 0 }),
     );
+    const everything = new ArmStats();
+    everything.addPage([true, true], [e(true, true), e(true, true)]);
+    expect(everything.summary().engagementRate).toBe(1);
   });
 
   it('treats a user with no taste for a video as no hit', () => {

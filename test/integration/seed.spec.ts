@@ -55,4 +55,20 @@ describe('seed', () => {
     expect(video.tags).toContain(video.category);
     if (video.embedding) expect(video.embedding).toHaveLength(32);
   });
+
+  it('ends the history an hour before now by default, and a later reseed of the same world inserts nothing', async () => {
+    await truncateAllTables(dataSource);
+    const args = ['--users', '20', '--videos', '100', '--history', '5'];
+    const before = Date.now();
+    await writeWorld(pool, buildWorld(parseSeedArgs(args, 32)));
+    const after = Date.now();
+    const [{ earliest, latest }] = await dataSource.query(`SELECT min(occurred_at) AS earliest, max(occurred_at) AS latest FROM interactions`);
+    // The last week (--history-days 7) up to an hour ago (plus the last events' watch time).
+    expect(new Date(earliest).getTime()).toBeGreaterThanOrEqual(before - 7 * 86_400_000 - 3_600_000);
+    expect(new Date(latest).getTime()).toBeLessThanOrEqual(after - 3_600_000 + 120_000);
+
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const again = await writeWorld(pool, buildWorld(parseSeedArgs([...args, '--now', later], 32)));
+    expect(again).toEqual({ users: 0, creators: 0, videos: 0, follows: 0, impressions: 0, interactions: 0 });
+  });
 });

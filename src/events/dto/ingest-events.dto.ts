@@ -21,28 +21,28 @@ import { EVENT_TYPES, EventType } from '../../database/entities/interaction.enti
 export const EVENTS_BATCH_HARD_LIMIT = 10_000;
 
 export class EventDto {
-  @ApiProperty({ description: 'Client-generated id, unique per user; resending it is a no-op', minLength: 1, maxLength: 128 })
+  @ApiProperty({ description: 'Client-generated id, unique per user; resending it is a no-op', minLength: 1, maxLength: 128, example: '3f1c9a52-7d1e-4b8e-9a43-2f0c6d7e8b11' })
   @IsString()
   @Length(1, 128)
   eventId: string;
 
-  @ApiProperty({ enum: EVENT_TYPES })
+  @ApiProperty({ enum: EVENT_TYPES, example: 'like' })
   @IsIn(EVENT_TYPES)
   type: EventType;
 
-  @ApiProperty({ minLength: 1, maxLength: 128 })
+  @ApiProperty({ minLength: 1, maxLength: 128, example: 'v_0000840' })
   @IsString()
   @Length(1, 128)
   videoId: string;
 
-  @ApiPropertyOptional({ description: 'Milliseconds watched (view, skip)', minimum: 0 })
+  @ApiPropertyOptional({ description: 'Milliseconds watched (view, skip)', minimum: 0, example: 12000 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(86_400_000)
   watchMs?: number;
 
-  @ApiPropertyOptional({ description: 'requestId of the feed response the video came from' })
+  @ApiPropertyOptional({ description: 'requestId of the feed response the video came from', example: 'a35d0302-b0f2-4510-8ad2-a654817c5226' })
   @IsOptional()
   @IsString()
   @Length(1, 128)
@@ -68,9 +68,9 @@ export class IngestEventsDto {
 }
 
 export class IngestEventsResponseDto {
-  @ApiProperty({ description: 'Events queued for processing' })
+  @ApiProperty({ description: 'Events queued for processing', example: 1 })
   accepted: number;
 
-  @ApiProperty({ description: 'Events ignored because their eventId was already accepted (earlier, or twice in this batch)' })
+  @ApiProperty({ description: 'Events ignored because their eventId was already accepted (earlier, or twice in this batch)', example: 0 })
   duplicates: number;
 }
