@@ -217,6 +217,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["AdminInteractionsController_append"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/models": {
         parameters: {
             query?: never;
@@ -440,8 +456,8 @@ export interface components {
              */
             requestId?: string;
             /**
-             * @description When it happened on the device (ISO 8601); defaults to the time it was received
-             * @example 2026-12-03T09:02:14.120Z
+             * @description When it happened on the device (RFC 3339 with an offset); defaults to the time it was received
+             * @example 2026-12-03T10:00:00Z
              */
             occurredAt?: string;
         };
@@ -477,7 +493,7 @@ export interface components {
              */
             score: number;
             /**
-             * @description candidate source that found it: ann, trending, fresh, followed, category, exploration, popular
+             * @description candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular, category, followed, fresh, exploration
              * @example trending
              */
             source: string;
@@ -494,6 +510,8 @@ export interface components {
              * @example WyJfNGNRbm01eGpWLWtKMUFqIiwwLDE3OTYyODg1MzI1Mzdd.3RUfnzTmbmfkbvYZZOn9Rg
              */
             nextCursor: string;
+            /** @description only with explain=true: why each item was served and what was dropped (see FeedExplanation) */
+            explain?: Record<string, never>;
         };
         AdminVideoDto: {
             /** @example v_0000001 */
@@ -523,7 +541,10 @@ export interface components {
              * @enum {string}
              */
             status?: "active" | "taken_down";
-            /** @description upload time (ISO 8601) for imports; defaults to now */
+            /**
+             * @description upload time (RFC 3339 with an offset) for imports; defaults to now
+             * @example 2026-12-03T10:00:00Z
+             */
             createdAt?: string;
         };
         UpsertVideosDto: {
@@ -543,6 +564,31 @@ export interface components {
              * @enum {string}
              */
             status: "taken_down";
+        };
+        HistoricalEventDto: {
+            /** @description unique per user; resending it is a no-op. Omitted: derived from the content */
+            eventId?: string;
+            /**
+             * @description created if it does not exist yet
+             * @example u_42
+             */
+            userId: string;
+            /** @description must be in the catalog */
+            videoId: string;
+            /** @enum {string} */
+            type: "impression" | "view" | "like" | "unlike" | "share" | "comment" | "skip" | "complete" | "follow" | "unfollow";
+            /** @description when it happened (ISO 8601); any past time */
+            occurredAt: string;
+            watchMs?: number;
+        };
+        ImportHistoryDto: {
+            events: components["schemas"]["HistoricalEventDto"][];
+        };
+        ImportHistoryResponseDto: {
+            /** @description events written to the interaction log */
+            inserted: number;
+            /** @description events already logged (same user and event id) or repeated in the batch */
+            duplicates: number;
         };
         TrainModelDto: {
             /**
@@ -1064,6 +1110,8 @@ export interface operations {
                 cursor?: string;
                 /** @description comma-separated video ids not to show (at most 200) */
                 exclude?: string;
+                /** @description admin (x-api-key) or DEMO_MODE only: add `explain` to the answer: per item every source that found it, the model version, each head and the blended score, the features, the rerank decision; and every candidate dropped with the reason */
+                explain?: boolean;
             };
             header?: never;
             path?: never;
@@ -1142,6 +1190,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TakedownResponseDto"];
+                };
+            };
+        };
+    };
+    AdminInteractionsController_append: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportHistoryDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportHistoryResponseDto"];
                 };
             };
         };
