@@ -26,6 +26,22 @@ const AFFINITY_TERMS: [string, number][] = [
 
 export const HEURISTIC_VERSION = 'heuristic';
 
+/** The heuristic's linear terms (feature, coefficient) for these head weights: training scores held-out data with them too. */
+export function heuristicTerms(weights: ReadonlyMap<string, number>): [string, number][] {
+  return [...Object.entries(HEAD_RATE_FEATURES).map(([head, feature]): [string, number] => [feature, weights.get(head) ?? 0]), ...AFFINITY_TERMS];
+}
+
+/** Scores of `rows` rows of a matrix whose columns are the terms' features, in order. */
+export function heuristicScores(coefficients: ArrayLike<number>, matrix: ArrayLike<number>, rows: number, out: Float32Array = new Float32Array(rows)): Float32Array {
+  const width = coefficients.length;
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += coefficients[j] * matrix[i * width + j];
+    out[i] = s;
+  }
+  return out;
+}
+
 /**
  * Ranking with no model (none active yet, or it failed): the blend of the videos'
  * smoothed engagement rates with the same head weights as the model, plus the
@@ -40,10 +56,7 @@ export class HeuristicRanker implements Ranker {
   private readonly scoreBuffers: Float32Pool;
 
   constructor(weights: ReadonlyMap<string, number>, maxRows: number) {
-    const terms: [string, number][] = [
-      ...Object.entries(HEAD_RATE_FEATURES).map(([head, feature]): [string, number] => [feature, weights.get(head) ?? 0]),
-      ...AFFINITY_TERMS,
-    ];
+    const terms = heuristicTerms(weights);
     this.featureNames = terms.map(([name]) => name);
     this.features = resolveFeatures({ input: 'x', output: 'y', features: [...this.featureNames], heads: ['score'] });
     this.coefficients = Float32Array.from(terms, ([, w]) => w);
@@ -58,11 +71,7 @@ export class HeuristicRanker implements Ranker {
     const matrix = this.matrices.acquire(n * width);
     const scores = this.scoreBuffers.acquire(n);
     buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.columns);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < width; j++) s += this.coefficients[j] * matrix[i * width + j];
-      scores[i] = s;
-    }
+    heuristicScores(this.coefficients, matrix, n, scores);
     return Promise.resolve({
       scores,
       features: matrix,

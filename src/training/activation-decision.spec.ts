@@ -19,6 +19,13 @@ describe(activationDecision.name, () => {
     expect(d).toEqual({ promote: true, decision: expect.stringContaining('vs popularity 0.1200') });
   });
 
+  it('keeps the heuristic ranker serving when nothing is active and the model does not beat it', () => {
+    const d = activationDecision({ model: m(0.2), popularity: m(0.12), previous: null, fallback: m(0.25) }, null, on);
+    expect(d.promote).toBe(false);
+    expect(d.decision).toContain("heuristic ranker's 0.2500");
+    expect(activationDecision({ model: m(0.3), popularity: m(0.12), previous: null, fallback: m(0.25) }, null, on).promote).toBe(true);
+  });
+
   it('replaces the active model only when it also beats it by more than the minimum gain', () => {
     expect(activationDecision({ model: m(0.2), popularity: m(0.1), previous: m(0.19) }, 'old', on).promote).toBe(true);
     expect(activationDecision({ model: m(0.2), popularity: m(0.1), previous: m(0.19) }, 'old', { ...on, minGain: 0.02 }).promote).toBe(false);

@@ -13,7 +13,7 @@ const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '
  * and, when a model is active, only if it also beats that model by more than `minGain`.
  */
 export function activationDecision(
-  ranking: { model: RankingMetrics; popularity: RankingMetrics; previous: RankingMetrics | null },
+  ranking: { model: RankingMetrics; popularity: RankingMetrics; previous: RankingMetrics | null; fallback?: RankingMetrics },
   activeId: string | null,
   options: { autoPromote: boolean; minGain: number },
 ): ActivationDecision {
@@ -25,7 +25,14 @@ export function activationDecision(
     const kept = activeId ? `; ${activeId} stays active` : '; the fallback ranker keeps serving';
     return { promote: false, decision: `not activated: ${at} ${fmt(mine)} does not beat popularity's ${fmt(popularity)}${kept}` };
   }
-  if (!activeId) return { promote: true, decision: `activated (${at} ${fmt(mine)} vs popularity ${fmt(popularity)}; no model was active)` };
+  if (!activeId) {
+    // What serves meanwhile is the heuristic ranker: the model must beat it too.
+    const fallback = ranking.fallback?.ndcg;
+    if (fallback !== null && fallback !== undefined && !(mine > fallback)) {
+      return { promote: false, decision: `not activated: ${at} ${fmt(mine)} does not beat the heuristic ranker's ${fmt(fallback)}, which keeps serving` };
+    }
+    return { promote: true, decision: `activated (${at} ${fmt(mine)} vs popularity ${fmt(popularity)} and the heuristic ranker ${fmt(fallback)}; no model was active)` };
+  }
   const theirs = ranking.previous?.ndcg;
   if (theirs === null || theirs === undefined) return { promote: false, decision: `kept ${activeId} active (could not compare on ${at})` };
   if (mine - theirs > options.minGain) {

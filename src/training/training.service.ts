@@ -27,6 +27,7 @@ import {
 } from './evaluation/offline-evaluation';
 import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
+import { heuristicScores, heuristicTerms } from '../ranking/heuristic-ranker';
 import { activationDecision } from './activation-decision';
 import { logLoss } from './model/metrics';
 import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
@@ -57,6 +58,8 @@ export interface EvaluationReport {
     model: RankingMetrics;
     popularity: RankingMetrics;
     previous: (RankingMetrics & { modelId: string; heads: Record<string, HeadMetrics> }) | null;
+    /** The heuristic ranker that serves while no model is active. */
+    fallback: RankingMetrics;
   };
 }
 
@@ -203,6 +206,9 @@ export class TrainingService {
     });
     const sets = [featureSet(spec.features)];
     if (activeSpec && !sameList(activeSpec.features, spec.features)) sets.push(featureSet(activeSpec.features));
+    const fallbackTerms = heuristicTerms(this.headWeights);
+    sets.push(featureSet(fallbackTerms.map(([name]) => name)));
+    const fallback = { set: sets.length - 1, coefficients: Float32Array.from(fallbackTerms, ([, c]) => c) };
     const dataset = await buildPointInTimeDataset(log, {
       featureSets: sets,
       heldOutFrom,
@@ -239,7 +245,7 @@ export class TrainingService {
     lap('export');
 
     await stage('evaluating');
-    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec, yielder);
+    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec, fallback, yielder);
     lap('evaluate');
 
     await stage('registering');
@@ -406,6 +412,7 @@ export class TrainingService {
     norm: Standardizer,
     active: ModelVersionWithArtifact | null,
     activeSpec: FeatureSpec | null,
+    fallback: { set: number; coefficients: Float32Array },
     yielder: EventLoopYielder,
   ): Promise<{ report: EvaluationReport; heldOutScores: Float32Array }> {
     const heads = LABEL_HEADS;
@@ -448,6 +455,7 @@ export class TrainingService {
     const model = rankingMetrics(queries, (_, i) => queryScores[i]);
     await yielder.pause();
     const popularity = rankingMetrics(queries, (q) => q.popularity);
+    const fallbackRanking = rankingMetrics(queries, (q) => heuristicScores(fallback.coefficients, q.x[fallback.set], q.videos.length));
     const report: EvaluationReport = {
       k: RANKING_K,
       heldOut: {
@@ -462,6 +470,7 @@ export class TrainingService {
         model,
         popularity,
         previous,
+        fallback: fallbackRanking,
       },
     };
     return { report, heldOutScores };
