@@ -1,6 +1,7 @@
+import { IsTimestamp } from '../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ADMIN_ID_PATTERN } from '../catalog/admin-videos.dto';
 import { EVENT_TYPES, EventType } from '../database/entities/interaction.entity';
 
@@ -25,8 +26,8 @@ export class HistoricalEventDto {
   @IsIn(EVENT_TYPES)
   type: EventType;
 
-  @ApiProperty({ description: 'when it happened (ISO 8601); any past time' })
-  @IsISO8601({ strict: true })
+  @ApiProperty({ description: 'when it happened (RFC 3339 with an offset, or a date); any time from TIMESTAMP_MIN on', example: '2018-05-01T12:00:00Z' })
+  @IsTimestamp()
   occurredAt: string;
 
   @ApiPropertyOptional({ minimum: 0 })

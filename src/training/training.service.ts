@@ -316,11 +316,12 @@ export class TrainingService {
       baseline,
       timingsMs: { ...timings, total: Date.now() - started },
     };
-    const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report }, trainingInfo });
     const { promote, decision } = activationDecision(report.ranking, active?.id ?? null, {
       autoPromote: options.autoPromote ?? this.config.MODEL_AUTO_PROMOTE,
       minGain: this.config.MODEL_PROMOTE_MIN_GAIN,
     });
+    // The decision is kept with the scores it was made on, in the registry row.
+    const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report, activation: { promote, decision } }, trainingInfo });
     if (promote) await this.registry.activate(created.id);
     lap('register');
     timings.total = Date.now() - started;

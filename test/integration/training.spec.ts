@@ -44,7 +44,7 @@ describe(TrainingService.name, () => {
     const keys = app.get(RedisKeys);
     subscriber = createTestRedis();
     subscriber.on('message', (channel: string, message: string) => messages.push({ channel, message }));
-    await subscriber.subscribe(keys.modelChannel, keys.catalogChannel);
+    await subscriber.subscribe(keys.modelChannel, keys.catalogChannel, keys.neighboursChannel);
     first = await training.run();
   }, 180_000);
 
@@ -67,11 +67,17 @@ describe(TrainingService.name, () => {
     const [row] = await db.query(`SELECT status, metrics, training_info, feature_spec FROM model_versions WHERE id = $1`, [first.modelId]);
     expect(row.status).toBe('active');
     expect(row.metrics.ranking.model.hitRate).toBeCloseTo(ranking.model.hitRate!, 10);
+    expect(row.metrics.activation).toEqual({ promote: true, decision: expect.stringMatching(/^activated .*popularity .*heuristic ranker/) });
     expect(row.feature_spec).toEqual({ input: 'features', output: 'scores', features: [...DEFAULT_TRAIN_FEATURES], heads: ['like', 'complete', 'share', 'skip', 'engage'] });
     expect(row.training_info.onnxParity.maxAbsDiff).toBeLessThan(1e-5);
     expect(Object.keys(row.training_info.baseline.features).sort()).toEqual([...DEFAULT_TRAIN_FEATURES].sort());
     const keys = app.get(RedisKeys);
     expect(messages).toContainEqual({ channel: keys.modelChannel, message: first.modelId });
+    // Item-to-item neighbours for serving: one packed row per run, announced to the apis.
+    const [neighbours] = await db.query(`SELECT version, cardinality(video_ids) AS videos, length(neighbours) / 4 AS pairs FROM item_neighbours WHERE version = $1`, [first.modelId]);
+    expect(neighbours.videos).toBeGreaterThan(0);
+    expect(neighbours.pairs).toBeGreaterThan(0);
+    expect(messages).toContainEqual({ channel: keys.neighboursChannel, message: first.modelId });
   });
 
   it('writes co-engagement embeddings for videos without a content embedding and announces a catalog reload', async () => {

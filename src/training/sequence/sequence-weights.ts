@@ -1,3 +1,4 @@
+import { createRng } from '../model/mlp';
 /** The shape of a SASRec-style encoder: what both the weights' layout and every pass depend on. */
 export interface SequenceShape {
   numItems: number;
@@ -68,17 +69,8 @@ export function denseViews<A extends FloatArray>(buf: A, shape: SequenceShape): 
   return { positions, types, blocks, finalGain: take(dim), finalBias: take(dim) };
 }
 
-/** mulberry32, as the ranker trainer uses. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The ranker trainer's seeded generator (mulberry32). */
+export { createRng };
 
 export function gaussian(rng: () => number): number {
   const u1 = rng() || Number.MIN_VALUE;
