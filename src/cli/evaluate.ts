@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { createApiApp } from '../app/create-api-app';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig, loadConfig } from '../config/app-config';
+import { applyTimestampWindow } from '../config/config.module';
 import { exitOnConfigError } from '../config/exit-on-config-error';
 import { dropDatabase } from '../database/ensure-database';
 import { EaseRecommender } from '../evaluation/ease';
@@ -152,6 +153,7 @@ export function evaluateBaselines(
 
 async function main(): Promise<void> {
   const base = exitOnConfigError(loadConfig);
+  applyTimestampWindow(base);
   let parsed;
   try {
     parsed = parseArgs({

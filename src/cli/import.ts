@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { CoreModule } from '../app/core.module';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig, loadConfig } from '../config/app-config';
+import { applyTimestampWindow } from '../config/config.module';
 import { exitOnConfigError } from '../config/exit-on-config-error';
 import { dataSourceOptions } from '../database/data-source-options';
 import { ensureDatabase } from '../database/ensure-database';
@@ -138,6 +139,7 @@ export async function importFiles(
 
 async function main(): Promise<void> {
   const config = exitOnConfigError(loadConfig);
+  applyTimestampWindow(config);
   let parsed;
   try {
     parsed = parseArgs({

@@ -7,7 +7,7 @@ export interface TimestampWindow {
   maxSkewMs: number;
 }
 
-let window: TimestampWindow = { minMs: Date.UTC(2000, 0, 1), maxSkewMs: 300_000 };
+let window: TimestampWindow = { minMs: Date.UTC(1970, 0, 1), maxSkewMs: 300_000 };
 
 /** Set once at boot from AppConfig (TIMESTAMP_MIN, TIMESTAMP_MAX_SKEW_MS). */
 export function setTimestampWindow(w: TimestampWindow): void {
