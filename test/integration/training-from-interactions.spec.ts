@@ -1,0 +1,51 @@
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { CoreModule } from '../../src/app/core.module';
+import { TrainingModule } from '../../src/training/training.module';
+import { TrainingService } from '../../src/training/training.service';
+import { seedTestWorld } from '../factories/seeded-world.factory';
+import { createTestDataSource, truncateAllTables } from '../support/database';
+
+@Module({ imports: [CoreModule, TrainingModule] })
+class TrainingTestModule {}
+
+describe(`${TrainingService.name} on an interaction history without impressions`, () => {
+  let db: DataSource;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    db = await createTestDataSource();
+    await truncateAllTables(db);
+    await seedTestWorld(['--users', '150', '--videos', '1000', '--history', '80']);
+    // What an imported log looks like: reactions with their times, no serving log, no request ids.
+    await db.query(`DELETE FROM impressions`);
+    await db.query(`UPDATE interactions SET request_id = NULL`);
+    app = await NestFactory.createApplicationContext(TrainingTestModule, { logger: false });
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.destroy();
+  });
+
+  it('learns from engagements with sampled negatives, writes neighbours, and activates only a model that beats popularity and the heuristic ranker', async () => {
+    const result = await app.get(TrainingService).run({ windowHours: 24 * 365 });
+    const [row] = await db.query(`SELECT status, metrics, training_info FROM model_versions WHERE id = $1`, [result.modelId]);
+    const data = row.training_info.data;
+    expect(data.engagedRows).toBeGreaterThan(200);
+    expect(data.sampledRows).toBeGreaterThan(data.engagedRows);
+    expect(data.trainRows + data.heldOutRows).toBe(data.exposed);
+
+    const { model, popularity, fallback } = row.metrics.ranking;
+    expect(row.metrics.ranking.queries).toBeGreaterThan(20);
+    const beats = model.ndcg > popularity.ndcg && model.ndcg > fallback.ndcg;
+    expect(result.promoted).toBe(beats);
+    expect(row.status).toBe(beats ? 'active' : 'candidate');
+    expect(row.metrics.activation.decision).toBe(result.decision);
+    expect(result.decision).toMatch(beats ? /^activated/ : /^not activated: .*(popularity|heuristic ranker)/);
+
+    const [neighbours] = await db.query(`SELECT cardinality(video_ids) AS videos, length(neighbours) / 4 AS pairs FROM item_neighbours WHERE version = $1`, [result.modelId]);
+    expect(neighbours.pairs).toBeGreaterThan(neighbours.videos);
+  }, 240_000);
+});
