@@ -27,6 +27,8 @@ describe('per-event isolation in the worker', () => {
     db = await createTestDataSource();
     await truncateAllTables(db);
     await clearTestRedis();
+    // A run killed mid-test leaves its constraint behind.
+    await db.query(`ALTER TABLE interactions DROP CONSTRAINT IF EXISTS isolation_test_refuse`);
     videos = await createCatalog(db, 10);
     worker = await createTestWorker();
     queues = worker.get(EventQueuesRepository);
