@@ -577,7 +577,10 @@ export interface components {
             videoId: string;
             /** @enum {string} */
             type: "impression" | "view" | "like" | "unlike" | "share" | "comment" | "skip" | "complete" | "follow" | "unfollow";
-            /** @description when it happened (ISO 8601); any past time */
+            /**
+             * @description when it happened (RFC 3339 with an offset, or a date); any time from TIMESTAMP_MIN on
+             * @example 2018-05-01T12:00:00Z
+             */
             occurredAt: string;
             watchMs?: number;
         };
