@@ -28,7 +28,7 @@ describe('npm run train (src/training/train.ts)', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/train: window \S+ to \S+ \(168 h, --window-hours\)/);
     expect(stdout).toMatch(
-      /train: skipped, not enough exposed impressions in the window \S+ to \S+ \(168 h ending at the newest event\): 0 impressions in it \(\d+ events replayed for state\), 0 rows to train on \(need 200\), 0 held out \(need 50\); the log's impressions start 2025-12-\S+: --window-hours \d+ covers them all/,
+      /train: skipped, not enough rows in the window \S+ to \S+ \(168 h ending at the newest event\): 0 logged impressions and 0 engagements retrieval would have offered \(with 0 sampled negatives\) in it, \d+ events replayed for state; 0 rows to train on \(need 200\), 0 held out \(need 50\); the log's impressions start 2025-12-\S+: --window-hours \d+ covers them all/,
     );
     expect(await db.query(`SELECT id FROM model_versions`)).toEqual([]);
   }, 120_000);

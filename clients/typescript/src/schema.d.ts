@@ -226,6 +226,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Append historical events to the interaction log
+         * @description For streaming a history over HTTP instead of npm run import: the same checks, idempotent by user and event id, all or nothing. The events reach the online state at the next replay and the models at the next training run.
+         */
         post: operations["AdminInteractionsController_append"];
         delete?: never;
         options?: never;
@@ -1215,6 +1219,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "inserted": 2,
+                     *       "duplicates": 0
+                     *     }
+                     */
                     "application/json": components["schemas"]["ImportHistoryResponseDto"];
                 };
             };
