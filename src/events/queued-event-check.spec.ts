@@ -27,7 +27,7 @@ describe(queuedEventProblem.name, () => {
     ['u1', { watchMs: 1.5 }, 'watchMs must be an integer from 0 to 86400000'],
     ['u1', { occurredAt: NaN }, 'occurredAt must be a finite instant'],
     ['u1', { occurredAt: null as unknown as number }, 'occurredAt must be a finite instant'],
-    ['u1', { occurredAt: Date.UTC(1900, 0, 1) }, 'occurredAt must not be before 2000-01-01T00:00:00.000Z'],
+    ['u1', { occurredAt: Date.UTC(1900, 0, 1) }, 'occurredAt must not be before 1970-01-01T00:00:00.000Z'],
     ['u1', { occurredAt: now + 3_600_000 }, 'occurredAt must not be more than 300000 ms in the future'],
   ])('refuses user %j with %j', (userId, overrides, problem) => {
     expect(queuedEventProblem(userId, event(overrides))).toEqual(problem);
