@@ -1,3 +1,5 @@
+import { topK } from '../common/top-k';
+
 /**
  * Each video's top co-engagement neighbours, in CSR form over dense keys (the catalog
  * index in training, the catalog ordinal in serving); a row's neighbours sorted by key.
@@ -191,17 +193,10 @@ export class UserHistory {
   best(limit: number): number[] {
     const rows = this.accumulate();
     const values = this.accumulated!.values;
-    const keys: number[] = [];
-    const scores: number[] = [];
-    for (const [key, row] of rows) {
-      const s = values[row * SIGNALS + SIMILARITY] + values[row * SIGNALS + NEXT];
-      if (s > 0) {
-        keys.push(key);
-        scores.push(s);
-      }
-    }
-    const order = keys.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || keys[a] - keys[b]);
-    return order.slice(0, limit).map((i) => keys[i]);
+    const score = (row: number) => values[row * SIGNALS + SIMILARITY] + values[row * SIGNALS + NEXT];
+    const positive: [key: number, row: number][] = [];
+    for (const entry of rows) if (score(entry[1]) > 0) positive.push(entry);
+    return topK(positive, limit, ([, row]) => score(row)).map(([key]) => key);
   }
 
   private term(k: number, signal: number, index: ItemNeighbours, at: number, nKey: number): number {

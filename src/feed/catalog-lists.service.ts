@@ -9,7 +9,7 @@ import { REDIS } from '../redis/redis.constants';
 import { AnyRedis } from '../redis/redis-connection';
 import { RedisKeys } from '../redis/redis-keys';
 import { guardRedis, mgetBuffers } from './redis-guard';
-import { topK } from './top-k';
+import { topK } from '../common/top-k';
 
 export const FRESH_MAX = 2000;
 export const POPULAR_MAX = 5000;
