@@ -1,4 +1,4 @@
-import { EventType } from '../src/database/entities/interaction.entity';
+import { EventType } from '../src/events/event-types';
 import { Rng } from './random';
 import { simulateEngagement, World } from './world';
 

@@ -1,4 +1,4 @@
-import { EventType } from '../database/entities/interaction.entity';
+import { EventType } from '../events/event-types';
 import { EventRecord, VideoRecord } from '../importer/import-records';
 
 /** Event types that count as the user choosing a video (the held-out item, the baselines' input). */

@@ -1,4 +1,4 @@
-import { EventType } from '../database/entities/interaction.entity';
+import { EventType } from './event-types';
 import { FeatureEvent } from '../features/user-state';
 
 /** Job name on QueueName.Events. */

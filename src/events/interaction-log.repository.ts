@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { EventType } from '../database/entities/interaction.entity';
+import { EventType } from './event-types';
 import { LoggedEvent } from './event-jobs';
 
 /** One interactions row as replay reads it (times in epoch ms). */

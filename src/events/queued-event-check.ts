@@ -1,6 +1,6 @@
 import { instantProblem } from '../common/validation';
 import { textProblem } from '../common/unstorable-text';
-import { EVENT_TYPES } from '../database/entities/interaction.entity';
+import { EVENT_TYPES } from './event-types';
 import { QueuedEvent } from './event-jobs';
 
 const MAX_ID_LENGTH = 128;

@@ -1,4 +1,4 @@
-import { EventType } from '../database/entities/interaction.entity';
+import { EventType, TRENDING_WEIGHTS } from './event-types';
 
 /**
  * Decayed trending scores, kept in log space so they never overflow and so the
@@ -14,20 +14,6 @@ export const TRENDING_WINDOWS = ['1h', '24h'] as const;
 export type TrendingWindow = (typeof TRENDING_WINDOWS)[number];
 
 export const TRENDING_TAU_MS: Record<TrendingWindow, number> = { '1h': 3_600_000, '24h': 86_400_000 };
-
-/** How much each action makes a video trend; zero means the action does not count. */
-export const TRENDING_WEIGHTS: Record<EventType, number> = {
-  impression: 0,
-  view: 1,
-  like: 3,
-  unlike: 0,
-  share: 5,
-  comment: 3,
-  skip: 0,
-  complete: 2,
-  follow: 3,
-  unfollow: 0,
-};
 
 /** The log-space increments one event adds, per window (null when the event does not count). */
 export function trendIncrements(type: EventType, occurredAt: number): [number, number] | null {

@@ -1,4 +1,4 @@
-import { EventType, EVENT_TYPES } from '../database/entities/interaction.entity';
+import { COUNTS_WATCH_TIME, EMBEDDING_STEP, EVENT_TYPES, EVENT_WEIGHTS, EventType } from '../events/event-types';
 import { CatalogVideo } from './catalog-video';
 
 /** One event as the feature pipeline sees it. */
@@ -49,34 +49,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 export const MAX_CREATOR_AFFINITIES = 64;
 export const MAX_FOLLOWS = 1000;
-
-/** How much each action says about taste. Skip is a negative signal. */
-export const EVENT_WEIGHTS: Record<EventType, number> = {
-  impression: 0,
-  view: 0.5,
-  like: 3,
-  unlike: -3,
-  share: 4,
-  comment: 2,
-  skip: -1,
-  complete: 2,
-  follow: 3,
-  unfollow: -3,
-};
-
-/** Step sizes for moving the user embedding toward (or away from) a video's embedding. */
-export const EMBEDDING_STEP: Record<EventType, number> = {
-  impression: 0,
-  view: 0.05,
-  like: 0.3,
-  unlike: -0.2,
-  share: 0.35,
-  comment: 0.15,
-  skip: -0.1,
-  complete: 0.2,
-  follow: 0.2,
-  unfollow: 0,
-};
 
 /** Built property by property: Object.fromEntries would give a slow dictionary-mode object. */
 function zeroCounts(): EventCounts {
@@ -153,7 +125,7 @@ export function applyUserEvent(state: UserState, event: FeatureEvent, video: Cat
   state.recent1h[event.type] += 1;
   state.recent24h[event.type] += 1;
 
-  if ((event.type === 'view' || event.type === 'skip') && event.watchMs != null && video) {
+  if (COUNTS_WATCH_TIME[event.type] && event.watchMs != null && video) {
     state.watchMs += Math.min(event.watchMs, video.durationMs * 3);
     state.watchedDurationMs += video.durationMs;
   }

@@ -1,4 +1,4 @@
-import { EventType } from '../database/entities/interaction.entity';
+import { COUNTS_WATCH_TIME, EventType, VIDEO_STAT_DELTAS } from '../events/event-types';
 
 /**
  * Online counters of one video, stored in Redis as a packed little-endian float64
@@ -21,20 +21,6 @@ export type VideoStats = Record<VideoStatField, number>;
 
 export const VIDEO_STATS_BYTES = VIDEO_STAT_FIELDS.length * 8;
 
-/** Which counter each event type increments (unlike/unfollow decrement). */
-export const VIDEO_STAT_DELTAS: Record<EventType, Partial<VideoStats>> = {
-  impression: { impressions: 1 },
-  view: { views: 1 },
-  like: { likes: 1 },
-  unlike: { likes: -1 },
-  share: { shares: 1 },
-  comment: { comments: 1 },
-  skip: { skips: 1 },
-  complete: { completes: 1 },
-  follow: { follows: 1 },
-  unfollow: { follows: -1 },
-};
-
 /*
  * Stats objects are built as literals with every field, in wire order: the feed decodes
  * hundreds per request and reads them in every feature, so they must have one fast
@@ -46,8 +32,8 @@ export function emptyVideoStats(): VideoStats {
 
 /** The delta vector (in wire order) one event adds to its video's stats. */
 export function videoStatDelta(type: EventType, watchMs: number | null): number[] {
-  const delta = VIDEO_STAT_DELTAS[type];
-  return VIDEO_STAT_FIELDS.map((f) => (f === 'watchMs' ? (type === 'view' || type === 'skip' ? (watchMs ?? 0) : 0) : (delta[f] ?? 0)));
+  const delta: Partial<VideoStats> = VIDEO_STAT_DELTAS[type];
+  return VIDEO_STAT_FIELDS.map((f) => (f === 'watchMs' ? (COUNTS_WATCH_TIME[type] ? (watchMs ?? 0) : 0) : (delta[f] ?? 0)));
 }
 
 export function applyVideoStatDelta(stats: VideoStats, delta: number[]): VideoStats {

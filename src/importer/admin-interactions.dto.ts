@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ADMIN_ID_PATTERN } from '../catalog/admin-videos.dto';
-import { EVENT_TYPES, EventType } from '../database/entities/interaction.entity';
+import { EVENT_TYPES, EventType } from '../events/event-types';
 
 export const HISTORY_BATCH_MAX = 5000;
 

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { ADMIN_ID_PATTERN } from '../catalog/admin-videos.dto';
-import { EVENT_TYPES, EventType } from '../database/entities/interaction.entity';
+import { EVENT_TYPES, EventType } from '../events/event-types';
 import { parseImportTime } from './import-time';
 
 /** One catalog row, validated. */

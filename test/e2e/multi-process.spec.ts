@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { loadConfig } from '../../src/config/app-config';
-import { EventType } from '../../src/database/entities/interaction.entity';
+import { EventType } from '../../src/events/event-types';
 import { registerModel, trainTestModel } from '../factories/model.factory';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';

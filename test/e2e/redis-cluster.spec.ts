@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
-import { EventType } from '../../src/database/entities/interaction.entity';
+import { EventType } from '../../src/events/event-types';
 import { ReplayService } from '../../src/events/replay.service';
 import { CatalogListsService } from '../../src/feed/catalog-lists.service';
 import { AnyRedis } from '../../src/redis/redis-connection';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventType } from '../../src/database/entities/interaction.entity';
+import { EventType } from '../../src/events/event-types';
 import { ApplyEventsJob, QueuedEvent } from '../../src/events/event-jobs';
 import { uniqueId } from './sequence';
 

@@ -4,7 +4,7 @@ import { MicroserviceOptions } from '@nestjs/microservices';
 import { ChannelModel, connect, ConfirmChannel } from 'amqplib';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
-import { EventType } from '../../src/database/entities/interaction.entity';
+import { EventType } from '../../src/events/event-types';
 import { StreamMetrics } from '../../src/stream/stream.metrics';
 import { StreamModule } from '../../src/stream/stream.module';
 import { deadLetterName, streamTransport } from '../../src/stream/stream-transport';

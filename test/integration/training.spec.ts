@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { DataSource } from 'typeorm';
 import { CoreModule } from '../../src/app/core.module';
-import { EVENT_TYPES } from '../../src/database/entities/interaction.entity';
+import { EVENT_TYPES } from '../../src/events/event-types';
 import { DEFAULT_FEATURE_NAMES, DEFAULT_TRAIN_FEATURES, userContext } from '../../src/features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../../src/features/feature-spec';
 import { initialUserState } from '../../src/events/follows.repository';

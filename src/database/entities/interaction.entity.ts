@@ -1,18 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export const EVENT_TYPES = [
-  'impression',
-  'view',
-  'like',
-  'unlike',
-  'share',
-  'comment',
-  'skip',
-  'complete',
-  'follow',
-  'unfollow',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import type { EventType } from '../../events/event-types';
 
 /** Append-only log of user actions: the source of truth for training and replay. */
 @Entity('interactions')

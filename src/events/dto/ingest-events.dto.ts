@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsTimestamp } from '../../common/validation';
-import { EVENT_TYPES, EventType } from '../../database/entities/interaction.entity';
+import { EVENT_TYPES, EventType } from '../event-types';
 
 /** The hard cap the DTO enforces; the configured EVENTS_MAX_BATCH (at most this) is checked by the service. */
 export const EVENTS_BATCH_HARD_LIMIT = 10_000;

@@ -1,6 +1,5 @@
-import { EVENT_TYPES } from '../../database/entities/interaction.entity';
+import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { engagementStrength, ItemNeighbours, UserHistory } from '../../features/item-neighbours';
-import { EVENT_WEIGHTS } from '../../features/user-state';
 import { createRng } from '../model/mlp';
 import { ImpressionLog, NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './training-log';
 

@@ -1,4 +1,4 @@
-import { EventType } from '../../database/entities/interaction.entity';
+import { EventType } from '../../events/event-types';
 import { CatalogVideo } from '../../features/catalog-video';
 import { DEFAULT_FEATURE_NAMES, userContext } from '../../features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../../features/feature-spec';

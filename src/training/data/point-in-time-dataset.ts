@@ -1,10 +1,10 @@
-import { EVENT_TYPES } from '../../database/entities/interaction.entity';
+import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { CatalogVideo } from '../../features/catalog-video';
 import { FeatureDefinition, UserContext, userContext } from '../../features/feature-registry';
 import { buildFeatureMatrix } from '../../features/feature-spec';
 import { initialUserState } from '../../events/follows.repository';
 import { historyItems, ItemNeighbours, UserHistory } from '../../features/item-neighbours';
-import { applyUserEvent, EVENT_WEIGHTS, FeatureEvent, UserState } from '../../features/user-state';
+import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta, VideoStats } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
 import { EventLoopYielder } from '../event-loop-yielder';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { EventType } from '../../database/entities/interaction.entity';
+import { EventType } from '../../events/event-types';
 import { FollowsRepository } from '../../events/follows.repository';
 import { CatalogVideo } from '../../features/catalog-video';
 import { EventLog, ImpressionLog, Interner, NO_REQUEST, TrainingCatalog, TrainingLog, UNKNOWN_VIDEO } from './training-log';

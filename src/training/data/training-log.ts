@@ -1,4 +1,4 @@
-import { EVENT_TYPES, EventType } from '../../database/entities/interaction.entity';
+import { EVENT_TYPES, EventType } from '../../events/event-types';
 import { CatalogVideo } from '../../features/catalog-video';
 
 /** Interns strings to dense integer ids (users, request ids). */

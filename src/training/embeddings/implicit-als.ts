@@ -1,5 +1,4 @@
-import { EVENT_TYPES } from '../../database/entities/interaction.entity';
-import { EVENT_WEIGHTS } from '../../features/user-state';
+import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { createRng } from '../model/mlp';
 import { EventLoopYielder } from '../event-loop-yielder';
 import { EventLog, UNKNOWN_VIDEO } from '../data/training-log';

@@ -1,4 +1,4 @@
-import { EventType } from '../../database/entities/interaction.entity';
+import { EventType } from '../../events/event-types';
 import { EventLog } from '../data/training-log';
 import { createRng } from '../model/mlp';
 import { DEFAULT_ALS_OPTIONS } from './implicit-als';

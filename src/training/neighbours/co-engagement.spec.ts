@@ -1,6 +1,6 @@
 import { ItemNeighbours } from '../../features/item-neighbours';
 import { EventLog, Interner } from '../data/training-log';
-import { EventType } from '../../database/entities/interaction.entity';
+import { EventType } from '../../events/event-types';
 import { computeItemNeighbours, DEFAULT_NEIGHBOUR_OPTIONS } from './co-engagement';
 
 function log(histories: [string, number[], EventType?][]): { events: EventLog; users: number } {

@@ -1,6 +1,5 @@
-import { EVENT_TYPES } from '../../database/entities/interaction.entity';
+import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { ItemNeighbours } from '../../features/item-neighbours';
-import { EVENT_WEIGHTS } from '../../features/user-state';
 import { EventLog, UNKNOWN_VIDEO } from '../data/training-log';
 import { EventLoopYielder } from '../event-loop-yielder';
 
