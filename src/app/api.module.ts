@@ -13,7 +13,7 @@ import { LoggingModule } from '../logging/logging.module';
 import { MetricsController } from '../metrics/metrics.controller';
 import { METRICS_SERVER_PORT, MetricsServer } from '../metrics/metrics-server';
 import { MonitoringApiModule } from '../monitoring/monitoring-api.module';
-import { ModelsAdminModule } from '../training/models-admin.module';
+import { ModelsAdminModule } from '../models/models-admin.module';
 import { CoreModule } from './core.module';
 
 /** The HTTP process: controllers over the shared providers. */

@@ -10,7 +10,7 @@ import { RedisKeys } from '../redis/redis-keys';
 import { fitStandardizer, initMlp } from '../training/model/mlp';
 import { exportMlpToOnnx } from '../training/model/onnx-export';
 import { ModelRuntime } from './model-runtime.service';
-import { ModelArtifact, ActiveModelRepository } from './active-model.repository';
+import { ModelArtifact, ActiveModelRepository } from '../models/active-model.repository';
 
 /** The registry as the runtime reads it: one active row, changeable by the test. */
 class FakeRegistry {

@@ -9,7 +9,7 @@ import { RedisKeys } from '../redis/redis-keys';
 import { abBucket, topKOverlap } from './ab-bucket';
 import { parseHeadWeights } from './head-weights';
 import { HEURISTIC_VERSION, HeuristicRanker } from './heuristic-ranker';
-import { ActiveModelRepository } from './active-model.repository';
+import { ActiveModelRepository } from '../models/active-model.repository';
 import { ModelRejectedError, OnnxRanker } from './onnx-ranker';
 import { RankRequest, RankResult } from './ranker';
 

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ModelsModule } from '../models/models.module';
 import { ModelRuntime } from './model-runtime.service';
-import { ActiveModelRepository } from './active-model.repository';
 
 @Module({
-  providers: [ActiveModelRepository, ModelRuntime],
+  imports: [ModelsModule],
+  providers: [ModelRuntime],
   exports: [ModelRuntime],
 })
 export class RankingModule {}

@@ -1,4 +1,4 @@
-import { ModelVersionSummary } from '../models/model-version.repository';
+import { ModelVersionSummary } from './model-version.repository';
 
 /** A registry entry as the admin API shows it (never the artifact bytes). */
 export function toModelResponse(m: ModelVersionSummary) {

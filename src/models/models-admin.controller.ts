@@ -16,14 +16,14 @@ import {
 import { FileInterceptor, UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AdminApiKeyGuard } from '../auth/admin-api-key.guard';
-import { ModelRegistryService } from '../models/model-registry.service';
+import { ModelRegistryService } from './model-registry.service';
 import { AppConfig } from '../config/app-config';
 import { RegisterModelDto } from './dto/register-model.dto';
-import { TrainModelDto } from './dto/train-model.dto';
+import { TrainModelDto } from '../training/dto/train-model.dto';
 import { VariantsQueryDto } from './dto/variants-query.dto';
 import { toModelResponse } from './model-response';
 import { MODEL_EXAMPLE, TRAINING_JOB_EXAMPLE, VARIANTS_EXAMPLE } from './models-admin.examples';
-import { TrainingQueueService } from './training-queue.service';
+import { TrainingQueueService } from '../training/training-queue.service';
 
 @ApiTags('admin')
 @ApiSecurity('admin')

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MultipartModule } from '@nestjs/platform-fastify/multipart';
 import { AppConfig } from '../config/app-config';
 import { ModelsAdminController } from './models-admin.controller';
-import { TrainingModule } from './training.module';
+import { TrainingModule } from '../training/training.module';
 
 /** Api-only: the admin endpoints of the model registry and the training queue. */
 @Module({
