@@ -1,5 +1,5 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { FeatureSpec } from '../features/feature-spec';
+import { OnnxModelSession, OnnxSessionError } from './onnx-session';
 
 export class ModelValidationError extends Error {}
 
@@ -20,34 +20,26 @@ function dummyBatch(width: number): Float32Array {
  * spec, exactly as serving will; throws ModelValidationError saying what is wrong.
  */
 export async function validateOnnxModel(artifact: Uint8Array, spec: FeatureSpec): Promise<void> {
-  let session: InferenceSession;
+  let session: OnnxModelSession;
   try {
-    session = await InferenceSession.create(artifact);
+    session = await OnnxModelSession.open(artifact, spec);
   } catch (err) {
-    throw new ModelValidationError(`artifact is not a loadable ONNX model: ${(err as Error).message}`);
+    if (!(err instanceof OnnxSessionError)) throw err;
+    throw new ModelValidationError(err.reason === 'load' ? `artifact is not a loadable ONNX model: ${err.detail}` : err.message);
   }
   try {
-    if (!session.inputNames.includes(spec.input)) {
-      throw new ModelValidationError(`model has no input "${spec.input}" (inputs: ${session.inputNames.join(', ')})`);
-    }
-    if (!session.outputNames.includes(spec.output)) {
-      throw new ModelValidationError(`model has no output "${spec.output}" (outputs: ${session.outputNames.join(', ')})`);
-    }
     const width = spec.features.length;
-    let out: Tensor;
+    let scores: Float32Array;
     try {
-      const result = await session.run({ [spec.input]: new Tensor('float32', dummyBatch(width), [DUMMY_ROWS, width]) }, [spec.output]);
-      out = result[spec.output];
+      scores = (await session.run(dummyBatch(width), DUMMY_ROWS)).scores;
     } catch (err) {
-      throw new ModelValidationError(`model failed on a [${DUMMY_ROWS}, ${width}] float32 batch: ${(err as Error).message}`);
-    }
-    const expected = [DUMMY_ROWS, spec.heads.length];
-    if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== expected[0] || out.dims[1] !== expected[1]) {
+      if (!(err instanceof OnnxSessionError)) throw err;
       throw new ModelValidationError(
-        `output "${spec.output}" is ${out.type} [${out.dims.join(', ')}], expected float32 [${expected.join(', ')}] (one column per head)`,
+        err.reason === 'shape'
+          ? `output "${spec.output}" is ${err.detail}, expected float32 [${DUMMY_ROWS}, ${spec.heads.length}] (one column per head)`
+          : `model failed on a [${DUMMY_ROWS}, ${width}] float32 batch: ${err.detail}`,
       );
     }
-    const scores = out.data as Float32Array;
     if (scores.some((v) => !(v >= 0 && v <= 1))) {
       throw new ModelValidationError(`output "${spec.output}" must hold probabilities in [0, 1]`);
     }

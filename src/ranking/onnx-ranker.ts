@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { OnnxModelSession, OnnxSessionError, SERVING_SESSION_OPTIONS } from '../models/onnx-session';
 import { FeatureDefinition } from '../features/feature-registry';
 import { buildFeatureMatrix, FeatureSpec, resolveFeatures } from '../features/feature-spec';
 import { blendHeads, weightsForHeads } from './head-weights';
@@ -14,14 +14,6 @@ export class ModelRejectedError extends Error {
     super(message);
   }
 }
-
-/** One thread per session: the api serves many small batches concurrently on a 2-core budget. */
-const SESSION_OPTIONS: InferenceSession.SessionOptions = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-};
 
 /**
  * Serves one ONNX model: builds the feature matrix its spec names, runs one
@@ -43,7 +35,7 @@ export class OnnxRanker implements Ranker {
   private constructor(
     readonly version: string,
     readonly spec: FeatureSpec,
-    private readonly session: InferenceSession,
+    private readonly session: OnnxModelSession,
     weights: ReadonlyMap<string, number>,
     maxRows: number,
   ) {
@@ -67,20 +59,16 @@ export class OnnxRanker implements Ranker {
     weights: ReadonlyMap<string, number>,
     maxRows: number,
   ): Promise<OnnxRanker> {
-    let session: InferenceSession;
+    let session: OnnxModelSession;
     try {
-      session = await InferenceSession.create(artifact, SESSION_OPTIONS);
+      session = await OnnxModelSession.open(artifact, spec, SERVING_SESSION_OPTIONS);
     } catch (err) {
-      throw new ModelRejectedError('load', `onnxruntime could not load the model: ${(err as Error).message}`);
+      if (err instanceof OnnxSessionError && err.reason === 'spec') throw new ModelRejectedError('spec', err.message);
+      if (err instanceof OnnxSessionError) throw new ModelRejectedError('load', err.message);
+      throw err;
     }
     const ranker = new OnnxRanker(version, spec, session, weights, maxRows);
     try {
-      if (!session.inputNames.includes(spec.input)) {
-        throw new ModelRejectedError('spec', `model has no input "${spec.input}" (inputs: ${session.inputNames.join(', ')})`);
-      }
-      if (!session.outputNames.includes(spec.output)) {
-        throw new ModelRejectedError('spec', `model has no output "${spec.output}" (outputs: ${session.outputNames.join(', ')})`);
-      }
       await ranker.warm(maxRows);
       return ranker;
     } catch (err) {
@@ -101,7 +89,7 @@ export class OnnxRanker implements Ranker {
       const started = performance.now();
       buildFeatureMatrix(this.features, request.user, request.videos, request.stats, matrix, request.columns);
       computeMs = performance.now() - started;
-      const { probs, inferenceMs } = await this.run(matrix, n);
+      const { scores: probs, inferenceMs } = await this.session.run(matrix, n);
       const blendStarted = performance.now();
       blendHeads(probs, n, this.headWeights, scores);
       heads = probs;
@@ -136,30 +124,11 @@ export class OnnxRanker implements Ranker {
     if (this.inflight === 0) void this.dispose();
   }
 
-  /**
-   * One batched inference. onnxruntime-node runs it synchronously inside a setImmediate
-   * callback, so the wall time from the call includes waiting for the event loop behind
-   * every other request. A marker queued just before it (immediates run in order) stamps
-   * when the loop reached the inference, so `inferenceMs` is the model's own time and the
-   * slow-model breaker trips on a slow model, not on a busy process.
-   */
-  private async run(matrix: Float32Array, rows: number): Promise<{ probs: Float32Array; inferenceMs: number }> {
-    const input = new Tensor('float32', matrix.subarray(0, rows * this.width), [rows, this.width]);
-    let reachedAt = performance.now();
-    setImmediate(() => (reachedAt = performance.now()));
-    const output = (await this.session.run({ [this.spec.input]: input }, [this.spec.output]))[this.spec.output];
-    const inferenceMs = performance.now() - reachedAt;
-    if (output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== this.heads) {
-      throw new Error(`model returned ${output.type} [${output.dims.join(', ')}], spec expects float32 [${rows}, ${this.heads}]`);
-    }
-    return { probs: output.data as Float32Array, inferenceMs };
-  }
-
   private async warm(rows: number): Promise<void> {
     const matrix = this.matrices.acquire(rows * this.width);
     try {
       matrix.fill(0.5);
-      const { probs } = await this.run(matrix, rows);
+      const { scores: probs } = await this.session.run(matrix, rows);
       for (let i = 0; i < rows * this.heads; i++) {
         if (!Number.isFinite(probs[i])) throw new ModelRejectedError('warmup', 'warm-up produced non-finite scores');
       }

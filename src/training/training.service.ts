@@ -4,6 +4,7 @@ import { CatalogChange } from '../catalog/catalog-snapshot.service';
 import { DEFAULT_TRAIN_FEATURES } from '../features/feature-registry';
 import { FeatureSpec, resolveFeatures, validateFeatureSpec } from '../features/feature-spec';
 import { ModelRegistryService, newModelVersionId } from '../models/model-registry.service';
+import { OnnxModelSession } from '../models/onnx-session';
 import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
@@ -25,7 +26,6 @@ import {
   RankingMetrics,
   rankingMetrics,
 } from './evaluation/offline-evaluation';
-import { OnnxScorer } from './evaluation/onnx-scorer';
 import { EventLoopYielder } from './event-loop-yielder';
 import { heuristicScores, heuristicTerms } from '../ranking/heuristic-ranker';
 import { activationDecision } from './activation-decision';
@@ -79,6 +79,8 @@ const RANKING_USERS = 2000;
 const RANKING_NEGATIVES = 100;
 const PARITY_ROWS = 2000;
 const PARITY_TOLERANCE = 1e-5;
+/** Rows per onnxruntime call when scoring offline (parity check, the active model on held-out data). */
+const ONNX_BATCH_ROWS = 8192;
 const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
 const VALIDATION_FRACTION = 0.1;
 const PATIENCE = 3;
@@ -391,9 +393,9 @@ export class TrainingService {
     const width = spec.features.length;
     const rows = Math.min(PARITY_ROWS, dataset.rows - dataset.trainRows);
     const x = dataset.heldOutX[0].subarray(0, rows * width);
-    const scorer = await OnnxScorer.load(artifact, spec);
+    const scorer = await OnnxModelSession.open(artifact, spec);
     try {
-      const onnxScores = await scorer.score(x, rows);
+      const onnxScores = await scorer.runChunked(x, rows, ONNX_BATCH_ROWS);
       const tsScores = predict(w, x, rows, norm);
       let maxAbsDiff = 0;
       for (let i = 0; i < tsScores.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(tsScores[i] - onnxScores[i]));
@@ -431,12 +433,12 @@ export class TrainingService {
     let previous: EvaluationReport['ranking']['previous'] = null;
     if (active && activeSpec) {
       const k = sameList(activeSpec.features, spec.features) ? 0 : 1;
-      const scorer = await OnnxScorer.load(active.artifact, activeSpec);
+      const scorer = await OnnxModelSession.open(active.artifact, activeSpec);
       try {
-        const prevHeld = await scorer.score(dataset.heldOutX[k], heldOutRows);
+        const prevHeld = await scorer.runChunked(dataset.heldOutX[k], heldOutRows, ONNX_BATCH_ROWS);
         const prevQuery: Float32Array[] = [];
         for (const q of queries) {
-          prevQuery.push(this.blend(await scorer.score(q.x[k], q.videos.length), q.videos.length, activeSpec.heads));
+          prevQuery.push(this.blend(await scorer.runChunked(q.x[k], q.videos.length, ONNX_BATCH_ROWS), q.videos.length, activeSpec.heads));
           // onnxruntime settles its promise without a turn of the event loop: yield here.
           await yielder.pauseIfDue();
         }
