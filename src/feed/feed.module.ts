@@ -14,18 +14,18 @@ import { FreshSource } from './candidates/fresh.source';
 import { ItemToItemSource } from './candidates/item-to-item.source';
 import { PopularSource } from './candidates/popular.source';
 import { TrendingSource } from './candidates/trending.source';
-import { CatalogListsService } from './catalog-lists.service';
+import { CatalogListsService } from './data/catalog-lists.service';
 import { FeedExplainer } from './explain/feed-explainer';
 import { FeedCursorCodec } from './feed-cursor';
 import { FeedMetrics } from './feed-metrics';
-import { FeedStateRepository } from './feed-state.repository';
+import { FeedStateRepository } from './data/feed-state.repository';
 import { FeedController } from './feed.controller';
 import { FeedService } from './feed.service';
-import { ImpressionLogger } from './impression-logger.service';
-import { Reranker } from './reranker';
-import { TrendingCacheService } from './trending-cache.service';
-import { UserGraphRepository } from './user-graph.repository';
-import { VideoStatsCache } from './video-stats-cache';
+import { ImpressionLogger } from './data/impression-logger.service';
+import { Reranker } from './stages/reranker';
+import { TrendingCacheService } from './data/trending-cache.service';
+import { UserGraphRepository } from './data/user-graph.repository';
+import { VideoStatsCache } from './data/video-stats-cache';
 
 /** The candidate sources, in priority order (an id found by several is credited to the first). */
 const SOURCES = [

@@ -12,19 +12,19 @@ import { decodeUserState, emptyUserState, UserState } from '../features/user-sta
 import { ModelRuntime } from '../ranking/model-runtime.service';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
 import { CandidateExclusions, CandidatePool } from './candidates/candidate-pool';
-import { CatalogListsService } from './catalog-lists.service';
+import { CatalogListsService } from './data/catalog-lists.service';
 import { FeedExplainer, FeedExplanation } from './explain/feed-explainer';
 import { TracedCandidatePool } from './explain/traced-candidate-pool';
 import { FeedCursor, FeedCursorCodec, InvalidCursorError } from './feed-cursor';
 import { FeedFallbackReason, FeedMetrics, FeedStage } from './feed-metrics';
-import { FeedStateRepository, UserReads } from './feed-state.repository';
-import { ImpressionRow } from './impression-copy';
-import { ImpressionLogger } from './impression-logger.service';
-import { RedisTimeoutError } from './redis-guard';
-import { Reranker, RerankTrace } from './reranker';
-import { TrendingCacheService } from './trending-cache.service';
-import { UserGraph, UserGraphRepository } from './user-graph.repository';
-import { VideoStatsCache } from './video-stats-cache';
+import { FeedStateRepository, UserReads } from './data/feed-state.repository';
+import { ImpressionRow } from './support/impression-copy';
+import { ImpressionLogger } from './data/impression-logger.service';
+import { RedisTimeoutError } from './support/redis-guard';
+import { Reranker, RerankTrace } from './stages/reranker';
+import { TrendingCacheService } from './data/trending-cache.service';
+import { UserGraph, UserGraphRepository } from './data/user-graph.repository';
+import { VideoStatsCache } from './data/video-stats-cache';
 
 export interface FeedQuery {
   limit: number;

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ApiModule } from '../../src/app/api.module';
 import { VALIDATION_OPTIONS } from '../../src/common/validation';
-import { CatalogListsService } from '../../src/feed/catalog-lists.service';
+import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
 import { CANDIDATE_SOURCES, CandidateContext, CandidateSource } from '../../src/feed/candidates/candidate-source';
 import { FeedExplanation } from '../../src/feed/explain/feed-explainer';
 import { FeedModule } from '../../src/feed/feed.module';

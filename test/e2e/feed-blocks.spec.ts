@@ -1,7 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { DataSource, QueryRunner } from 'typeorm';
-import { TrendingCacheService } from '../../src/feed/trending-cache.service';
+import { TrendingCacheService } from '../../src/feed/data/trending-cache.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { insertVideos, makeVideos } from '../factories/catalog.factory';
 import { setTrending } from '../factories/online-state.factory';

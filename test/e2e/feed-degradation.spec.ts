@@ -2,7 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { TrendingCacheService } from '../../src/feed/trending-cache.service';
+import { TrendingCacheService } from '../../src/feed/data/trending-cache.service';
 import { REDIS } from '../../src/redis/redis.constants';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { RedisKeys } from '../../src/redis/redis-keys';

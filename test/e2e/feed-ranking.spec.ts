@@ -8,7 +8,7 @@ import { buildFeatureMatrix, resolveFeatures } from '../../src/features/feature-
 import { UserState } from '../../src/features/user-state';
 import { emptyVideoStats, VideoStats } from '../../src/features/video-stats';
 import { FeedService } from '../../src/feed/feed.service';
-import { ImpressionLogger } from '../../src/feed/impression-logger.service';
+import { ImpressionLogger } from '../../src/feed/data/impression-logger.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { insertVideos, makeVideos } from '../factories/catalog.factory';
 import { activateModel, exportTorchStyleOnnx, predictTestModel, registerModel, TestModel, trainTestModel } from '../factories/model.factory';

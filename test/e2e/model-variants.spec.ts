@@ -4,7 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { emptyVideoStats } from '../../src/features/video-stats';
 import { FeedService } from '../../src/feed/feed.service';
-import { ImpressionLogger } from '../../src/feed/impression-logger.service';
+import { ImpressionLogger } from '../../src/feed/data/impression-logger.service';
 import { abBucket } from '../../src/ranking/ab-bucket';
 import { ModelRuntime } from '../../src/ranking/model-runtime.service';
 import { RedisKeys } from '../../src/redis/redis-keys';

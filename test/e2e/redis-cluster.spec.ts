@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { EventType } from '../../src/events/event-types';
 import { ReplayService } from '../../src/events/replay.service';
-import { CatalogListsService } from '../../src/feed/catalog-lists.service';
+import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { REDIS } from '../../src/redis/redis.constants';
 import { uniqueId } from '../factories/sequence';

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
 import { ReplayService } from '../../src/events/replay.service';
-import { VideoStatsCache } from '../../src/feed/video-stats-cache';
+import { VideoStatsCache } from '../../src/feed/data/video-stats-cache';
 import { uniqueId } from '../factories/sequence';
 import { setEnv } from '../support/env';
 import { eventually } from '../support/test-worker';

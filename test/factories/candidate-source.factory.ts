@@ -1,6 +1,6 @@
 import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
 import { emptyUserState, UserState } from '../../src/features/user-state';
-import { CatalogLists, CatalogListsService } from '../../src/feed/catalog-lists.service';
+import { CatalogLists, CatalogListsService } from '../../src/feed/data/catalog-lists.service';
 import { CandidateContext, CandidateIds } from '../../src/feed/candidates/candidate-source';
 
 /**

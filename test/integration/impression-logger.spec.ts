@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
-import { ImpressionRow } from '../../src/feed/impression-copy';
-import { ImpressionLogger } from '../../src/feed/impression-logger.service';
+import { ImpressionRow } from '../../src/feed/support/impression-copy';
+import { ImpressionLogger } from '../../src/feed/data/impression-logger.service';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
 import { testDatabaseUrl } from '../support/test-env';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
-import { CatalogListsService } from '../catalog-lists.service';
+import { CatalogListsService } from '../data/catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
 /** The best videos of the user's top FEED_TOP_CATEGORIES categories, in proportion to the affinity for each. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
-import { CatalogListsService } from '../catalog-lists.service';
+import { CatalogListsService } from '../data/catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
 /** Long-horizon popularity: the most engaged-with videos of all time (the cold-start floor). */

@@ -1,5 +1,5 @@
 import { candidateContext, FakeCatalog, fakeLists } from '../../../test/factories/candidate-source.factory';
-import { TrendingCacheService } from '../trending-cache.service';
+import { TrendingCacheService } from '../data/trending-cache.service';
 import { TrendingSource } from './trending.source';
 
 describe(TrendingSource.name, () => {

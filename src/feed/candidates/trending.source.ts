@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
-import { CatalogListsService } from '../catalog-lists.service';
-import { TrendingCacheService } from '../trending-cache.service';
+import { CatalogListsService } from '../data/catalog-lists.service';
+import { TrendingCacheService } from '../data/trending-cache.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
 /** What is trending now (event pipeline's decayed counters); all-time popularity when nothing trends yet. */

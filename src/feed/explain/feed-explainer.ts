@@ -5,7 +5,7 @@ import { CatalogVideo } from '../../features/catalog-video';
 import { parseHeadWeights } from '../../ranking/head-weights';
 import { RankResult } from '../../ranking/ranker';
 import { CandidateGatherer, SourceResult } from '../candidates/candidate-gatherer';
-import { RerankDecision, RerankTrace } from '../reranker';
+import { RerankDecision, RerankTrace } from '../stages/reranker';
 import { PoolDropReason, TracedCandidatePool } from './traced-candidate-pool';
 
 export type DropReason = PoolDropReason | Exclude<RerankDecision, 'exploration_slot' | `ranked${string}`>;

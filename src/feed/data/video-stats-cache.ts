@@ -1,13 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
-import { AppConfig } from '../config/app-config';
-import { CatalogVideo } from '../features/catalog-video';
-import { VideoColumns } from '../features/video-columns';
-import { decodeVideoStats, emptyVideoStats, VideoStats } from '../features/video-stats';
-import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
-import { ALL_VIDEOS } from '../events/video-stats-changes.publisher';
-import { PubSubService } from '../redis/pubsub.service';
-import { RedisKeys } from '../redis/redis-keys';
+import { AppConfig } from '../../config/app-config';
+import { CatalogVideo } from '../../features/catalog-video';
+import { VideoColumns } from '../../features/video-columns';
+import { decodeVideoStats, emptyVideoStats, VideoStats } from '../../features/video-stats';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
+import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
+import { PubSubService } from '../../redis/pubsub.service';
+import { RedisKeys } from '../../redis/redis-keys';
 import { FeedStateRepository } from './feed-state.repository';
 
 const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());

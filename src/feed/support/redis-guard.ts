@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
-import { AnyRedis } from '../redis/redis-connection';
-import { withDeadline } from '../common/deadline';
+import { AnyRedis } from '../../redis/redis-connection';
+import { withDeadline } from '../../common/deadline';
 
 export class RedisUnavailableError extends Error {
   readonly reason = 'redis_unavailable';

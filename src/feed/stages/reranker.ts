@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { CatalogVideo } from '../features/catalog-video';
-import { VideoStats } from '../features/video-stats';
-import { orderByScore } from './score-order';
+import { AppConfig } from '../../config/app-config';
+import { CatalogVideo } from '../../features/catalog-video';
+import { VideoStats } from '../../features/video-stats';
+import { orderByScore } from '../support/score-order';
 
 export interface RerankInput {
   videos: CatalogVideo[];

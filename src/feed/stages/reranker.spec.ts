@@ -1,6 +1,6 @@
-import { AppConfig } from '../config/app-config';
-import { CatalogVideo } from '../features/catalog-video';
-import { emptyVideoStats } from '../features/video-stats';
+import { AppConfig } from '../../config/app-config';
+import { CatalogVideo } from '../../features/catalog-video';
+import { emptyVideoStats } from '../../features/video-stats';
 import { Reranker, RerankTrace } from './reranker';
 
 const video = (id: number, creator: string, category: string): CatalogVideo => ({

@@ -1,14 +1,14 @@
 import { Registry } from 'prom-client';
-import { AppConfig } from '../config/app-config';
-import { CatalogVideo } from '../features/catalog-video';
-import { computeVideoRow } from '../features/feature-registry';
-import { emptyVideoStats, encodeVideoStats } from '../features/video-stats';
+import { AppConfig } from '../../config/app-config';
+import { CatalogVideo } from '../../features/catalog-video';
+import { computeVideoRow } from '../../features/feature-registry';
+import { emptyVideoStats, encodeVideoStats } from '../../features/video-stats';
 import { FeedStateRepository } from './feed-state.repository';
 import { HydratedStats, VideoStatsCache } from './video-stats-cache';
-import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
-import { ALL_VIDEOS } from '../events/video-stats-changes.publisher';
-import { PubSubService } from '../redis/pubsub.service';
-import { RedisKeys } from '../redis/redis-keys';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
+import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
+import { PubSubService } from '../../redis/pubsub.service';
+import { RedisKeys } from '../../redis/redis-keys';
 
 const video = (id: string): CatalogVideo => ({
   id,

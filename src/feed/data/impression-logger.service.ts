@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AppConfig } from '../config/app-config';
-import { isDatabaseUnavailable } from '../database/database-unavailable';
-import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from './impression-copy';
+import { AppConfig } from '../../config/app-config';
+import { isDatabaseUnavailable } from '../../database/database-unavailable';
+import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from '../support/impression-copy';
 
 const BATCH_MAX = 5000;
 /** Beyond this many unwritten rows (Postgres down for long), the oldest are dropped and counted. */

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withDeadline } from '../common/deadline';
-import { AppConfig } from '../config/app-config';
-import { WarmupService } from '../lifecycle/warmup.service';
+import { withDeadline } from '../../common/deadline';
+import { AppConfig } from '../../config/app-config';
+import { WarmupService } from '../../lifecycle/warmup.service';
 
 export interface UserGraph {
   /** Creators the user follows (follows table); null when they were not read in time (no follow source then). */

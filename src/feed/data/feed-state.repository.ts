@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { REDIS } from '../redis/redis.constants';
-import { AnyRedis } from '../redis/redis-connection';
-import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis, mgetBuffers } from './redis-guard';
+import { AppConfig } from '../../config/app-config';
+import { REDIS } from '../../redis/redis.constants';
+import { AnyRedis } from '../../redis/redis-connection';
+import { RedisKeys } from '../../redis/redis-keys';
+import { guardRedis, mgetBuffers } from '../support/redis-guard';
 
 /** The most recent watched videos read per request (the event pipeline caps the set itself). */
 export const SEEN_READ_MAX = 2000;

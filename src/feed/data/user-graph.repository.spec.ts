@@ -1,7 +1,7 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
-import { WarmupService } from '../lifecycle/warmup.service';
+import { AppConfig } from '../../config/app-config';
+import { WarmupService } from '../../lifecycle/warmup.service';
 import { UserGraphRepository } from './user-graph.repository';
 
 type Row = { kind?: 'f' | 'b'; creator_id: string };

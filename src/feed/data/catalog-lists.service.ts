@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
-import { AppConfig } from '../config/app-config';
-import { CatalogVideo } from '../features/catalog-video';
-import { decodeVideoStats } from '../features/video-stats';
-import { parseHeadWeights } from '../ranking/head-weights';
-import { REDIS } from '../redis/redis.constants';
-import { AnyRedis } from '../redis/redis-connection';
-import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis, mgetBuffers } from './redis-guard';
-import { topK } from '../common/top-k';
+import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
+import { AppConfig } from '../../config/app-config';
+import { CatalogVideo } from '../../features/catalog-video';
+import { decodeVideoStats } from '../../features/video-stats';
+import { parseHeadWeights } from '../../ranking/head-weights';
+import { REDIS } from '../../redis/redis.constants';
+import { AnyRedis } from '../../redis/redis-connection';
+import { RedisKeys } from '../../redis/redis-keys';
+import { guardRedis, mgetBuffers } from '../support/redis-guard';
+import { topK } from '../../common/top-k';
 
 export const FRESH_MAX = 2000;
 export const POPULAR_MAX = 5000;

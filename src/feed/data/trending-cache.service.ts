@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { REDIS } from '../redis/redis.constants';
-import { AnyRedis } from '../redis/redis-connection';
-import { RedisKeys } from '../redis/redis-keys';
-import { guardRedis } from './redis-guard';
+import { REDIS } from '../../redis/redis.constants';
+import { AnyRedis } from '../../redis/redis-connection';
+import { RedisKeys } from '../../redis/redis-keys';
+import { guardRedis } from '../support/redis-guard';
 
 export const TRENDING_MAX = 1000;
 const REFRESH_MS = 1000;
