@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { RankFallbackReason } from '../ranking/model-runtime.service';
+import { RankFallbackReason } from '../ranking/ranker';
 
 export const FEED_STAGES = ['user', 'candidates', 'filter', 'hydrate', 'rank', 'rerank', 'remember', 'total'] as const;
 export type FeedStage = (typeof FEED_STAGES)[number];

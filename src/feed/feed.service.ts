@@ -1,30 +1,22 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
-import { AppConfig } from '../config/app-config';
 import { CatalogVideo } from '../features/catalog-video';
-import { userContext } from '../features/feature-registry';
-import { FeatureClock } from '../features/feature-clock';
-import { historyItems, UserHistory } from '../features/item-neighbours';
-import { NeighbourIndexService } from '../neighbours/neighbour-index.service';
-import { decodeUserState, emptyUserState, UserState } from '../features/user-state';
-import { ModelRuntime } from '../ranking/model-runtime.service';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
-import { CandidateExclusions, CandidatePool } from './candidates/candidate-pool';
-import { CatalogListsService } from './data/catalog-lists.service';
+import { UserReads } from './data/feed-state.repository';
+import { UserGraph } from './data/user-graph.repository';
 import { FeedExplainer, FeedExplanation } from './explain/feed-explainer';
 import { TracedCandidatePool } from './explain/traced-candidate-pool';
 import { FeedCursor, FeedCursorCodec, InvalidCursorError } from './feed-cursor';
 import { FeedFallbackReason, FeedMetrics, FeedStage } from './feed-metrics';
-import { FeedStateRepository, UserReads } from './data/feed-state.repository';
-import { ImpressionRow } from './support/impression-copy';
-import { ImpressionLogger } from './data/impression-logger.service';
-import { RedisTimeoutError } from './support/redis-guard';
+import { CandidateFilter } from './stages/candidate-filter';
+import { CandidateScorer } from './stages/candidate-scorer';
+import { FeatureHydrator } from './stages/feature-hydrator';
+import { FeedSideEffects } from './stages/feed-side-effects';
 import { Reranker, RerankTrace } from './stages/reranker';
-import { TrendingCacheService } from './data/trending-cache.service';
-import { UserGraph, UserGraphRepository } from './data/user-graph.repository';
-import { VideoStatsCache } from './data/video-stats-cache';
+import { UserReader } from './stages/user-reader';
+import { ImpressionRow } from './support/impression-copy';
 
 export interface FeedQuery {
   limit: number;
@@ -54,10 +46,6 @@ export interface FeedPage {
 /** Model version recorded for pages served from the in-memory fallback list. */
 export const FALLBACK_VERSION = 'fallback';
 
-const DEGRADATION_LOG_EVERY_MS = 10_000;
-/** A video dated this little ahead of the feed's clock (another host's clock) is served anyway. */
-const PUBLISH_CLOCK_SKEW_MS = 60_000;
-
 /** The page: `picks` index into videos/sources; scores and feature rows are by page position. */
 interface Chosen {
   videos: CatalogVideo[];
@@ -72,36 +60,26 @@ interface Chosen {
 }
 
 /**
- * GET /v1/feed, as its stages: read the user (Redis + cached follows/blocks; blocks
- * always apply, see UserGraphRepository) ->
- * gather candidates from every source in parallel -> filter -> hydrate stats (near
- * cache, misses from Redis) ->
- * rank with the active model -> rerank for diversity and exploration -> remember
- * what was served, log impressions in the background, answer. Each stage is timed;
- * when Redis is down or slow, the page comes from the in-memory fallback list.
+ * GET /v1/feed, as its stages, each a class of its own (src/feed/stages, sources in
+ * src/feed/candidates): read the user -> candidate sources in parallel -> filters ->
+ * hydrate stats and features -> score (the RANKER) -> rerank for diversity and
+ * exploration -> side effects (served set, impressions, metrics). Each stage is timed;
+ * when Redis is down or slow, the page is a walk down the in-memory trending list.
  */
 @Injectable()
 export class FeedService {
-  private readonly logger = new Logger(FeedService.name);
-  private readonly degradationLogged = new Map<FeedFallbackReason, { at: number; count: number }>();
-
   constructor(
-    private readonly config: AppConfig,
     private readonly catalog: CatalogSnapshotService,
-    private readonly lists: CatalogListsService,
-    private readonly trending: TrendingCacheService,
-    private readonly state: FeedStateRepository,
-    private readonly graphs: UserGraphRepository,
-    private readonly gatherer: CandidateGatherer,
-    private readonly runtime: ModelRuntime,
-    private readonly reranker: Reranker,
     private readonly cursors: FeedCursorCodec,
-    private readonly impressions: ImpressionLogger,
-    private readonly metrics: FeedMetrics,
-    private readonly statsCache: VideoStatsCache,
+    private readonly users: UserReader,
+    private readonly gatherer: CandidateGatherer,
+    private readonly filter: CandidateFilter,
+    private readonly hydrator: FeatureHydrator,
+    private readonly scorer: CandidateScorer,
+    private readonly reranker: Reranker,
+    private readonly sideEffects: FeedSideEffects,
     private readonly explainer: FeedExplainer,
-    private readonly neighbours: NeighbourIndexService,
-    private readonly clock: FeatureClock,
+    private readonly metrics: FeedMetrics,
   ) {}
 
   async feed(userId: string, query: FeedQuery): Promise<FeedPage> {
@@ -112,14 +90,7 @@ export class FeedService {
     const fallbacks = new Set<FeedFallbackReason>();
     const clock = { at: started };
 
-    const [reads, graph] = await Promise.all([
-      this.state.readUser(userId, cursor ? session : null).catch((err: Error) => {
-        fallbacks.add(err instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
-        return null;
-      }),
-      this.graphs.get(userId, this.config.FEED_BUDGET_MS),
-    ]);
-    if (!graph.complete) fallbacks.add('user_graph_unavailable');
+    const { reads, graph } = await this.users.read(userId, cursor ? session : null, fallbacks);
     this.lap('user', clock);
 
     const chosen = reads
@@ -148,15 +119,11 @@ export class FeedService {
         features: chosen.features ? chosen.features.subarray(position * width, (position + 1) * width) : null,
         servedAt: now,
       });
-      this.metrics.itemServed(source);
     });
 
-    if (reads) {
-      await this.state.rememberServed(userId, session, servedIds).catch(() => fallbacks.add('served_write_failed'));
-    }
+    if (reads) await this.sideEffects.rememberServed(userId, session, servedIds, fallbacks);
     this.lap('remember', clock);
-    this.impressions.log(impressions);
-    this.reportFallbacks(fallbacks);
+    this.sideEffects.served(impressions, fallbacks);
     this.metrics.stage('total', performance.now() - started);
     const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now };
     const page: FeedPage = { requestId, items, nextCursor: this.cursors.encode(next, userId) };
@@ -173,39 +140,25 @@ export class FeedService {
     fallbacks: Set<FeedFallbackReason>,
     clock: { at: number },
   ): Promise<Chosen> {
-    const user = this.decodeUser(reads.state);
-    const follows = graph.follows?.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
-    const history = this.history(user);
-    const featureNow = this.clock.now();
-    const uctx = { ...userContext(user, featureNow, history, this.historyKey), follows };
+    const ranking = this.users.rankingUser(reads, graph);
+    const { user, follows, history, context } = ranking;
 
     const results = await this.gatherer.gather(
-      { userId, user, userHasEmbedding: uctx.userHasEmbedding, follows, history, now: featureNow },
+      { userId, user, userHasEmbedding: context.userHasEmbedding, follows, history, now: ranking.now },
       fallbacks,
     );
     this.lap('candidates', clock);
 
-    const max = this.config.FEED_CANDIDATES;
-    const exclusions = this.exclusions(query, graph, reads.seen, reads.served, featureNow);
-    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
-    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
-    pool.offerRoundRobin(results);
-    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
-    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
+    const pool = this.filter.filter(results, { exclude: query.exclude, graph, seen: reads.seen, served: reads.served, now: ranking.now, explain: query.explain });
+    const traced = pool instanceof TracedCandidatePool ? pool : null;
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     this.lap('filter', clock);
 
-    const { stats, slots, columns, error } = await this.statsCache.hydrate(pool, now);
-    if (error) fallbacks.add(error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
-    // The reranker's creator and category caps count interned numbers, read now, with the rows.
-    const groups = { creators: new Int32Array(slots.length), categories: new Int32Array(slots.length) };
-    for (let i = 0; i < slots.length; i++) {
-      groups.creators[i] = columns.creators[slots[i]];
-      groups.categories[i] = columns.categories[slots[i]];
-    }
+    const { stats, slots, columns, groups, fallback: statsFallback } = await this.hydrator.hydrate(pool, now);
+    if (statsFallback) fallbacks.add(statsFallback);
     this.lap('hydrate', clock);
 
-    const { result, fallback } = await this.runtime.rank({ user: uctx, videos: pool.videos, stats, columns: { table: columns, slots }, userId });
+    const { result, fallback } = await this.scorer.score({ user: context, videos: pool.videos, stats, columns: { table: columns, slots }, userId });
     if (fallback) fallbacks.add(fallback);
     this.lap('rank', clock);
 
@@ -217,14 +170,7 @@ export class FeedService {
         trace,
       );
       this.lap('rerank', clock);
-      const width = result.width;
-      // Copy what outlives the ranker's pooled buffers: the picked items' scores and feature rows.
-      const scores = new Float32Array(picks.length);
-      const features = new Float32Array(picks.length * width);
-      picks.forEach((i, k) => {
-        scores[k] = result.scores[i];
-        features.set(result.features.subarray(i * width, (i + 1) * width), k * width);
-      });
+      const { scores, features, width } = this.scorer.picked(result, picks);
       const explanation =
         traced && trace
           ? this.explainer.explain({ catalog: this.catalog, pool: traced, results, scores: result.scores, rank: result, version: result.version, trace, picks, fallbacks })
@@ -247,17 +193,12 @@ export class FeedService {
     fallbacks: Set<FeedFallbackReason>,
     clock: { at: number },
   ): Chosen {
-    const trending = this.trending.ids;
-    const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback, 'popular'];
     const start = cursor?.offset ?? 0;
-    const exclusions = this.exclusions(query, graph, [], [], this.clock.now());
-    const max = query.limit * 5;
-    const traced = query.explain ? new TracedCandidatePool(this.catalog, exclusions, max) : null;
-    const pool = traced ?? new CandidatePool(this.catalog, exclusions, max);
-    pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
+    const { pool, listLength } = this.filter.walk(start, query.limit * 5, { exclude: query.exclude, graph, explain: query.explain });
+    const traced = pool instanceof TracedCandidatePool ? pool : null;
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
-    for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / list.length;
+    for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / listLength;
     this.lap('candidates', clock);
     const trace = traced ? new RerankTrace() : undefined;
     const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, this.reranker.options(query.limit), trace);
@@ -280,16 +221,6 @@ export class FeedService {
     };
   }
 
-  private exclusions(
-    query: FeedQuery,
-    graph: UserGraph,
-    seen: readonly string[],
-    served: readonly string[],
-    now: number,
-  ): CandidateExclusions {
-    return { seen, served, exclude: query.exclude, blockedCreators: graph.blocked, publishedBy: now + PUBLISH_CLOCK_SKEW_MS };
-  }
-
   private decodeCursor(raw: string, userId: string, now: number): FeedCursor {
     try {
       return this.cursors.decode(raw, userId, now);
@@ -299,51 +230,9 @@ export class FeedService {
     }
   }
 
-  /** The user's recent videos against the loaded item neighbours, keyed by catalog ordinal. */
-  private history(user: UserState): UserHistory | null {
-    const index = this.neighbours.index;
-    if (!index || user.recent.length === 0) return null;
-    return new UserHistory(
-      index,
-      historyItems(user.recent, (id) => {
-        const key = this.catalog.findOrdinal(id);
-        const video = key >= 0 ? this.catalog.videoAt(key) : undefined;
-        return video ? { key, category: video.category, creatorId: video.creatorId } : null;
-      }),
-    );
-  }
-
-  private readonly historyKey = (video: CatalogVideo): number => this.catalog.findOrdinal(video.id);
-
-  private decodeUser(raw: string | null): UserState {
-    try {
-      return decodeUserState(raw, this.config.EMBEDDING_DIM);
-    } catch {
-      this.logger.warn('unreadable user state in Redis: serving as a new user');
-      return emptyUserState(this.config.EMBEDDING_DIM);
-    }
-  }
-
   private lap(stage: FeedStage, clock: { at: number }): void {
     const t = performance.now();
     this.metrics.stage(stage, t - clock.at);
     clock.at = t;
-  }
-
-  /** Counts every degraded request; logs each reason at most once per 10 s, with the count since. */
-  private reportFallbacks(fallbacks: Set<FeedFallbackReason>): void {
-    if (fallbacks.size === 0) return;
-    const now = Date.now();
-    for (const reason of fallbacks) {
-      this.metrics.fallback(reason);
-      const entry = this.degradationLogged.get(reason) ?? { at: 0, count: 0 };
-      entry.count++;
-      if (now - entry.at >= DEGRADATION_LOG_EVERY_MS) {
-        this.logger.warn(`feed degraded (${reason}): ${entry.count} request(s) since the last report`);
-        entry.at = now;
-        entry.count = 0;
-      }
-      this.degradationLogged.set(reason, entry);
-    }
   }
 }

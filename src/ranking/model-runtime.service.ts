@@ -11,9 +11,7 @@ import { parseHeadWeights } from './head-weights';
 import { HEURISTIC_VERSION, HeuristicRanker } from './heuristic-ranker';
 import { ActiveModelRepository } from '../models/active-model.repository';
 import { ModelRejectedError, OnnxRanker } from './onnx-ranker';
-import { RankRequest, RankResult } from './ranker';
-
-export type RankFallbackReason = 'no_model' | 'model_slow' | 'model_error';
+import { FeedRanker, RankFallbackReason, RankRequest, RankResult } from './ranker';
 
 /** Which model served a request: the active one, or the shadow for the A/B share. */
 export type ModelVariant = 'active' | 'shadow';
@@ -44,7 +42,7 @@ const BREAKER_COOLDOWN_MS = 5000;
  * the background so the two rankings can be compared, without touching the response.
  */
 @Injectable()
-export class ModelRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ModelRuntime implements FeedRanker, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRuntime.name);
   private readonly heuristic: HeuristicRanker;
   private readonly weights: Map<string, number>;

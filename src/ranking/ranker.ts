@@ -36,10 +36,12 @@ export interface RankResult {
   release(): void;
 }
 
+/** Why a request was not scored by the model it should have been. */
+export type RankFallbackReason = 'no_model' | 'model_slow' | 'model_error';
+
 /**
- * Scores candidates for one user. The default implementation runs the active ONNX
- * model (see ModelRuntime); a fork can serve another kind of model by implementing
- * this and returning it from ModelRuntime.
+ * Scores candidates with one model. OnnxRanker (an ONNX model) and HeuristicRanker are
+ * the implementations ModelRuntime swaps between.
  */
 export interface Ranker {
   /** Reported with every impression so training knows which ranker served it. */
@@ -48,3 +50,15 @@ export interface Ranker {
   readonly featureNames: readonly string[];
   rank(request: RankRequest): Promise<RankResult>;
 }
+
+/**
+ * What the feed's scorer stage ranks with, bound to the `RANKER` token in FeedModule.
+ * The default is ModelRuntime (the active ONNX model, hot-swapped, with the heuristic as
+ * fallback); a fork binds its own class to rank with something else.
+ */
+export interface FeedRanker {
+  /** Scores every candidate; `fallback` says why a stand-in ranked them, or null. */
+  rank(request: RankRequest): Promise<{ result: RankResult; fallback: RankFallbackReason | null }>;
+}
+
+export const RANKER = Symbol('RANKER');
