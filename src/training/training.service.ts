@@ -9,6 +9,7 @@ import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { ModelVersionRepository, ModelVersionWithArtifact } from '../models/model-version.repository';
 import { buildPointInTimeDataset, Dataset, FeatureSet, LABEL_HEADS } from './data/point-in-time-dataset';
+import { TrainingLog } from './data/training-log';
 import { TrainingLogRepository } from './data/training-log.repository';
 import { DEFAULT_INTERACTION_ROWS, rowTimes, withInteractionRows } from './data/interaction-rows';
 import { computeItemNeighbours, DEFAULT_NEIGHBOUR_OPTIONS } from './neighbours/co-engagement';
@@ -87,6 +88,74 @@ const PATIENCE = 3;
 const HOUR = 3_600_000;
 const NEIGHBOUR_REFRESHES_PER_EMBEDDING = 3;
 
+/** Reports each stage's start to `onProgress` and times the steps (`timingsMs` of the result). */
+class StageClock {
+  readonly timings: Record<string, number> = {};
+  readonly started = Date.now();
+  private stepStart = this.started;
+
+  constructor(private readonly onProgress?: TrainingRunOptions['onProgress']) {}
+
+  async progress(stage: TrainingStage, detail?: Record<string, number>): Promise<void> {
+    await this.onProgress?.(stage, detail);
+  }
+
+  /** Reports the stage, runs it and times it as `step`. */
+  async stage<T>(stage: TrainingStage, detail: Record<string, number> | undefined, step: string, work: () => Promise<T>): Promise<T> {
+    await this.progress(stage, detail);
+    const out = await work();
+    this.lap(step);
+    return out;
+  }
+
+  lap(step: string): void {
+    const now = Date.now();
+    this.timings[step] = now - this.stepStart;
+    this.stepStart = now;
+  }
+}
+
+interface TrainingRun {
+  options: TrainingRunOptions;
+  spec: FeatureSpec;
+  modelId: string;
+  clock: StageClock;
+  yielder: EventLoopYielder;
+}
+
+interface TrainingWindow {
+  log: TrainingLog;
+  /** The newest event's time: the window ends there. */
+  head: number;
+  windowHours: number;
+  windowFrom: number;
+  labelWindowMs: number;
+  heldOutFrom: number;
+}
+
+interface FittedEmbeddings {
+  embeddingInput: EmbeddingFitInput;
+  refreshes: Awaited<ReturnType<typeof fitEmbeddingRefreshes>>;
+  evalFit: Awaited<ReturnType<typeof fitEmbeddingRefreshes>>[number];
+  neighbourOptions: typeof DEFAULT_NEIGHBOUR_OPTIONS & { yielder: EventLoopYielder };
+  neighbourRefreshes: { at: number; index: ItemNeighbours }[];
+  rows: ReturnType<typeof withInteractionRows>;
+}
+
+interface TrainingData {
+  dataset: Dataset;
+  active: ModelVersionWithArtifact | null;
+  activeSpec: FeatureSpec | null;
+  fallback: { set: number; coefficients: Float32Array };
+}
+
+interface TrainedRanker {
+  weights: MlpWeights;
+  norm: Standardizer;
+  fit: Awaited<ReturnType<TrainingService['trainRanker']>>['fit'];
+  hidden: number[];
+}
+
 /**
  * The model loop, end to end: replay the log into point-in-time training rows, learn
  * item embeddings from co-engagement, train the multi-head MLP, export it to ONNX and
@@ -124,23 +193,29 @@ export class TrainingService {
     });
   }
 
+  /** One run, as its stages: load -> embeddings (and neighbours) -> dataset -> train -> export and parity -> evaluate -> register. */
   async run(options: TrainingRunOptions = {}): Promise<TrainingRunResult> {
-    const timings: Record<string, number> = {};
-    const started = Date.now();
-    let stageStart = started;
-    const stage = async (name: TrainingStage, detail?: Record<string, number>) => {
-      await options.onProgress?.(name, detail);
+    const run: TrainingRun = {
+      options,
+      spec: this.featureSpec(),
+      modelId: newModelVersionId(),
+      clock: new StageClock(options.onProgress),
+      yielder: new EventLoopYielder(),
     };
-    const lap = (name: string) => {
-      const now = Date.now();
-      timings[name] = now - stageStart;
-      stageStart = now;
-    };
-    const yielder = new EventLoopYielder();
-    const spec = this.featureSpec();
-    const modelId = newModelVersionId();
+    const window = await this.load(run);
+    const fitted = await this.fitEmbeddings(run, window);
+    const data = await this.buildDataset(run, window, fitted);
+    const trained = await this.train(run, data.dataset);
+    const exported = await this.exportAndCheckParity(run, trained, data.dataset);
+    const { report, heldOutScores } = await run.clock.stage('evaluating', undefined, 'evaluate', () =>
+      this.evaluate(data.dataset, run.spec, trained.weights, trained.norm, data.active, data.activeSpec, data.fallback, run.yielder),
+    );
+    return this.register(run, window, fitted, data, trained, exported, report, heldOutScores);
+  }
 
-    await stage('loading');
+  /** The log window: events (with the state lookback before it) and impressions, and where the held-out part starts. */
+  private async load({ options, clock }: TrainingRun): Promise<TrainingWindow> {
+    await clock.progress('loading');
     const head = options.until ?? (await this.logRepository.lastEventAt());
     if (head === null) throw new NotEnoughDataError('the interaction log is empty');
     const windowHours = options.windowHours ?? this.config.RETRAIN_WINDOW_HOURS;
@@ -154,19 +229,25 @@ export class TrainingService {
       impressionsFrom: windowFrom,
       impressionsTo: rowsTo,
     });
-    lap('load');
+    clock.lap('load');
     // Held out: the most recent share of rows by time (a quantile rather than a share of
     // the clock, so bursty traffic still leaves enough to evaluate on). Rows are the logged
     // impressions plus, for reactions no impression was logged for, engaged rows.
     const times = rowTimes(log).filter((t) => t >= windowFrom && t < rowsTo);
     const heldOutFrom = times.length ? times[Math.min(times.length - 1, Math.floor((1 - this.config.TRAIN_HOLDOUT_FRACTION) * times.length))] : rowsTo;
+    return { log, head, windowHours, windowFrom, labelWindowMs, heldOutFrom };
+  }
 
-    // Item embeddings as of each row's time: refitted at TRAIN_EMBEDDING_REFRESHES points
-    // through the training part, each on the log before it (the last one at the start of
-    // the held-out part), so neither training nor held-out rows see vectors learned from
-    // their own outcome. Before the first point only content embeddings exist. The
-    // vectors written for serving use the whole window.
-    await stage('embeddings', { events: log.events.length, impressions: log.impressions.length });
+  /**
+   * Item embeddings as of each row's time: refitted at TRAIN_EMBEDDING_REFRESHES points
+   * through the training part, each on the log before it (the last one at the start of
+   * the held-out part), so neither training nor held-out rows see vectors learned from
+   * their own outcome. Before the first point only content embeddings exist. The
+   * vectors written for serving use the whole window. Item neighbours are refreshed at
+   * the same points for the same reason, then the interaction rows are drawn.
+   */
+  private async fitEmbeddings({ clock, yielder }: TrainingRun, { log, windowFrom, heldOutFrom }: TrainingWindow): Promise<FittedEmbeddings> {
+    await clock.progress('embeddings', { events: log.events.length, impressions: log.impressions.length });
     const dim = this.config.EMBEDDING_DIM;
     const anchors = log.catalog.content.map((c) => (c && c.length === dim ? c : null));
     const embeddingInput: EmbeddingFitInput = {
@@ -182,11 +263,9 @@ export class TrainingService {
       windowFrom,
       refreshPoints(windowFrom, heldOutFrom, this.config.TRAIN_EMBEDDING_REFRESHES),
     );
-    const evalFit = refreshes[refreshes.length - 1];
     log.catalog.videos.forEach((v, i) => (v.embedding = anchors[i]));
-    lap('embeddings');
+    clock.lap('embeddings');
 
-    // Item neighbours, refreshed at the same points and for the same reason.
     const neighbourOptions = { ...DEFAULT_NEIGHBOUR_OPTIONS, yielder };
     // They are cheap beside ALS, so refreshed more often: rows see neighbours about as fresh as serving does.
     const neighbourRefreshes: { at: number; index: ItemNeighbours }[] = [];
@@ -195,9 +274,15 @@ export class TrainingService {
     }
     const rows = withInteractionRows(log, { ...DEFAULT_INTERACTION_ROWS, seed: 7, neighbours: neighbourRefreshes });
     log.impressions = rows.impressions;
-    lap('neighbours');
+    clock.lap('neighbours');
+    return { embeddingInput, refreshes, evalFit: refreshes[refreshes.length - 1], neighbourOptions, neighbourRefreshes, rows };
+  }
 
-    await stage('dataset');
+  /** Point-in-time rows for this trainer's features, the active model's (to compare with it) and the heuristic's. */
+  private async buildDataset({ spec, clock, yielder }: TrainingRun, window: TrainingWindow, fitted: FittedEmbeddings): Promise<TrainingData> {
+    const { log, windowFrom, head, windowHours, heldOutFrom, labelWindowMs } = window;
+    const { rows } = fitted;
+    await clock.progress('dataset');
     const active = await this.registry.active();
     const activeSpec = active ? this.tryParseSpec(active) : null;
     const loggedSpecs = await this.versions.featureNamesById();
@@ -219,8 +304,8 @@ export class TrainingService {
       rankingUsers: RANKING_USERS,
       rankingNegatives: RANKING_NEGATIVES,
       seed: 1,
-      embeddingRefreshes: refreshes,
-      neighbourRefreshes,
+      embeddingRefreshes: fitted.refreshes,
+      neighbourRefreshes: fitted.neighbourRefreshes,
       kinds: rows.kinds,
       yielder,
     });
@@ -233,31 +318,53 @@ export class TrainingService {
           `${dataset.trainRows} rows to train on (need ${MIN_TRAIN_ROWS}), ${heldOutRows} held out (need ${MIN_HELD_OUT_ROWS})`,
       );
     }
-    lap('dataset');
+    clock.lap('dataset');
+    return { dataset, active, activeSpec, fallback };
+  }
 
-    await stage('training', { rows: dataset.trainRows });
-    const width = spec.features.length;
+  private async train({ options, spec, clock }: TrainingRun, dataset: Dataset): Promise<TrainedRanker> {
+    await clock.progress('training', { rows: dataset.trainRows });
     const hidden = this.config.TRAIN_HIDDEN_LAYERS.split(',').map(Number);
-    const { weights, norm, fit: trainingFit } = await this.trainRanker(dataset, width, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
-    lap('train');
+    const { weights, norm, fit } = await this.trainRanker(dataset, spec.features.length, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
+    clock.lap('train');
+    return { weights, norm, fit, hidden };
+  }
 
-    await stage('exporting');
+  /** The ONNX artifact, checked to score like the TypeScript model on held-out rows. */
+  private async exportAndCheckParity({ spec, clock }: TrainingRun, { weights, norm }: TrainedRanker, dataset: Dataset) {
+    await clock.progress('exporting');
     const artifact = Buffer.from(exportMlpToOnnx(weights, norm, { producer: 'reelrank-trainer' }));
     const parity = await this.checkParity(artifact, spec, weights, norm, dataset);
-    lap('export');
+    clock.lap('export');
+    return { artifact, parity };
+  }
 
-    await stage('evaluating');
-    const { report, heldOutScores } = await this.evaluate(dataset, spec, weights, norm, active, activeSpec, fallback, yielder);
-    lap('evaluate');
-
-    await stage('registering');
+  /**
+   * Writes what serving needs from this run (item embeddings from the whole window, item
+   * neighbours), registers the version with its metrics, drift baseline and training
+   * info, and activates it when the activation decision says so.
+   */
+  private async register(
+    run: TrainingRun,
+    window: TrainingWindow,
+    fitted: FittedEmbeddings,
+    { dataset, active }: TrainingData,
+    trained: TrainedRanker,
+    { artifact, parity }: { artifact: Buffer; parity: { rows: number; maxAbsDiff: number } },
+    report: EvaluationReport,
+    heldOutScores: Float32Array,
+  ): Promise<TrainingRunResult> {
+    const { options, spec, modelId, clock, yielder } = run;
+    const { log, windowFrom, head, windowHours, heldOutFrom } = window;
+    const { embeddingInput, refreshes, evalFit, neighbourOptions, neighbourRefreshes, rows } = fitted;
+    await clock.progress('registering');
     const writeEmbeddings = options.writeEmbeddings ?? true;
     let written = 0;
     let servingLearned = 0;
     if (writeEmbeddings) {
       const finalFit = await fitItemEmbeddings(embeddingInput, windowFrom, Infinity);
       servingLearned = finalFit.learned.size;
-      lap('servingEmbeddings');
+      clock.lap('servingEmbeddings');
       written = await this.embeddings.write(
         new Map([...finalFit.learned].map(([i, vec]) => [log.catalog.videos[i].id, vec])),
         modelId,
@@ -266,7 +373,7 @@ export class TrainingService {
       // message as its publishChange), so the ANN index and the worker reload the vectors.
       if (written > 0) await this.pubsub.publish(this.keys.catalogChannel, JSON.stringify({ all: true } satisfies CatalogChange));
     }
-    lap('embeddingsWrite');
+    clock.lap('embeddingsWrite');
 
     // Item-to-item neighbours for serving, from the whole window.
     const serving = await computeItemNeighbours(log.events, log.users.size, log.catalog.videos.length, windowFrom, Infinity, neighbourOptions);
@@ -280,16 +387,16 @@ export class TrainingService {
       engagements: serving.engagements,
     });
     await this.pubsub.publish(this.keys.neighboursChannel, modelId);
-    lap('neighboursWrite');
+    clock.lap('neighboursWrite');
 
     await yielder.pause();
     const baseline = driftBaseline(spec, dataset.heldOutX[0], heldOutScores);
     await yielder.pause();
     const trainingInfo = {
       trainer: 'reelrank-mlp',
-      hidden,
+      hidden: trained.hidden,
       ...MLP,
-      ...trainingFit,
+      ...trained.fit,
       window: {
         from: new Date(windowFrom).toISOString(),
         to: new Date(head).toISOString(),
@@ -302,7 +409,7 @@ export class TrainingService {
         engagedRows: rows.engaged,
         sampledRows: rows.sampled,
         trainRows: dataset.trainRows,
-        heldOutRows,
+        heldOutRows: dataset.rows - dataset.trainRows,
         users: log.users.size,
         videos: log.catalog.videos.length,
       },
@@ -316,7 +423,7 @@ export class TrainingService {
       },
       onnxParity: parity,
       baseline,
-      timingsMs: { ...timings, total: Date.now() - started },
+      timingsMs: { ...clock.timings, total: Date.now() - clock.started },
     };
     const { promote, decision } = activationDecision(report.ranking, active?.id ?? null, {
       autoPromote: options.autoPromote ?? this.config.MODEL_AUTO_PROMOTE,
@@ -325,9 +432,10 @@ export class TrainingService {
     // The decision is kept with the scores it was made on, in the registry row.
     const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report, activation: { promote, decision } }, trainingInfo });
     if (promote) await this.registry.activate(created.id);
-    lap('register');
-    timings.total = Date.now() - started;
-    await stage('done');
+    clock.lap('register');
+    const timings = clock.timings;
+    timings.total = Date.now() - clock.started;
+    await clock.progress('done');
     this.logger.log(
       `trained ${modelId} on ${dataset.trainRows} rows in ${(timings.total / 1000).toFixed(1)} s: ` +
         `NDCG@${RANKING_K} ${fmt(report.ranking.model.ndcg)} vs popularity ${fmt(report.ranking.popularity.ndcg)}` +
