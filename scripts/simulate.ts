@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import { TokenVerifierService } from '../src/auth/token-verifier.service';
 import { loadConfig } from '../src/config/app-config';
 import { exitOnConfigError } from '../src/config/exit-on-config-error';
-import { ApiClient } from '../src/simulator/api-client';
-import { renderChart, RoundResult } from '../src/simulator/chart';
-import { parseSimulatorArgs, SIMULATOR_USAGE, SimulatorOptions } from '../src/simulator/simulator-options';
-import { SimulationResult, Simulator } from '../src/simulator/simulator';
+import { ApiClient } from './simulator/api-client';
+import { renderChart, RoundResult } from './simulator/chart';
+import { parseSimulatorArgs, SIMULATOR_USAGE, SimulatorOptions } from './simulator/simulator-options';
+import { SimulationResult, Simulator } from './simulator/simulator';
 
 const TOKEN_TTL_SECONDS = 12 * 3600;
 const READY_WAIT_MS = 30_000;

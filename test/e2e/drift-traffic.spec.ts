@@ -7,7 +7,7 @@ import { SeedUser, simulateEngagement, TOPICS, World } from '../../seed/world';
 import { DriftReportEntity } from '../../src/database/entities';
 import { DriftService } from '../../src/monitoring/drift.service';
 import { QueueName } from '../../src/queue/queue.types';
-import { eventsForReaction } from '../../src/simulator/simulator';
+import { eventsForReaction } from '../../scripts/simulator/simulator';
 import { seedTestWorld } from '../factories/seeded-world.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { setEnv } from '../support/env';

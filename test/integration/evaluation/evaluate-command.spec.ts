@@ -46,7 +46,7 @@ describe('npm run evaluate', () => {
   it('scores the feed and the baselines on a split whose hits are known, in a database it drops', async () => {
     const { videos, events } = fixture();
     const out = join(mkdtempSync(join(tmpdir(), 'evaluate-out-')), 'result.json');
-    const run = await runTs('src/cli/evaluate.ts', ['--videos', videos, '--events', events, '--no-train', '--out', out]);
+    const run = await runTs('scripts/evaluate.ts', ['--videos', videos, '--events', events, '--no-train', '--out', out]);
     if (run.code !== 0) throw new Error(`evaluate exited ${run.code}: ${run.stderr}`);
     expect(run.stdout).toMatch(/6 users with a held-out video, 6 evaluated/);
     const result = JSON.parse(readFileSync(out, 'utf8'));

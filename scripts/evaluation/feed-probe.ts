@@ -1,8 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { performance } from 'node:perf_hooks';
-import { TokenVerifierService } from '../auth/token-verifier.service';
-import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
-import { AnnIndexService } from '../feed/ann/ann-index.service';
+import { TokenVerifierService } from '../../src/auth/token-verifier.service';
+import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
+import { AnnIndexService } from '../../src/feed/ann/ann-index.service';
 
 export interface FeedProbeResult {
   videoIds: string[];

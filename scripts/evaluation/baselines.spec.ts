@@ -1,4 +1,4 @@
-import { EventRecord } from '../importer/import-records';
+import { EventRecord } from '../../src/importer/import-records';
 import { EaseRecommender, invertSpdInPlace } from './ease';
 import { ItemKnnRecommender } from './item-knn';
 import { PopularityRecommender } from './popularity';

@@ -1,4 +1,4 @@
-import { EventRecord } from '../importer/import-records';
+import { EventRecord } from '../../src/importer/import-records';
 import { dateFromTraining, leaveLastOut } from './leave-last-out';
 
 function ev(userId: string, videoId: string, type: EventRecord['type'], occurredAt: number): EventRecord {

@@ -1,4 +1,4 @@
-import { EventRecord } from '../importer/import-records';
+import { EventRecord } from '../../src/importer/import-records';
 import { POSITIVE_TYPES } from './leave-last-out';
 
 /**

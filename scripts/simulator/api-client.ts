@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
 // The simulator reads the feed over HTTP, as an app would, with the api's own response types.
-export type { FeedItem, FeedPage } from '../feed/feed.service';
-import type { FeedPage } from '../feed/feed.service';
+export type { FeedItem, FeedPage } from '../../src/feed/feed.service';
+import type { FeedPage } from '../../src/feed/feed.service';
 
 export interface ClientEvent {
   eventId: string;

@@ -1,5 +1,5 @@
-import { EventType } from '../events/event-types';
-import { EventRecord, VideoRecord } from '../importer/import-records';
+import { EventType } from '../../src/events/event-types';
+import { EventRecord, VideoRecord } from '../../src/importer/import-records';
 
 /** Event types that count as the user choosing a video (the held-out item, the baselines' input). */
 export const POSITIVE_TYPES: ReadonlySet<EventType> = new Set<EventType>(['view', 'like', 'share', 'comment', 'complete']);
