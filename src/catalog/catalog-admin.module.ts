@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdminVideosController } from './admin-videos.controller';
+import { CatalogAdminRepository } from './catalog-admin.repository';
 import { CatalogAdminService } from './catalog-admin.service';
 import { CatalogModule } from './catalog.module';
 
@@ -7,6 +8,6 @@ import { CatalogModule } from './catalog.module';
 @Module({
   imports: [CatalogModule],
   controllers: [AdminVideosController],
-  providers: [CatalogAdminService],
+  providers: [CatalogAdminRepository, CatalogAdminService],
 })
 export class CatalogAdminModule {}

@@ -1,15 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ModelVersionEntity, UserEntity } from '../database/entities';
+import { REDIS } from '../redis/redis.constants';
+import { AnyRedis } from '../redis/redis-connection';
+import { RedisKeys } from '../redis/redis-keys';
 
 export type ActiveModel = Pick<ModelVersionEntity, 'id' | 'activatedAt' | 'metrics' | 'createdAt'>;
 
-/** Postgres reads and writes of the demo page: users to pick from, the active model. */
+/** Reads and writes of the demo page: users to pick from and the active model (Postgres), a user's online state (Redis). */
 @Injectable()
 export class DemoRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(REDIS) private readonly redis: AnyRedis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** The user's encoded online state, or null for a user with no events yet. */
+  userState(userId: string): Promise<string | null> {
+    return this.redis.get(this.keys.userFeatures(userId));
+  }
 
   /** Users created on the demo page (newest first), then seeded users in id order. */
   async listUsers(limit: number): Promise<UserEntity[]> {

@@ -1,10 +1,7 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { decodeUserState } from '../features';
-import { REDIS } from '../redis/redis.constants';
-import { AnyRedis } from '../redis/redis-connection';
-import { RedisKeys } from '../redis/redis-keys';
 import { toDemoUserResponse } from './demo-user';
 import { DemoRepository } from './demo.repository';
 import { DemoNeighboursResponse, DemoStatusResponse, DemoUserResponse } from './demo.dto';
@@ -18,8 +15,6 @@ export class DemoService implements OnModuleInit {
     private readonly repository: DemoRepository,
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
-    private readonly keys: RedisKeys,
-    @Inject(REDIS) private readonly redis: AnyRedis,
   ) {}
 
   onModuleInit(): void {
@@ -38,7 +33,7 @@ export class DemoService implements OnModuleInit {
 
   /** The catalog videos and categories closest to the user's online embedding. */
   async neighbours(userId: string, k: number): Promise<DemoNeighboursResponse> {
-    const state = decodeUserState(await this.redis.get(this.keys.userFeatures(userId)), this.config.EMBEDDING_DIM);
+    const state = decodeUserState(await this.repository.userState(userId), this.config.EMBEDDING_DIM);
     if (!hasDirection(state.embedding)) return { userId, hasEmbedding: false, videos: [], categories: [] };
     return {
       userId,

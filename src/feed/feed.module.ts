@@ -19,7 +19,9 @@ import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './data/catalog-lists.service';
 import { FeedStateRepository } from './data/feed-state.repository';
 import { ImpressionLogger } from './data/impression-logger.service';
+import { ImpressionRepository } from './data/impression.repository';
 import { TrendingCacheService } from './data/trending-cache.service';
+import { TrendingRepository } from './data/trending.repository';
 import { UserGraphRepository } from './data/user-graph.repository';
 import { VideoStatsCache } from './data/video-stats-cache';
 import { FeedExplainer } from './explain/feed-explainer';
@@ -63,10 +65,12 @@ const STAGES = [UserReader, CandidateGatherer, CandidateFilter, FeatureHydrator,
     { provide: RANKER, useExisting: ModelRuntime },
     AnnIndexService,
     CatalogListsService,
+    TrendingRepository,
     TrendingCacheService,
     FeedStateRepository,
     UserGraphRepository,
     VideoStatsCache,
+    ImpressionRepository,
     ImpressionLogger,
     FeedCursorCodec,
     FeedMetrics,

@@ -1,14 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { decodeVideoStats } from '../../features/video-stats';
 import { parseHeadWeights } from '../../ranking/head-weights';
-import { REDIS } from '../../redis/redis.constants';
-import { AnyRedis } from '../../redis/redis-connection';
-import { RedisKeys } from '../../redis/redis-keys';
-import { guardRedis, mgetBuffers } from '../support/redis-guard';
+import { FeedStateRepository } from './feed-state.repository';
 import { topK } from '../../common/top-k';
 
 export const FRESH_MAX = 2000;
@@ -16,6 +13,8 @@ export const POPULAR_MAX = 5000;
 export const PER_CATEGORY_MAX = 1000;
 export const PER_CREATOR_MAX = 50;
 const STATS_CHUNK = 2000;
+/** The popularity refresh reads every video's stats in the background: a longer budget than a feed request's. */
+const STATS_READ_BUDGET_MS = 5000;
 const STATS_REFRESH_MS = 30_000;
 
 /** Precomputed, read-only lists the candidate sources pick from without touching Redis. */
@@ -68,8 +67,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
-    private readonly keys: RedisKeys,
-    @Inject(REDIS) private readonly redis: AnyRedis,
+    private readonly state: FeedStateRepository,
   ) {
     this.popularityWeights = parseHeadWeights(config.RANK_WEIGHTS);
   }
@@ -126,7 +124,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     const impressions = new Map<string, number>();
     for (let start = 0; start < videos.length; start += STATS_CHUNK) {
       const chunk = videos.slice(start, start + STATS_CHUNK);
-      const blobs = await guardRedis(this.redis, 5000, () => mgetBuffers(this.redis, chunk.map((v) => this.keys.videoStats(v.id))));
+      const blobs = await this.state.readStats(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
       blobs.forEach((blob, i) => {
         if (!blob) return;
         const stats = decodeVideoStats(blob);

@@ -48,9 +48,9 @@ export class FeedStateRepository {
   }
 
   /** Round trip 2: packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none). */
-  readStats(videoIds: string[]): Promise<(Buffer | null)[]> {
+  readStats(videoIds: string[], budgetMs = this.budgetMs): Promise<(Buffer | null)[]> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));
-    return guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
+    return guardRedis(this.redis, budgetMs, () => mgetBuffers(this.redis, keys));
   }
 
   /**

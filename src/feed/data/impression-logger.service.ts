@@ -1,12 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Pool } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
 import { isDatabaseUnavailable } from '../../database/database-unavailable';
-import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from '../support/impression-copy';
+import { ImpressionRow } from '../support/impression-copy';
+import { ImpressionRepository } from './impression.repository';
 
 const BATCH_MAX = 5000;
 /** Beyond this many unwritten rows (Postgres down for long), the oldest are dropped and counted. */
@@ -14,21 +11,16 @@ const BUFFER_MAX = 500_000;
 const SHUTDOWN_DEADLINE_MS = 15_000;
 const RETRY_MAX_MS = 30_000;
 
-const COLUMNS = IMPRESSION_COLUMNS.join(', ');
-
 /**
  * Writes feed impressions to Postgres off the request path: requests append rows to
- * an in-memory buffer; a timer flushes it in batches (binary COPY into a staging
- * table, then INSERT ... ON CONFLICT DO NOTHING, so a retried batch cannot
- * duplicate). Batches that fail are retried with backoff, except for rows Postgres
- * refuses on their own: those are dropped and counted, the rest written. On shutdown, after the HTTP
- * server has stopped, everything buffered is flushed. Uses its own small pool so it
- * never competes with request-path queries and outlives TypeORM's shutdown.
+ * an in-memory buffer; a timer flushes it in batches (ImpressionRepository: COPY,
+ * idempotent). Batches that fail are retried with backoff, except for rows Postgres
+ * refuses on their own: those are dropped and counted, the rest written. On shutdown,
+ * after the HTTP server has stopped, everything buffered is flushed.
  */
 @Injectable()
 export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ImpressionLogger.name);
-  private readonly pool: Pool;
   private buffer: ImpressionRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -42,9 +34,8 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly config: AppConfig,
     registry: Registry,
+    private readonly repository: ImpressionRepository = new ImpressionRepository(config),
   ) {
-    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
-    this.pool.on('error', (err) => this.logger.warn(`impression pool: ${err.message}`));
     this.written = new Counter({ name: 'reelrank_impressions_written_total', help: 'Impressions written to Postgres', registers: [registry] });
     this.dropped = new Counter({
       name: 'reelrank_impressions_dropped_total',
@@ -83,7 +74,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
       this.logger.error(`shutting down with ${this.buffer.length} impressions unwritten (Postgres unavailable)`);
       this.dropped.inc({ reason: 'shutdown' }, this.buffer.length);
     }
-    await this.pool.end();
+    await this.repository.close();
   }
 
   /** Queues rows for writing; never waits and never throws. */
@@ -157,31 +148,7 @@ export class ImpressionLogger implements OnModuleInit, OnApplicationShutdown {
     return refused;
   }
 
-  private async write(rows: ImpressionRow[]): Promise<void> {
-    const client = await this.pool.connect();
-    // A connection dying between statements must fail this batch, not crash the process.
-    const onError = (err: Error) => this.logger.warn(`impression connection lost: ${err.message}`);
-    client.on('error', onError);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `CREATE TEMP TABLE IF NOT EXISTS impressions_staging ON COMMIT DELETE ROWS AS SELECT ${COLUMNS} FROM impressions WITH NO DATA`,
-      );
-      await pipeline(
-        Readable.from([encodeImpressionsCopy(rows)]),
-        client.query(copyFrom(`COPY impressions_staging (${COLUMNS}) FROM STDIN (FORMAT binary)`)),
-      );
-      await client.query(
-        `INSERT INTO impressions (${COLUMNS}) SELECT ${COLUMNS} FROM impressions_staging ON CONFLICT (request_id, position) DO NOTHING`,
-      );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  private write(rows: ImpressionRow[]): Promise<void> {
+    return this.repository.write(rows);
   }
 }

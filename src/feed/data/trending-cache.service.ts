@@ -1,8 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { REDIS } from '../../redis/redis.constants';
-import { AnyRedis } from '../../redis/redis-connection';
-import { RedisKeys } from '../../redis/redis-keys';
-import { guardRedis } from '../support/redis-guard';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { TrendingRepository } from './trending.repository';
 
 export const TRENDING_MAX = 1000;
 const REFRESH_MS = 1000;
@@ -19,10 +16,7 @@ export class TrendingCacheService implements OnApplicationBootstrap, OnApplicati
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
 
-  constructor(
-    @Inject(REDIS) private readonly redis: AnyRedis,
-    private readonly keys: RedisKeys,
-  ) {}
+  constructor(private readonly repository: TrendingRepository) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
@@ -41,12 +35,7 @@ export class TrendingCacheService implements OnApplicationBootstrap, OnApplicati
 
   async refresh(): Promise<void> {
     try {
-      const [hour, day] = await guardRedis(this.redis, 2000, () =>
-        Promise.all([
-          this.redis.zrange(this.keys.trending('1h'), 0, TRENDING_MAX - 1, 'REV'),
-          this.redis.zrange(this.keys.trending('24h'), 0, TRENDING_MAX - 1, 'REV'),
-        ]),
-      );
+      const [hour, day] = await this.repository.top(TRENDING_MAX);
       const merged = new Set<string>();
       for (let i = 0; i < Math.max(hour.length, day.length) && merged.size < TRENDING_MAX; i++) {
         if (i < hour.length) merged.add(hour[i]);
