@@ -100,14 +100,6 @@ class StageClock {
     await this.onProgress?.(stage, detail);
   }
 
-  /** Reports the stage, runs it and times it as `step`. */
-  async stage<T>(stage: TrainingStage, detail: Record<string, number> | undefined, step: string, work: () => Promise<T>): Promise<T> {
-    await this.progress(stage, detail);
-    const out = await work();
-    this.lap(step);
-    return out;
-  }
-
   lap(step: string): void {
     const now = Date.now();
     this.timings[step] = now - this.stepStart;
@@ -207,9 +199,7 @@ export class TrainingService {
     const data = await this.buildDataset(run, window, fitted);
     const trained = await this.train(run, data.dataset);
     const exported = await this.exportAndCheckParity(run, trained, data.dataset);
-    const { report, heldOutScores } = await run.clock.stage('evaluating', undefined, 'evaluate', () =>
-      this.evaluate(data.dataset, run.spec, trained.weights, trained.norm, data.active, data.activeSpec, data.fallback, run.yielder),
-    );
+    const { report, heldOutScores } = await this.evaluateStage(run, data, trained);
     return this.register(run, window, fitted, data, trained, exported, report, heldOutScores);
   }
 
@@ -337,6 +327,14 @@ export class TrainingService {
     const parity = await this.checkParity(artifact, spec, weights, norm, dataset);
     clock.lap('export');
     return { artifact, parity };
+  }
+
+  /** Held-out metrics against popularity, the heuristic and the active model. */
+  private async evaluateStage({ spec, clock, yielder }: TrainingRun, data: TrainingData, { weights, norm }: TrainedRanker) {
+    await clock.progress('evaluating');
+    const evaluation = await this.evaluate(data.dataset, spec, weights, norm, data.active, data.activeSpec, data.fallback, yielder);
+    clock.lap('evaluate');
+    return evaluation;
   }
 
   /**
