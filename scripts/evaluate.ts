@@ -255,7 +255,6 @@ async function main(): Promise<void> {
         knownVideos: await importer.videoIds(),
       });
       print(`import: ${report.written} events in ${(report.ms / 1000).toFixed(1)} s (${report.bad} rejected)`);
-      await replayLog(ctx, print);
       if (values['no-train']) trainNote = 'not trained (--no-train)';
       else {
         const trained = await trainOnHistory(ctx, print);
@@ -263,6 +262,8 @@ async function main(): Promise<void> {
         if (trained.skipped) trainNote = `no model: ${trained.skipped}`;
         else if (!trained.result?.promoted) trainNote = `model ${trained.result?.modelId} not activated (${trained.result?.decision})`;
       }
+      // As the import command: after training, so users' online embeddings come from the learned video vectors.
+      await replayLog(ctx, print);
     } finally {
       await ctx.close();
     }

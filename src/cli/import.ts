@@ -28,7 +28,7 @@ export class ImportCommandModule {}
 const USAGE = `usage: npm run import -- [--videos FILE]... [--events FILE]... [options]
        npm run import -- --format movielens DIR [options]
 Loads a catalog (--videos) and an interaction history (--events), JSONL or CSV by extension,
-or a MovieLens directory (ratings.csv + movies.csv), then rebuilds the online state and trains.
+or a MovieLens directory (ratings.csv + movies.csv), then trains and rebuilds the online state.
   --no-replay          do not rebuild the Redis state from the log
   --no-train           do not train a model
   --window-hours N     training window (default: the whole history)
@@ -187,8 +187,9 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ImportCommandModule, { logger: ['warn', 'error'] });
   try {
     const reports = await importFiles(app, input, { chunk, showBad, print });
-    if (!values['no-replay']) await replayLog(app, print);
+    // Training first: the replay then builds users' online embeddings from the video vectors it learned.
     const trained = values['no-train'] ? null : await trainOnHistory(app, print, windowHours);
+    if (!values['no-replay']) await replayLog(app, print);
     const events = reports.filter((r) => r.phase === 'events');
     const eventMs = events.reduce((s, r) => s + r.ms, 0);
     const total = (key: 'records' | 'written' | 'bad', phase: PhaseReport['phase']) =>

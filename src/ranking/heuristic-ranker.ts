@@ -18,10 +18,13 @@ const AFFINITY_TERMS: [string, number][] = [
   ['user_category_share', 0.4],
   ['user_follows_creator', 0.3],
   ['video_impressions_log', 0.01],
-  // Long-horizon popularity, so a cold catalog ranks no worse than popularity, and what the user's last videos say.
+  // Long-horizon popularity, so a cold catalog ranks no worse than popularity.
   ['video_popularity_log', 0.05],
-  ['history_similarity', 1],
-  ['history_next', 0.5],
+  // What the user's last videos say (the item-to-item score): the strongest evidence of what
+  // comes next, weighed so that it orders the page wherever it has something to say; the
+  // terms above then rank what it knows little about, and cold users.
+  ['history_similarity', 2],
+  ['history_next', 2],
 ];
 
 export const HEURISTIC_VERSION = 'heuristic';

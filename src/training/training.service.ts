@@ -34,6 +34,7 @@ import { logLoss } from './model/metrics';
 import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
+import { DEFAULT_LISTWISE, fitListwiseLinear, LISTWISE_HEAD, rowGroups } from './model/listwise';
 
 export interface TrainingRunOptions {
   /** Hours of log before `until` to train on (default RETRAIN_WINDOW_HOURS). */
@@ -142,10 +143,13 @@ interface TrainingData {
 }
 
 interface TrainedRanker {
+  /** `reelrank-mlp` or `reelrank-listwise-linear`. */
+  trainer: string;
   weights: MlpWeights;
   norm: Standardizer;
-  fit: Awaited<ReturnType<TrainingService['trainRanker']>>['fit'];
-  hidden: number[];
+  /** The trained model's spec (the listwise ranker has one head). */
+  spec: FeatureSpec;
+  fit: Awaited<ReturnType<TrainingService['trainRanker']>>['fit'] & { rankers: Record<string, unknown> };
 }
 
 /**
@@ -312,16 +316,18 @@ export class TrainingService {
     return { dataset, active, activeSpec, fallback };
   }
 
-  private async train({ options, spec, clock }: TrainingRun, dataset: Dataset): Promise<TrainedRanker> {
+  /** The MLP, and the listwise linear ranker beside it when it can be fitted: whichever ranks the held-out queries better. */
+  private async train({ options, spec, clock, yielder }: TrainingRun, dataset: Dataset): Promise<TrainedRanker> {
     await clock.progress('training', { rows: dataset.trainRows });
     const hidden = this.config.TRAIN_HIDDEN_LAYERS.split(',').map(Number);
-    const { weights, norm, fit } = await this.trainRanker(dataset, spec.features.length, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
+    const mlp = await this.trainRanker(dataset, spec.features.length, hidden, options.epochs ?? this.config.TRAIN_EPOCHS);
+    const chosen = await this.chooseRanker(dataset, spec, mlp, yielder);
     clock.lap('train');
-    return { weights, norm, fit, hidden };
+    return { trainer: chosen.trainer, weights: chosen.weights, norm: chosen.norm, spec: chosen.spec, fit: { ...mlp.fit, rankers: chosen.compared } };
   }
 
   /** The ONNX artifact, checked to score like the TypeScript model on held-out rows. */
-  private async exportAndCheckParity({ spec, clock }: TrainingRun, { weights, norm }: TrainedRanker, dataset: Dataset) {
+  private async exportAndCheckParity({ clock }: TrainingRun, { weights, norm, spec }: TrainedRanker, dataset: Dataset) {
     await clock.progress('exporting');
     const artifact = Buffer.from(exportMlpToOnnx(weights, norm, { producer: 'reelrank-trainer' }));
     const parity = await this.checkParity(artifact, spec, weights, norm, dataset);
@@ -330,7 +336,7 @@ export class TrainingService {
   }
 
   /** Held-out metrics against popularity, the heuristic and the active model. */
-  private async evaluateStage({ spec, clock, yielder }: TrainingRun, data: TrainingData, { weights, norm }: TrainedRanker) {
+  private async evaluateStage({ clock, yielder }: TrainingRun, data: TrainingData, { weights, norm, spec }: TrainedRanker) {
     await clock.progress('evaluating');
     const evaluation = await this.evaluate(data.dataset, spec, weights, norm, data.active, data.activeSpec, data.fallback, yielder);
     clock.lap('evaluate');
@@ -352,7 +358,7 @@ export class TrainingService {
     report: EvaluationReport,
     heldOutScores: Float32Array,
   ): Promise<TrainingRunResult> {
-    const { options, spec, modelId, clock, yielder } = run;
+    const { options, modelId, clock, yielder } = run;
     const { log, windowFrom, head, windowHours, heldOutFrom } = window;
     const { embeddingInput, refreshes, evalFit, neighbourOptions, neighbourRefreshes, rows } = fitted;
     await clock.progress('registering');
@@ -388,11 +394,11 @@ export class TrainingService {
     clock.lap('neighboursWrite');
 
     await yielder.pause();
-    const baseline = driftBaseline(spec, dataset.heldOutX[0], heldOutScores);
+    const baseline = driftBaseline(trained.spec, dataset.heldOutX[0], heldOutScores);
     await yielder.pause();
     const trainingInfo = {
-      trainer: 'reelrank-mlp',
-      hidden: trained.hidden,
+      trainer: trained.trainer,
+      hidden: trained.weights.hidden,
       ...MLP,
       ...trained.fit,
       window: {
@@ -428,7 +434,7 @@ export class TrainingService {
       minGain: this.config.MODEL_PROMOTE_MIN_GAIN,
     });
     // The decision is kept with the scores it was made on, in the registry row.
-    const created = await this.registry.register({ id: modelId, artifact, featureSpec: spec, metrics: { ...report, activation: { promote, decision } }, trainingInfo });
+    const created = await this.registry.register({ id: modelId, artifact, featureSpec: trained.spec, metrics: { ...report, activation: { promote, decision } }, trainingInfo });
     if (promote) await this.registry.activate(created.id);
     clock.lap('register');
     const timings = clock.timings;
@@ -483,6 +489,51 @@ export class TrainingService {
     );
     weights.layers = best.layers;
     return { weights, norm, fit: { fitRows, validationRows: valRows, epochs: losses.length, bestEpoch: best.epoch + 1, losses, validationLosses } };
+  }
+
+  /**
+   * Fits the listwise linear ranker on the MLP's rows (each user-and-moment group: what was
+   * engaged with against the candidates beside it) and keeps whichever of the two ranks the
+   * held-out queries better by NDCG@10 (the MLP when there are none to compare on, or when
+   * RANK_WEIGHTS gives the `engage` head no positive weight, the linear ranker's only head).
+   */
+  private async chooseRanker(
+    dataset: Dataset,
+    spec: FeatureSpec,
+    mlp: { weights: MlpWeights; norm: Standardizer; fit: { fitRows: number } },
+    yielder: EventLoopYielder,
+  ): Promise<{ trainer: string; weights: MlpWeights; norm: Standardizer; spec: FeatureSpec; compared: Record<string, unknown> }> {
+    const keepMlp = (compared: Record<string, unknown>) => ({ trainer: 'reelrank-mlp', weights: mlp.weights, norm: mlp.norm, spec, compared });
+    if (!((this.headWeights.get(LISTWISE_HEAD) ?? 0) > 0) || dataset.queries.length === 0) return keepMlp({ listwise: 'not fitted' });
+    const width = spec.features.length;
+    const heads = LABEL_HEADS.length;
+    const engage = LABEL_HEADS.indexOf(LISTWISE_HEAD);
+    const positive = (r: number) => dataset.y[r * heads + engage] === 1;
+    const groups = rowGroups(dataset.user, dataset.at, dataset.trainRows, positive);
+    const fitGroups = groups.filter((g) => g.to <= mlp.fit.fitRows);
+    const validationGroups = groups.filter((g) => g.from >= mlp.fit.fitRows);
+    if (fitGroups.length === 0) return keepMlp({ listwise: 'no groups to fit on' });
+    const linear = await fitListwiseLinear(dataset.x, width, mlp.norm, positive, fitGroups, validationGroups, DEFAULT_LISTWISE, yielder);
+    const linearSpec: FeatureSpec = { ...spec, heads: [LISTWISE_HEAD] };
+    const ndcgOf = async (w: MlpWeights, heads: readonly string[]) => {
+      const scores: Float32Array[] = [];
+      for (const q of dataset.queries) {
+        scores.push(this.blend(predict(w, q.x[0], q.videos.length, mlp.norm), q.videos.length, heads));
+        await yielder.pauseIfDue();
+      }
+      return rankingMetrics(dataset.queries, (_, i) => scores[i]).ndcg;
+    };
+    const mlpNdcg = await ndcgOf(mlp.weights, spec.heads);
+    const linearNdcg = await ndcgOf(linear.weights, linearSpec.heads);
+    const compared = {
+      mlpNdcg,
+      listwiseNdcg: linearNdcg,
+      listwise: { groups: fitGroups.length, validationGroups: validationGroups.length, epochs: linear.epochs, bestEpoch: linear.bestEpoch, validationLoss: linear.validationLoss },
+    };
+    if (linearNdcg !== null && (mlpNdcg === null || linearNdcg > mlpNdcg)) {
+      return { trainer: 'reelrank-listwise-linear', weights: linear.weights, norm: mlp.norm, spec: linearSpec, compared };
+    }
+    return keepMlp(compared);
   }
 
   private tryParseSpec(model: ModelVersionWithArtifact): FeatureSpec | null {

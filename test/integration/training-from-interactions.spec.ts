@@ -45,6 +45,16 @@ describe(`${TrainingService.name} on an interaction history without impressions`
     expect(row.metrics.activation.decision).toBe(result.decision);
     expect(result.decision).toMatch(beats ? /^activated/ : /^not activated: .*(popularity|heuristic ranker)/);
 
+    // The MLP and the listwise linear ranker are both fitted; the one ranking the held-out queries better is the model.
+    const { mlpNdcg, listwiseNdcg } = row.training_info.rankers;
+    expect(mlpNdcg).toBeGreaterThan(0);
+    expect(listwiseNdcg).toBeGreaterThan(0);
+    const listwise = listwiseNdcg > mlpNdcg;
+    expect(row.training_info.trainer).toBe(listwise ? 'reelrank-listwise-linear' : 'reelrank-mlp');
+    expect(model.ndcg).toBeCloseTo(listwise ? listwiseNdcg : mlpNdcg, 10);
+    const [{ feature_spec: spec }] = await db.query(`SELECT feature_spec FROM model_versions WHERE id = $1`, [result.modelId]);
+    expect(spec.heads).toEqual(listwise ? ['engage'] : ['like', 'complete', 'share', 'skip', 'engage']);
+
     const [neighbours] = await db.query(`SELECT cardinality(video_ids) AS videos, length(neighbours) / 4 AS pairs FROM item_neighbours WHERE version = $1`, [result.modelId]);
     expect(neighbours.pairs).toBeGreaterThan(neighbours.videos);
   }, 240_000);
