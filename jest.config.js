@@ -41,7 +41,7 @@ const shared = {
   testEnvironment: '<rootDir>/test/support/node-environment.js',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
     '^.+\\.m?js$': [
       'babel-jest',
       {

@@ -1,5 +1,15 @@
 import { Rng } from '../../seed/random';
-import { binDistribution, binFractions, binIndex, computeBaseline, parseBaseline, psi, psiNoiseFloor } from './drift-baseline';
+import {
+  binDistribution,
+  binFractions,
+  binIndex,
+  clusteredSampleSize,
+  computeBaseline,
+  normalUpperQuantile,
+  parseBaseline,
+  psi,
+  psiNoiseFloor,
+} from './drift-baseline';
 
 const normals = (rng: Rng, n: number, mean = 0, sd = 1) => Float64Array.from({ length: n }, () => mean + sd * rng.normal());
 
@@ -55,6 +65,24 @@ describe('drift baseline', () => {
     expect(parseBaseline(JSON.parse(JSON.stringify(baseline)))).toEqual(baseline);
   });
 
+  it('records how many independent values each distribution rests on when told each row\'s user and video', () => {
+    const rng = new Rng(8);
+    const n = 2000;
+    const rows = new Float32Array(n * 2);
+    const user = Int32Array.from({ length: n }, (_, i) => i % 100);
+    const video = Int32Array.from({ length: n }, (_, i) => i);
+    const userValue = Array.from({ length: 100 }, () => rng.normal());
+    for (let i = 0; i < n; i++) {
+      rows[i * 2] = userValue[user[i]];
+      rows[i * 2 + 1] = rng.normal();
+    }
+    const baseline = computeBaseline(['per_user', 'per_row'], rows, {}, 10, { user, video });
+    expect(baseline.features.per_user.independent).toBeCloseTo(100, 5);
+    expect(baseline.features.per_row.independent).toBeGreaterThan(1500);
+    expect(parseBaseline(JSON.parse(JSON.stringify(baseline)))).toEqual(baseline);
+    expect(() => computeBaseline(['a'], new Float32Array(3), {}, 10, { user: [0, 1], video: [0, 1, 2] })).toThrow(/a user and a video for each of the 3 rows/);
+  });
+
   it('rejects inputs that do not line up', () => {
     expect(() => computeBaseline(['a', 'b'], new Float32Array(3), {})).toThrow(/multiple of 2/);
     expect(() => computeBaseline(['a'], new Float32Array(3), { like: [1, 2] })).toThrow(/scores.like has 2 values for 3 rows/);
@@ -66,6 +94,7 @@ describe('drift baseline', () => {
     expect(parseBaseline({ version: 1, features: {}, scores: {} })).toBeNull();
     expect(parseBaseline({ version: 1, features: { a: { edges: [1], fractions: [1] } }, scores: {} })).toBeNull();
     expect(parseBaseline({ version: 1, features: { a: { edges: [1], fractions: [0.5, 0.5] } }, scores: {} })).not.toBeNull();
+    expect(parseBaseline({ version: 1, features: { a: { edges: [1], fractions: [0.5, 0.5], independent: 0 } }, scores: {} })).toBeNull();
   });
 });
 
@@ -124,5 +153,61 @@ describe(psiNoiseFloor.name, () => {
     expect(psiNoiseFloor(10, 1000, 5000)).toBeLessThan(0.04);
     expect(psiNoiseFloor(10, 100_000, 100_000)).toBeLessThan(0.001);
     expect(psiNoiseFloor(3, 1000, 5000)).toBeLessThan(psiNoiseFloor(10, 1000, 5000));
+  });
+
+  it('rises with the number of distributions one check compares, so the check as a whole rarely alerts by chance', () => {
+    expect(psiNoiseFloor(10, 1000, 5000, 33)).toBeGreaterThan(1.2 * psiNoiseFloor(10, 1000, 5000));
+    // 60 checks of 33 distributions each, 300 live values against a (near-exact) baseline: none passes by chance
+    const rng = new Rng(21);
+    const base = binDistribution(normals(rng, 200_000));
+    const floor = psiNoiseFloor(10, 300, 200_000, 33);
+    const over = Array.from({ length: 60 * 33 }, () => psi(base, normals(rng, 300), { live: 300, baseline: 200_000 })).filter((v) => v > floor);
+    expect(over).toEqual([]);
+  });
+});
+
+describe(normalUpperQuantile.name, () => {
+  it('matches the normal table', () => {
+    expect(normalUpperQuantile(0.5)).toBeCloseTo(0, 3);
+    expect(normalUpperQuantile(0.025)).toBeCloseTo(1.96, 3);
+    expect(normalUpperQuantile(0.001)).toBeCloseTo(3.0902, 3);
+    expect(normalUpperQuantile(1e-6)).toBeCloseTo(4.7534, 3);
+    expect(() => normalUpperQuantile(0.7)).toThrow(RangeError);
+  });
+});
+
+describe(clusteredSampleSize.name, () => {
+  const rng = new Rng(31);
+
+  it('counts a value repeated through each cluster once per cluster, and unclustered values once each', () => {
+    const clusters = Int32Array.from({ length: 1000 }, (_, i) => i % 40);
+    const perCluster = Array.from({ length: 40 }, () => rng.normal());
+    expect(clusteredSampleSize(Array.from(clusters, (c) => perCluster[c]), clusters)).toBeCloseTo(40, 6);
+    const independent = clusteredSampleSize(normals(rng, 1000), clusters);
+    expect(independent).toBeGreaterThan(800);
+    expect(independent).toBeLessThanOrEqual(1000);
+    expect(clusteredSampleSize(normals(rng, 50), Int32Array.from({ length: 50 }, (_, i) => i))).toBe(50);
+  });
+
+  it('weighs a big cluster by its share of the sample: 1 cluster of 500 and 500 of 1 are worth ~4 values, not 501', () => {
+    // the sample's share of anything is half the big cluster's value: variance as of 1e6 / (500^2 + 500) values
+    const clusters = Int32Array.from({ length: 1000 }, (_, i) => (i < 500 ? 0 : i - 499));
+    const perCluster = normals(rng, 501);
+    expect(clusteredSampleSize(Array.from(clusters, (c) => perCluster[c]), clusters)).toBeCloseTo(1e6 / 250_500, 6);
+  });
+
+  it('counts values that only partly follow their cluster in between', () => {
+    const clusters = Int32Array.from({ length: 2000 }, (_, i) => i % 100);
+    const perCluster = normals(rng, 100);
+    // intra-cluster correlation 0.5, 20 values a cluster: design effect 1 + 19 x 0.5
+    const values = Array.from(clusters, (c) => perCluster[c] + rng.normal());
+    const n = clusteredSampleSize(values, clusters);
+    expect(n).toBeGreaterThan(2000 / 10.5 / 1.5);
+    expect(n).toBeLessThan(2000 / 10.5 * 1.5);
+  });
+
+  it('is 1 for a single cluster and 0 for no value', () => {
+    expect(clusteredSampleSize([1, 2, 3], [0, 0, 0])).toBe(1);
+    expect(clusteredSampleSize([], [])).toBe(0);
   });
 });

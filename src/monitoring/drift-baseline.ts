@@ -24,6 +24,12 @@ export interface BinnedDistribution {
   edges: number[];
   /** Share of the values in each bin; sums to 1. */
   fractions: number[];
+  /**
+   * Independent values the shares rest on (see clusteredSampleSize): fewer than the rows
+   * when rows repeat a user's or a video's value. Absent in baselines stored before it
+   * was kept: the baseline's sampleSize stands in.
+   */
+  independent?: number;
 }
 
 export interface DriftBaseline {
@@ -116,15 +122,31 @@ export function matrixColumn(rows: ArrayLike<number>, width: number, j: number):
   return column;
 }
 
+/** Per row, the integer id (from 0) of the cluster it belongs to, by user and by video. */
+export interface RowClusters {
+  user: ArrayLike<number>;
+  video: ArrayLike<number>;
+}
+
+/** Independent values behind `values` clustered by user and by video: the fewer of the two. */
+export function independentValues(distribution: BinnedDistribution, values: ArrayLike<number>, clusters: RowClusters): number {
+  const bins = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) bins[i] = binIndex(distribution.edges, values[i]);
+  return Math.min(clusteredSampleSize(bins, clusters.user), clusteredSampleSize(bins, clusters.video));
+}
+
 /**
  * The baseline of a model: quantile bins of every feature column of `rows` (row-major,
- * `featureNames.length` wide) and of every head's scores (one value per row).
+ * `featureNames.length` wide) and of every head's scores (one value per row). With the
+ * user and video of each row (`clusters`), each distribution also records how many
+ * independent values it rests on.
  */
 export function computeBaseline(
   featureNames: readonly string[],
   rows: Float32Array,
   scores: Record<string, ArrayLike<number>>,
   bins = DEFAULT_BASELINE_BINS,
+  clusters?: RowClusters,
 ): DriftBaseline {
   const width = featureNames.length;
   if (width === 0) throw new RangeError('featureNames must not be empty');
@@ -132,17 +154,26 @@ export function computeBaseline(
     throw new RangeError(`rows has ${rows.length} values, not a multiple of ${width} features`);
   }
   const n = rows.length / width;
+  if (clusters && (clusters.user.length !== n || clusters.video.length !== n)) {
+    throw new RangeError(`clusters must give a user and a video for each of the ${n} rows`);
+  }
+  const distribution = (values: ArrayLike<number>): BinnedDistribution => {
+    const d = binDistribution(values, bins);
+    return clusters ? { ...d, independent: round2(independentValues(d, values, clusters)) } : d;
+  };
   const features: Record<string, BinnedDistribution> = {};
   featureNames.forEach((name, j) => {
-    features[name] = binDistribution(matrixColumn(rows, width, j), bins);
+    features[name] = distribution(matrixColumn(rows, width, j));
   });
   const heads: Record<string, BinnedDistribution> = {};
   for (const [head, values] of Object.entries(scores)) {
     if (values.length !== n) throw new RangeError(`scores.${head} has ${values.length} values for ${n} rows`);
-    heads[head] = binDistribution(values, bins);
+    heads[head] = distribution(values);
   }
   return { version: 1, sampleSize: n, features, scores: heads };
 }
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Population stability index of `live` values against a baseline distribution:
@@ -173,18 +204,78 @@ export function psi(baseline: BinnedDistribution, live: ArrayLike<number>, sizes
   return total;
 }
 
-/** Standard normal quantile of the one-sided 0.1% tail: a noise floor exceeded by chance once in a thousand checks. */
-const NOISE_Z = 3.09;
+/** The chance that one drift check alerts on traffic that did not move, over all the distributions it compares. */
+export const FALSE_ALERT_RATE = 0.001;
 
 /**
- * The PSI that sampling noise alone stays under (99.9%) for `bins` bins compared between
- * `liveN` and `baselineN` independent values: PSI x n1n2/(n1+n2) is about chi-square with
- * bins - 1 degrees of freedom when nothing moved (quantile by Wilson-Hilferty).
+ * Upper-tail quantile of the standard normal: z with P(Z > z) = p, for 0 < p <= 0.5
+ * (Abramowitz and Stegun 26.2.23, absolute error below 4.5e-4).
  */
-export function psiNoiseFloor(bins: number, liveN: number, baselineN: number): number {
+export function normalUpperQuantile(p: number): number {
+  if (!(p > 0 && p <= 0.5)) throw new RangeError('p must be in (0, 0.5]');
+  const t = Math.sqrt(-2 * Math.log(p));
+  return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+}
+
+/**
+ * The PSI that sampling noise alone stays under when `bins` bins are compared between
+ * `liveN` and `baselineN` independent values: PSI x n1n2/(n1+n2) is about chi-square with
+ * bins - 1 degrees of freedom when nothing moved (quantile by Wilson-Hilferty). A check
+ * comparing `comparisons` distributions (every feature and head) puts each at
+ * FALSE_ALERT_RATE / comparisons (Bonferroni), so a check over 30 features is not 30
+ * times as likely to alert by chance as one over a single feature.
+ */
+export function psiNoiseFloor(bins: number, liveN: number, baselineN: number, comparisons = 1): number {
   const df = Math.max(1, bins - 1);
-  const chi2 = df * (1 - 2 / (9 * df) + NOISE_Z * Math.sqrt(2 / (9 * df))) ** 3;
+  const z = normalUpperQuantile(FALSE_ALERT_RATE / Math.max(1, comparisons));
+  const chi2 = df * Math.max(0, 1 - 2 / (9 * df) + z * Math.sqrt(2 / (9 * df))) ** 3;
   return chi2 * (1 / Math.max(1, liveN) + 1 / Math.max(1, baselineN));
+}
+
+/**
+ * How many independent values a sample is worth when its values come in clusters (a
+ * user's impressions share the user's features and largely their scores; a video's share
+ * its stats): the sample size over Kish's design effect 1 + (m - 1) rho, with m the
+ * size-weighted mean cluster size and rho the intra-cluster correlation (one-way ANOVA
+ * estimate, clamped to [0, 1]) of `values` (use bin indices: PSI only sees bins). A value
+ * that is constant within each cluster is worth one per cluster (about: fewer when
+ * clusters differ in size), one that varies independently of it is worth one per value.
+ * `clusters[i]` is the cluster of `values[i]`, an integer from 0.
+ */
+export function clusteredSampleSize(values: ArrayLike<number>, clusters: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) k = Math.max(k, clusters[i] + 1);
+  const count = new Float64Array(k);
+  const sum = new Float64Array(k);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    count[clusters[i]]++;
+    sum[clusters[i]] += values[i];
+    total += values[i];
+  }
+  let groups = 0;
+  let sumSquaredSizes = 0;
+  for (let c = 0; c < k; c++) {
+    if (count[c] === 0) continue;
+    groups++;
+    sumSquaredSizes += count[c] * count[c];
+  }
+  const meanSize = sumSquaredSizes / n;
+  if (groups === n) return n;
+  if (groups === 1) return 1;
+  const mean = total / n;
+  let between = 0;
+  for (let c = 0; c < k; c++) if (count[c] > 0) between += count[c] * (sum[c] / count[c] - mean) ** 2;
+  let within = 0;
+  for (let i = 0; i < n; i++) within += (values[i] - sum[clusters[i]] / count[clusters[i]]) ** 2;
+  const msb = between / (groups - 1);
+  const msw = within / (n - groups);
+  const m0 = (n - sumSquaredSizes / n) / (groups - 1);
+  const denominator = msb + (m0 - 1) * msw;
+  const rho = denominator > 0 ? Math.min(1, Math.max(0, (msb - msw) / denominator)) : 0;
+  return n / (1 + (meanSize - 1) * rho);
 }
 
 function isDistribution(value: unknown): value is BinnedDistribution {
@@ -195,7 +286,8 @@ function isDistribution(value: unknown): value is BinnedDistribution {
     Array.isArray(d.fractions) &&
     d.fractions.length === d.edges.length + 1 &&
     d.edges.every((e) => typeof e === 'number' && Number.isFinite(e)) &&
-    d.fractions.every((f) => typeof f === 'number' && f >= 0)
+    d.fractions.every((f) => typeof f === 'number' && f >= 0) &&
+    (d.independent === undefined || (typeof d.independent === 'number' && d.independent > 0))
   );
 }
 

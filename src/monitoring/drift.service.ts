@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DriftPsi, DriftReportEntity } from '../database/entities';
-import { featureByName, FeatureSpec, validateFeatureSpec } from '../features';
-import { DriftBaseline, matrixColumn, parseBaseline, psi, psiNoiseFloor } from './drift-baseline';
+import { FeatureSpec, validateFeatureSpec } from '../features';
+import { BinnedDistribution, DriftBaseline, independentValues, matrixColumn, parseBaseline, psi, psiNoiseFloor, RowClusters } from './drift-baseline';
 import { DriftMetrics } from './drift.metrics';
 import { ActiveModelForDrift, DriftRepository } from './drift.repository';
 import { ModelScorer } from './model-scorer';
@@ -11,20 +11,23 @@ type NewReport = Omit<DriftReportEntity, 'id'>;
 /** A report and the features and heads it alerts on, with their PSI. */
 type CheckResult = NewReport & { drifted: Record<string, number> };
 
-/** Independent values behind a live sample: a per-user feature repeats on each of a user's impressions. */
-interface SampleSizes {
-  impressions: number;
-  users: number;
-  videos: number;
+/** One compared distribution: its PSI and what sampling noise alone reaches with its sample sizes. */
+interface Comparison {
+  key: string;
+  psi: number;
+  noiseFloor: number;
 }
 
 /**
  * One drift check: compares the live feature and score distributions of the active
  * model (impressions of the last DRIFT_WINDOW_MINUTES) with its training baseline,
  * stores a drift_reports row, updates the gauges and logs a warning when an alert starts
- * (for a model) or clears. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what sampling
- * noise reaches with that many independent values (psiNoiseFloor): a window of a few dozen
- * users moves per-user features that far by chance.
+ * (for a model) or clears. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what
+ * sampling noise reaches (psiNoiseFloor) with the independent values on both sides: a
+ * user's impressions repeat the user's features and move its scores together, a video's
+ * its stats, so a window of a few dozen users is worth a few dozen values, not its
+ * impressions (clusteredSampleSize), and the floor is set for all the distributions the
+ * check compares at once.
  */
 @Injectable()
 export class DriftService {
@@ -99,20 +102,23 @@ export class DriftService {
     }
     const matrix = new Float32Array(rows.length * width);
     rows.forEach((row, i) => matrix.set(row.features, i * width));
-    const sizes: SampleSizes = {
-      impressions: rows.length,
-      users: new Set(rows.map((r) => r.userId)).size,
-      videos: new Set(rows.map((r) => r.videoId)).size,
-    };
-    const values: DriftPsi = {
-      features: this.featurePsi(baseline, spec, matrix, sizes),
-      scores: await this.scorePsi(baseline, spec, model, matrix),
-    };
+    const clusters: RowClusters = { user: clusterIds(rows.map((r) => r.userId)), video: clusterIds(rows.map((r) => r.videoId)) };
+    const users = new Set(rows.map((r) => r.userId)).size;
+    const videos = new Set(rows.map((r) => r.videoId)).size;
+    const compared = [
+      ...this.featureComparisons(baseline, spec, matrix, clusters),
+      ...(await this.scoreComparisons(baseline, spec, model, matrix, clusters)),
+    ];
+    const values: DriftPsi = { features: {}, scores: {} };
+    for (const c of compared) {
+      const [kind, name] = c.key.split(' ');
+      (kind === 'feature' ? values.features : values.scores)[name] = round(c.psi);
+    }
     const all = [...Object.values(values.features), ...Object.values(values.scores)];
     const maxPsi = all.length > 0 ? Math.max(...all) : null;
-    const over = this.overThreshold(values);
-    const drifted = Object.fromEntries(over.filter(([key, v]) => v > this.noiseFloor(key, baseline, sizes)));
-    const withinNoise = over.filter(([key]) => !(key in drifted)).map(([key]) => key);
+    const over = compared.filter((c) => c.psi > this.config.DRIFT_ALERT_PSI);
+    const drifted = Object.fromEntries(over.filter((c) => c.psi > c.noiseFloor).map((c) => [c.key, c.psi]));
+    const withinNoise = over.filter((c) => !(c.key in drifted)).map((c) => c.key);
     return {
       drifted,
       modelVersion: model.id,
@@ -123,7 +129,7 @@ export class DriftService {
         maxPsi === null
           ? 'the baseline shares no feature or head with the model spec'
           : withinNoise.length > 0
-            ? `PSI over ${this.config.DRIFT_ALERT_PSI} within sampling noise (${sizes.users} users, ${sizes.videos} videos): ${withinNoise.join(', ')}`
+            ? `PSI over ${this.config.DRIFT_ALERT_PSI} within sampling noise (${users} users, ${videos} videos): ${withinNoise.join(', ')}`
             : null,
       psi: values,
       maxPsi,
@@ -133,65 +139,63 @@ export class DriftService {
     };
   }
 
-  /** `feature <name>` / `score <head>` keys over DRIFT_ALERT_PSI, with their PSI. */
-  private overThreshold(values: DriftPsi): [string, number][] {
-    const over = (kind: string, map: Record<string, number>) =>
-      Object.entries(map)
-        .filter(([, v]) => v > this.config.DRIFT_ALERT_PSI)
-        .map(([name, v]): [string, number] => [`${kind} ${name}`, v]);
-    return [...over('feature', values.features), ...over('score', values.scores)];
+  /** PSI of `live` against `base`, each side smoothed by and judged on its independent values. */
+  private compare(key: string, base: BinnedDistribution, live: ArrayLike<number>, clusters: RowClusters, baselineRows: number, comparisons: number): Comparison | null {
+    const liveN = independentValues(base, live, clusters);
+    const baselineN = base.independent ?? baselineRows;
+    const value = psi(base, live, { live: liveN, baseline: baselineN });
+    if (!Number.isFinite(value)) return null;
+    return { key, psi: value, noiseFloor: psiNoiseFloor(base.edges.length + 1, liveN, baselineN, comparisons) };
   }
 
-  private noiseFloor(key: string, baseline: DriftBaseline, sizes: SampleSizes): number {
-    const [kind, name] = key.split(' ');
-    const distribution = kind === 'feature' ? baseline.features[name] : baseline.scores[name];
-    const independent = kind === 'feature' ? independentValues(name, sizes) : sizes.impressions;
-    return psiNoiseFloor(distribution.edges.length + 1, independent, baseline.sampleSize);
+  /** How many distributions a check compares: the floor of each is set for all of them at once. */
+  private comparisons(baseline: DriftBaseline, spec: FeatureSpec): number {
+    return spec.features.filter((name) => baseline.features[name]).length + spec.heads.filter((head) => baseline.scores[head]).length;
   }
 
-  private featurePsi(baseline: DriftBaseline, spec: FeatureSpec, matrix: Float32Array, sizes: SampleSizes): Record<string, number> {
-    const out: Record<string, number> = {};
-    spec.features.forEach((name, j) => {
+  private featureComparisons(baseline: DriftBaseline, spec: FeatureSpec, matrix: Float32Array, clusters: RowClusters): Comparison[] {
+    const comparisons = this.comparisons(baseline, spec);
+    return spec.features.flatMap((name, j) => {
       const base = baseline.features[name];
-      if (!base) return;
-      const value = psi(base, matrixColumn(matrix, spec.features.length, j), {
-        live: independentValues(name, sizes),
-        baseline: baseline.sampleSize,
-      });
-      if (Number.isFinite(value)) out[name] = round(value);
+      if (!base) return [];
+      const c = this.compare(`feature ${name}`, base, matrixColumn(matrix, spec.features.length, j), clusters, baseline.sampleSize, comparisons);
+      return c ? [c] : [];
     });
-    return out;
   }
 
-  private async scorePsi(
+  private async scoreComparisons(
     baseline: DriftBaseline,
     spec: FeatureSpec,
     model: ActiveModelForDrift,
     matrix: Float32Array,
-  ): Promise<Record<string, number>> {
-    if (!spec.heads.some((head) => baseline.scores[head])) return {};
+    clusters: RowClusters,
+  ): Promise<Comparison[]> {
+    if (!spec.heads.some((head) => baseline.scores[head])) return [];
     let scores: Record<string, Float32Array>;
     try {
       scores = await this.scorer.score(model, spec, matrix);
     } catch (err) {
       this.logger.warn(`drift check: cannot score with model ${model.id}, score PSI skipped: ${(err as Error).message}`);
-      return {};
+      return [];
     }
-    const out: Record<string, number> = {};
-    for (const head of spec.heads) {
+    const comparisons = this.comparisons(baseline, spec);
+    return spec.heads.flatMap((head) => {
       const base = baseline.scores[head];
-      if (!base) continue;
-      const value = psi(base, scores[head], { live: matrix.length / spec.features.length, baseline: baseline.sampleSize });
-      if (Number.isFinite(value)) out[head] = round(value);
-    }
-    return out;
+      if (!base || !scores[head]) return [];
+      const c = this.compare(`score ${head}`, base, scores[head], clusters, baseline.sampleSize, comparisons);
+      return c ? [c] : [];
+    });
   }
 }
 
-/** A per-user feature has one value per user in the sample, a per-video one one per video. */
-function independentValues(feature: string, sizes: SampleSizes): number {
-  const definition = featureByName(feature);
-  return definition?.perUser ? sizes.users : definition?.perVideo ? sizes.videos : sizes.impressions;
+/** Dense integer ids (from 0) for string keys, in order of first appearance. */
+function clusterIds(keys: string[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(keys, (key) => {
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    return id;
+  });
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -31,7 +31,7 @@ import { EventLoopYielder } from './event-loop-yielder';
 import { heuristicScores, heuristicTerms } from '../ranking/heuristic-ranker';
 import { activationDecision } from './activation-decision';
 import { logLoss } from './model/metrics';
-import { computeBaseline, DriftBaseline } from '../monitoring/drift-baseline';
+import { computeBaseline, DEFAULT_BASELINE_BINS, DriftBaseline, RowClusters } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 import { DEFAULT_LISTWISE, fitListwiseLinear, LISTWISE_HEAD, rowGroups } from './model/listwise';
@@ -394,7 +394,10 @@ export class TrainingService {
     clock.lap('neighboursWrite');
 
     await yielder.pause();
-    const baseline = driftBaseline(trained.spec, dataset.heldOutX[0], heldOutScores);
+    const baseline = driftBaseline(trained.spec, dataset.heldOutX[0], heldOutScores, {
+      user: dataset.user.subarray(dataset.trainRows),
+      video: dataset.video.subarray(dataset.trainRows),
+    });
     await yielder.pause();
     const trainingInfo = {
       trainer: trained.trainer,
@@ -647,11 +650,11 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(4));
 
-/** The drift monitor's reference: held-out rows (the newest data) and the model's scores on them. */
-function driftBaseline(spec: FeatureSpec, rows: Float32Array, scores: Float32Array): DriftBaseline {
+/** The drift monitor's reference: held-out rows (the newest data) and the model's scores on them, with each row's user and video. */
+function driftBaseline(spec: FeatureSpec, rows: Float32Array, scores: Float32Array, clusters: RowClusters): DriftBaseline {
   const n = rows.length / spec.features.length;
   const perHead = Object.fromEntries(
     spec.heads.map((head, j) => [head, Float64Array.from({ length: n }, (_, r) => scores[r * spec.heads.length + j])]),
   );
-  return computeBaseline(spec.features, rows, perHead);
+  return computeBaseline(spec.features, rows, perHead, DEFAULT_BASELINE_BINS, clusters);
 }

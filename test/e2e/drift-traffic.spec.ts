@@ -195,6 +195,9 @@ describe('drift monitoring on real traffic', () => {
   it('keeps the features the shift will move stable while the audience behaves as in training', async () => {
     await audience.rounds(4, usual);
     before = await checkDrift();
+    // No alert is not asserted: the video stats of this young catalog keep maturing, and the
+    // monitored model serves other videos than the one whose traffic its baseline rows came
+    // from, which moves video features beyond sampling noise in some runs (RELIABILITY.md, To do).
     expect(before).toMatchObject({ status: 'ok', modelVersion: modelId, sampleSize: CHECKED_IMPRESSIONS, threshold: ALERT_PSI });
     expect(before.psi.features[ACTIVITY_FEATURE]).toBeLessThan(ALERT_PSI);
   }, 60_000);
@@ -214,7 +217,7 @@ describe('drift monitoring on real traffic', () => {
   afterAll(() => {
     // The figures RELIABILITY.md quotes.
     for (const [name, r] of Object.entries({ unshifted: before, shifted: after })) {
-      if (r) process.stdout.write(`drift on real traffic, ${name}: max PSI ${r.maxPsi} ${JSON.stringify(r.psi)}\n`);
+      if (r) process.stdout.write(`drift on real traffic, ${name}: alert ${r.alert}, max PSI ${r.maxPsi} (${r.reason ?? 'no PSI within noise'}) ${JSON.stringify(r.psi)}\n`);
     }
   });
 });

@@ -17,11 +17,11 @@ const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const SCHEMA = path.join(CLIENT, 'src/schema.d.ts');
 const WORK = path.join(ROOT, 'node_modules/.cache/reelrank-client-check', String(process.pid));
 
-/** schema.d.ts for an OpenAPI document, by the generator `npm run client:generate` runs (openapi-typescript). */
-async function generatedSchema(doc: object): Promise<string> {
+/** schema.d.ts for an OpenAPI document, by the generator `npm run client:generate` runs (openapi-typescript). `name` keeps concurrent runs apart. */
+async function generatedSchema(doc: object, name: string): Promise<string> {
   mkdirSync(WORK, { recursive: true });
-  const input = path.join(WORK, 'openapi.json');
-  const output = path.join(WORK, 'schema.d.ts');
+  const input = path.join(WORK, `${name}.openapi.json`);
+  const output = path.join(WORK, `${name}.schema.d.ts`);
   writeFileSync(input, JSON.stringify(doc));
   const result = await runTs('scripts/generate-client.ts', ['--document', input, '--out', output]);
   if (result.code !== 0) throw new Error(`client:generate failed: ${result.stderr}`);
@@ -31,9 +31,10 @@ async function generatedSchema(doc: object): Promise<string> {
 /**
  * A copy of the client package with the given schema, type-checked with its own tsconfig
  * (DOM types, no Node in src). It sits under node_modules/.cache so openapi-fetch resolves.
+ * `name` keeps concurrent checks apart.
  */
-async function typeCheck(schema: string): Promise<{ ok: boolean; output: string }> {
-  const dir = path.join(WORK, 'package');
+async function typeCheck(schema: string, name: string): Promise<{ ok: boolean; output: string }> {
+  const dir = path.join(WORK, `package-${name}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const entry of ['src', 'example', 'tsconfig.json']) cpSync(path.join(CLIENT, entry), path.join(dir, entry), { recursive: true });
@@ -48,11 +49,31 @@ async function typeCheck(schema: string): Promise<{ ok: boolean; output: string 
   }
 }
 
+/** The served document with a feed item field renamed (videoId -> id): what an api change under the client looks like. */
+function withRenamedFeedField(served: object): object {
+  const renamed = structuredClone(served) as unknown as { components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> } };
+  const item = renamed.components.schemas.FeedItemDto;
+  item.properties.id = item.properties.videoId;
+  delete item.properties.videoId;
+  item.required = item.required.map((name) => (name === 'videoId' ? 'id' : name));
+  return renamed;
+}
+
+/** A promise's outcome, so one started early fails the test that reads it, not the run (no unhandled rejection). */
+type Settled<T> = { value: T } | { error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+function valueOf<T>(s: Settled<T>): T {
+  if ('error' in s) throw s.error;
+  return s.value;
+}
+
 describe('typed TypeScript client (clients/typescript)', () => {
   let db: DataSource;
   let app: NestFastifyApplication;
   let served: object;
   let schema: string;
+  /** Both type checks (each a tsc run of several seconds) start together once the document is served: jest runs in band, so the second core is free. */
+  let checks: { current: Promise<Settled<{ ok: boolean; output: string }>>; renamed: Promise<Settled<{ ok: boolean; output: string }>> };
 
   beforeAll(async () => {
     db = await createTestDataSource();
@@ -60,10 +81,16 @@ describe('typed TypeScript client (clients/typescript)', () => {
     await seedTestWorld(['--users', '5', '--videos', '120', '--history', '0']);
     app = await createTestAppWithDemoMode('true');
     served = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body;
-    schema = await generatedSchema(served);
+    const renamedSchema = settle(generatedSchema(withRenamedFeedField(served), 'renamed'));
+    schema = await generatedSchema(served, 'served');
+    checks = {
+      current: settle(typeCheck(schema, 'current')),
+      renamed: renamedSchema.then(async (s) => settle(typeCheck(valueOf(s), 'renamed'))),
+    };
   }, 60_000);
 
   afterAll(async () => {
+    await Promise.all([checks?.current, checks?.renamed]);
     await app?.close();
     await db?.destroy();
     rmSync(WORK, { recursive: true, force: true });
@@ -74,17 +101,12 @@ describe('typed TypeScript client (clients/typescript)', () => {
   });
 
   it('type-checks, with its example, against that document', async () => {
-    const checked = await typeCheck(schema);
+    const checked = valueOf(await checks.current);
     expect(checked).toEqual({ ok: true, output: '' });
   }, 120_000);
 
   it('fails the type check when the api changes under it (a feed item field renamed)', async () => {
-    const renamed = structuredClone(served) as unknown as { components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> } };
-    const item = renamed.components.schemas.FeedItemDto;
-    item.properties.id = item.properties.videoId;
-    delete item.properties.videoId;
-    item.required = item.required.map((name) => (name === 'videoId' ? 'id' : name));
-    const checked = await typeCheck(await generatedSchema(renamed));
+    const checked = valueOf(await checks.renamed);
     expect(checked.ok).toBe(false);
     expect(checked.output).toMatch(/mobile-session\.ts.*videoId/);
   }, 120_000);

@@ -26,6 +26,8 @@ class TrainingTestModule {}
 
 const DIM = 32;
 const WINDOW_MS = 168 * 3_600_000;
+/** Epochs for the runs that test registration and activation decisions rather than model quality. */
+const QUICK_EPOCHS = 3;
 
 describe(TrainingService.name, () => {
   let db: DataSource;
@@ -94,7 +96,8 @@ describe(TrainingService.name, () => {
   });
 
   it('compares a retrained model with the active one and keeps the active one unless the new one is better', async () => {
-    const second = await training.run();
+    // The comparison, not the fit, is under test: a few epochs (the first run trained the full default).
+    const second = await training.run({ epochs: QUICK_EPOCHS });
     expect(second.metrics.ranking.previous?.modelId).toBe(first.modelId);
     const [active] = await db.query(`SELECT id FROM model_versions WHERE status = 'active'`);
     const better = second.metrics.ranking.model.ndcg! > second.metrics.ranking.previous!.ndcg!;
@@ -104,7 +107,7 @@ describe(TrainingService.name, () => {
 
   it('registers a candidate and leaves the active model alone when auto-promotion is off', async () => {
     const [before] = await db.query(`SELECT id FROM model_versions WHERE status = 'active'`);
-    const third = await training.run({ autoPromote: false, writeEmbeddings: false });
+    const third = await training.run({ autoPromote: false, writeEmbeddings: false, epochs: QUICK_EPOCHS });
     expect(third.promoted).toBe(false);
     expect(third.decision).toMatch(/auto-promotion off/);
     const rows: { id: string; status: string }[] = await db.query(`SELECT id, status FROM model_versions`);
