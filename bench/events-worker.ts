@@ -1,12 +1,9 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
 import { CoreModule } from '../src/app/core.module';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
-import { QueueName } from '../src/queue/queue.types';
 import { AnyRedis } from '../src/redis/redis-connection';
 import { REDIS } from '../src/redis/redis.constants';
 import { benchConfig, freePort, waitForReady } from './bench-env';
@@ -77,15 +74,14 @@ async function main(): Promise<void> {
     const started = Date.now();
     const seq = await queueBacklog(queues, users, videos, total, started);
     log(`queued ${seq} events in ${Date.now() - started} ms`);
-    const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
     const worker = startProcess('worker', { REDIS_PREFIX: prefix, WORKER_METRICS_PORT: String(metricsPort) });
     await waitForHttp(`http://127.0.0.1:${metricsPort}/metrics`);
     const t0 = Date.now();
     const cpu0 = cpuSeconds(worker.pid!);
     const redisCpu0 = await redisCpuSeconds(ctx);
     for (;;) {
-      const c = await eventsQueue.getJobCounts('waiting', 'active', 'delayed');
-      if (c.waiting + c.active + c.delayed === 0) break;
+      const c = (await queues.jobCounts()).events;
+      if (c.waiting + c.active + c.delayed + c.prioritized === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const done = Date.now();

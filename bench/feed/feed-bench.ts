@@ -38,6 +38,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import { eventQueueShardCount } from '../../src/queue/event-queue-shards';
 import { QueueName } from '../../src/queue/queue.types';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -503,9 +504,12 @@ async function main(): Promise<void> {
     if (EVENTS_PER_SECOND > 0) {
       // Events the worker had not applied yet would be applied by the next run's worker: drop them.
       const connection = redis.duplicate();
-      const queue = new Queue(QueueName.Events, { connection, prefix: keys.bullPrefix });
-      await queue.obliterate({ force: true });
-      await queue.close();
+      const shards = eventQueueShardCount(config);
+      for (let shard = 0; shard < shards; shard++) {
+        const queue = new Queue(QueueName.Events, { connection, prefix: keys.eventQueuePrefix(shard, shards) });
+        await queue.obliterate({ force: true });
+        await queue.close();
+      }
       connection.disconnect();
       // The online state keeps their effect until the next `npm run replay`; the log drops them (an earlier run's too).
       const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE 'bench-%'`);

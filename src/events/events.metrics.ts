@@ -88,6 +88,15 @@ export class PipelineMetrics {
       },
     });
     new Gauge({
+      name: 'reelrank_event_shard_backlog',
+      help: 'Jobs waiting (waiting + delayed + prioritized) per events queue shard, read at scrape time; one growing alone is a shard whose master or workers are away',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        for (const [queue, n] of Object.entries(await queues.shardBacklogs())) this.set({ queue }, n);
+      },
+    });
+    new Gauge({
       name: 'reelrank_dead_letters',
       help: 'Dead letters waiting to be replayed (npm run dlq:replay), per queue',
       labelNames: ['queue'],
