@@ -136,7 +136,8 @@ async function main(): Promise<void> {
       const killer = killAt
         ? setTimeout(() => {
             const [host, p] = killAt.split(':');
-            const victim = new Redis({ host, port: Number(p), lazyConnect: true });
+            const victim = new Redis({ host, port: Number(p), lazyConnect: true, retryStrategy: () => null });
+            victim.on('error', () => undefined);
             log(`shutting down the Redis master ${killAt}`);
             void victim.connect().then(() => victim.call('SHUTDOWN', 'NOSAVE')).catch(() => undefined).finally(() => victim.disconnect());
           }, (freshSeconds * 1000) / 2)
