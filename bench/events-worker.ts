@@ -198,6 +198,7 @@ async function main(): Promise<void> {
         }
         const apiMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         const accepted = counter(apiMetrics, 'reelrank_events_ingested_total', 'outcome="accepted"');
+        log(`api ingest counters: ${apiMetrics.split('\n').filter((l) => l.startsWith('reelrank_events_ingested_total')).join('; ')}`);
         const logged = await countLogged(config, prefix, 'f');
         results.masterKilled = {
           master: killAt,

@@ -6,6 +6,7 @@ import { DatabaseUnavailableError } from '../database/database-unavailable';
 import { EventQueueShards } from '../queue/event-queue-shards';
 import { QueueErrors } from '../queue/queue-errors';
 import { retryDelay } from '../queue/retry-schedule';
+import { isStuck, STUCK_AFTER_MS, WorkerActivity } from '../queue/stuck-worker';
 import { EventApplierService } from './event-applier.service';
 import { ApplyEventsJob, isAppliedProgress } from './event-jobs';
 import { eventRetryPolicy, EVENTS_BACKOFF } from './event-queues.repository';
@@ -13,6 +14,8 @@ import { PipelineMetrics } from './events.metrics';
 
 /** Longest wait before a job held up by an unreachable Postgres is tried again. */
 const DATABASE_WAIT_MAX_MS = 5000;
+/** How often the workers are checked for a blocking read stuck on a dead connection. */
+const WATCHDOG_EVERY_MS = 10_000;
 /** At most one warning this often while Postgres is unreachable. */
 const WARN_EVERY_MS = 10_000;
 
@@ -29,7 +32,8 @@ const WARN_EVERY_MS = 10_000;
 @Injectable()
 export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ApplyEventsProcessor.name);
-  private workers: Worker<ApplyEventsJob>[] = [];
+  private readonly workers = new Map<number, { worker: Worker<ApplyEventsJob>; activity: WorkerActivity }>();
+  private watchdog: NodeJS.Timeout | null = null;
   private lastDeferWarning = 0;
 
   constructor(
@@ -48,25 +52,55 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     if (!this.catalog.isLoaded) await new Promise<void>((resolve) => this.catalog.onRefresh(() => resolve()));
     const consumed = this.shards.consumed();
-    const concurrency = Math.max(1, Math.ceil(this.config.EVENTS_CONCURRENCY / consumed.length));
+    for (const shard of consumed) this.startWorker(shard, consumed.length);
+    this.watchdog = setInterval(() => void this.replaceStuckWorkers(consumed.length), WATCHDOG_EVERY_MS);
+    this.watchdog.unref();
+    this.logger.log(`consuming ${consumed.length} of ${this.shards.count} event queue shard(s), concurrency ${this.concurrency(consumed.length)} each`);
+  }
+
+  private concurrency(shards: number): number {
+    return Math.max(1, Math.ceil(this.config.EVENTS_CONCURRENCY / shards));
+  }
+
+  private startWorker(shard: number, shards: number): void {
+    const queue = this.shards.queues[shard];
+    const label = this.shards.label(shard);
     const policy = eventRetryPolicy(this.config);
-    this.workers = consumed.map((shard) => {
-      const queue = this.shards.queues[shard];
-      const label = this.shards.label(shard);
-      const worker = new Worker<ApplyEventsJob>(queue.name, (job, token) => this.timed(job, token), {
-        connection: queue.opts.connection,
-        prefix: queue.opts.prefix,
-        concurrency,
-        lockDuration: this.config.WORKER_LOCK_MS,
-        stalledInterval: Math.max(500, Math.floor(this.config.WORKER_LOCK_MS / 2)),
-        settings: {
-          backoffStrategy: (attemptsMade, type) => (type === EVENTS_BACKOFF ? retryDelay(attemptsMade, policy) : 0),
-        },
-      });
-      worker.on('failed', (job, err) => this.onFailed(label, job, err));
-      return this.errors.watch(worker, label);
+    const activity: WorkerActivity = { running: 0, lastActivityAt: Date.now() };
+    const run = async (job: Job<ApplyEventsJob>, token?: string) => {
+      activity.running += 1;
+      activity.lastActivityAt = Date.now();
+      try {
+        return await this.timed(job, token);
+      } finally {
+        activity.running -= 1;
+        activity.lastActivityAt = Date.now();
+      }
+    };
+    const worker = new Worker<ApplyEventsJob>(queue.name, run, {
+      connection: queue.opts.connection,
+      prefix: queue.opts.prefix,
+      concurrency: this.concurrency(shards),
+      lockDuration: this.config.WORKER_LOCK_MS,
+      stalledInterval: Math.max(500, Math.floor(this.config.WORKER_LOCK_MS / 2)),
+      settings: {
+        backoffStrategy: (attemptsMade, type) => (type === EVENTS_BACKOFF ? retryDelay(attemptsMade, policy) : 0),
+      },
     });
-    this.logger.log(`consuming ${consumed.length} of ${this.shards.count} event queue shard(s), concurrency ${concurrency} each`);
+    worker.on('failed', (job, err) => this.onFailed(label, job, err));
+    this.workers.set(shard, { worker: this.errors.watch(worker, label), activity });
+  }
+
+  /** Replaces the workers that take no jobs from a shard with jobs waiting (see isStuck). */
+  private async replaceStuckWorkers(shards: number): Promise<void> {
+    for (const [shard, { worker, activity }] of this.workers) {
+      const waiting = await this.shards.queues[shard].getWaitingCount().catch(() => 0);
+      if (!isStuck(activity, waiting, Date.now())) continue;
+      this.logger.warn(`${this.shards.label(shard)}: ${waiting} job(s) waiting and none taken for ${STUCK_AFTER_MS / 1000} s: replacing the worker`);
+      this.metrics.workersReplaced.inc({ queue: this.shards.label(shard) });
+      void worker.close(true).catch(() => undefined);
+      this.startWorker(shard, shards);
+    }
   }
 
   private onFailed(queue: string, job: Job<ApplyEventsJob> | undefined, err: Error): void {
@@ -125,6 +159,7 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
 
   /** Lets in-flight jobs finish, then stops. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    if (this.watchdog) clearInterval(this.watchdog);
+    await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
   }
 }

@@ -28,6 +28,7 @@ export class PipelineMetrics {
   readonly logged: Counter;
   readonly deadLetters: Counter<'queue'>;
   readonly deferred: Counter<'reason'>;
+  readonly workersReplaced: Counter<'queue'>;
 
   constructor(registry: Registry, queues: EventQueuesRepository) {
     this.freshness = new Histogram({
@@ -74,6 +75,12 @@ export class PipelineMetrics {
       name: 'reelrank_event_jobs_deferred_total',
       help: 'Events jobs put back to wait for an unavailable dependency, without using up an attempt',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.workersReplaced = new Counter({
+      name: 'reelrank_event_workers_replaced_total',
+      help: 'Events shard workers replaced because they took no job for 30 s while jobs waited (a blocking read stuck on a dead connection)',
+      labelNames: ['queue'],
       registers: [registry],
     });
     new Gauge({
