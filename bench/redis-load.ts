@@ -1,7 +1,12 @@
 import { Cluster } from 'ioredis';
 import { AnyRedis } from '../src/redis/redis-connection';
 
-/** The nodes that serve commands: every master of a cluster, or the one server. */
+/** Waits for the client to be connected (a cluster client knows its masters only then). */
+export async function connected(redis: AnyRedis): Promise<void> {
+  await redis.ping();
+}
+
+/** The nodes that serve commands: every master of a cluster, or the one server (call `connected` first). */
 export function masters(redis: AnyRedis): { name: string; node: AnyRedis }[] {
   if (redis instanceof Cluster) return redis.nodes('master').map((node) => ({ name: `${node.options.host}:${node.options.port}`, node }));
   return [{ name: 'single', node: redis }];
@@ -28,6 +33,7 @@ export interface MasterLoad {
  * master took (a master unreachable at either end counts what it answered, or nothing).
  */
 export async function trackMasterLoad(redis: AnyRedis): Promise<() => Promise<MasterLoad[]>> {
+  await connected(redis);
   const read = async () =>
     Object.fromEntries(await Promise.all(masters(redis).map(async ({ name, node }) => [name, await commandCalls(node).catch(() => ({}))] as const)));
   const before = await read();
@@ -47,6 +53,7 @@ export async function trackMasterLoad(redis: AnyRedis): Promise<() => Promise<Ma
 
 /** Redis server CPU seconds so far, summed over the masters (includes anything else using them). */
 export async function redisCpuSeconds(redis: AnyRedis): Promise<number> {
+  await connected(redis).catch(() => undefined);
   let total = 0;
   for (const { node } of masters(redis)) {
     const info = await node.info('cpu').catch(() => '');
@@ -58,6 +65,7 @@ export async function redisCpuSeconds(redis: AnyRedis): Promise<number> {
 
 /** Deletes the keys matching `patterns` on every master. */
 export async function unlinkMatching(redis: AnyRedis, patterns: string[]): Promise<void> {
+  await connected(redis);
   for (const { node } of masters(redis)) {
     for (const match of patterns) {
       let cursor = '0';
