@@ -364,7 +364,7 @@ async function main(): Promise<void> {
     const opened = await DatabaseCpu.open(DATABASE_URL);
     postgres = opened.cpu;
     if (!postgres) log(`Postgres CPU not counted: ${opened.why}`);
-    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
+    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_CLUSTER_NODES ? `Redis Cluster ${config.REDIS_CLUSTER_NODES}` : config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
