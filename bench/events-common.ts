@@ -1,13 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { AppConfig } from '../src/config/app-config';
 import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
-import { redisOptionsFromUrl } from '../src/redis/redis-connection';
+import { createRedisClient } from '../src/redis/redis-connection';
+import { unlinkMatching } from './redis-load';
 
 /** Helpers shared by the event pipeline benchmarks (bench/events-*.ts). */
 
@@ -77,21 +77,28 @@ export async function videoIds(config: AppConfig, limit = 5000): Promise<string[
   }
 }
 
-/** Deletes every key of a benchmark's Redis prefix (its own, never another run's). */
+/** Deletes every key of a benchmark's Redis prefix (its own, never another run's), on every master of a cluster. */
 export async function clearPrefix(config: AppConfig, prefix: string): Promise<void> {
   if (!prefix.startsWith('rrbench')) throw new Error(`refusing to clear prefix ${prefix}`);
-  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  const redis = createRedisClient(config);
   try {
-    for (const match of [`${prefix}:*`, `{${prefix}:bull}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 5000);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
+    await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}:bull}:*`, `{${prefix}:bull:events:*`]);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** Rows in the interactions log of a benchmark's users whose event id starts with `idPrefix`, and distinct (user, event) pairs. */
+export async function countLogged(config: AppConfig, prefix: string, idPrefix: string): Promise<{ rows: number; distinct: number }> {
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+  try {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS rows, count(DISTINCT (user_id, event_id))::int AS distinct FROM interactions WHERE user_id LIKE $1 AND event_id LIKE $2`,
+      [`${prefix}-%`, `${idPrefix}%`],
+    );
+    return { rows: rows[0].rows, distinct: rows[0].distinct };
+  } finally {
+    await pool.end();
   }
 }
 

@@ -1,20 +1,21 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
 import { CoreModule } from '../src/app/core.module';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { EventsModule } from '../src/events/events.module';
-import { QueueName } from '../src/queue/queue.types';
+import { Redis } from 'ioredis';
+import { EventQueueShards } from '../src/queue/event-queue-shards';
 import { AnyRedis } from '../src/redis/redis-connection';
 import { REDIS } from '../src/redis/redis.constants';
 import { benchConfig, freePort, waitForReady } from './bench-env';
 import { openLoop } from './open-loop';
+import { redisCpuSeconds, trackMasterLoad } from './redis-load';
 import {
   bucketQuantile,
   queueBacklog,
   clearPrefix,
+  countLogged,
   cpuSeconds,
   deleteBenchInteractions,
   histogram,
@@ -35,11 +36,10 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
-/** Redis server CPU seconds so far (includes anything else using this Redis at the time). */
-async function redisCpuSeconds(ctx: { get: (token: symbol) => AnyRedis }): Promise<number> {
-  const info = await ctx.get(REDIS).info('cpu');
-  const num = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
-  return num('used_cpu_user') + num('used_cpu_sys');
+/** A counter's value in a Prometheus text page (0 when absent). */
+function counter(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 /**
@@ -47,7 +47,10 @@ async function redisCpuSeconds(ctx: { get: (token: symbol) => AnyRedis }): Promi
  * users is queued, then a worker process drains it (user state, video stats, trending,
  * seen, and the Postgres log: a job completes only once all of it is written); (2) freshness: api + worker under a steady
  * BENCH_RATE events/s over HTTP (batches of BENCH_FRESH_BATCH), read from the worker's
- * reelrank_event_freshness_seconds histogram.
+ * reelrank_event_freshness_seconds histogram. Both report the commands each Redis master
+ * ran (INFO commandstats; REDIS_CLUSTER_NODES runs it on a cluster). BENCH_KILL_MASTER=host:port
+ * shuts that master down (SHUTDOWN NOSAVE) halfway through (2): the run then reports the 503s,
+ * the events accepted against the rows logged, and the dead letters after the queues drained.
  *
  *   node dist/bench/events-worker.js   (env: BENCH_EVENTS=100000, BENCH_USERS=2000, BENCH_RATE=1000,
  *                                       BENCH_FRESH_SECONDS=20, BENCH_PORT, BENCH_METRICS_PORT; ports default to free ones)
@@ -77,20 +80,22 @@ async function main(): Promise<void> {
     const started = Date.now();
     const seq = await queueBacklog(queues, users, videos, total, started);
     log(`queued ${seq} events in ${Date.now() - started} ms`);
-    const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
     const worker = startProcess('worker', { REDIS_PREFIX: prefix, WORKER_METRICS_PORT: String(metricsPort) });
     await waitForHttp(`http://127.0.0.1:${metricsPort}/metrics`);
     const t0 = Date.now();
     const cpu0 = cpuSeconds(worker.pid!);
-    const redisCpu0 = await redisCpuSeconds(ctx);
+    const redis = ctx.get<AnyRedis>(REDIS);
+    const redisCpu0 = await redisCpuSeconds(redis);
+    const drainLoad = await trackMasterLoad(redis);
     for (;;) {
-      const c = await eventsQueue.getJobCounts('waiting', 'active', 'delayed');
-      if (c.waiting + c.active + c.delayed === 0) break;
+      const c = (await queues.jobCounts()).events;
+      if (c.waiting + c.active + c.delayed + c.prioritized === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const done = Date.now();
     const workerCpu = cpuSeconds(worker.pid!) - cpu0;
-    const redisCpu = (await redisCpuSeconds(ctx)) - redisCpu0;
+    const redisCpu = (await redisCpuSeconds(redis)) - redisCpu0;
+    const perMaster = await drainLoad();
     results.throughput = {
       events: seq,
       users: users.length,
@@ -98,6 +103,8 @@ async function main(): Promise<void> {
       processedPerSec: Math.round(seq / ((done - t0) / 1000)),
       workerCpuUsPerEvent: Math.round((workerCpu * 1e6) / seq),
       redisCpuUsPerEvent: Math.round((redisCpu * 1e6) / seq),
+      eventQueueShards: ctx.get(EventQueueShards).count,
+      perMaster,
       deadLetters: await queues.deadLetterCounts(),
     };
     log(`throughput: ${JSON.stringify(results.throughput)}`);
@@ -124,6 +131,17 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 5));
         }
       })();
+      const freshLoad = await trackMasterLoad(redis);
+      const killAt = process.env.BENCH_KILL_MASTER;
+      const killer = killAt
+        ? setTimeout(() => {
+            const [host, p] = killAt.split(':');
+            const victim = new Redis({ host, port: Number(p), lazyConnect: true, retryStrategy: () => null });
+            victim.on('error', () => undefined);
+            log(`shutting down the Redis master ${killAt}`);
+            void victim.connect().then(() => victim.call('SHUTDOWN', 'NOSAVE')).catch(() => undefined).finally(() => victim.disconnect());
+          }, (freshSeconds * 1000) / 2)
+        : null;
       // Evenly paced, open loop (see openLoop): a steady 1,000 events/s, not a burst a second.
       const res = await openLoop(port, rate / freshBatch, freshSeconds, (i) => ({
         method: 'POST',
@@ -140,6 +158,7 @@ async function main(): Promise<void> {
         }),
       }));
       sampling = false;
+      if (killer) clearTimeout(killer);
       await sampler;
       await new Promise((r) => setTimeout(r, 1000));
       const m1 = await scrape();
@@ -166,7 +185,32 @@ async function main(): Promise<void> {
         non2xx: res.non2xx,
         baselineRedisPingP50Ms: +quantile(pings, 0.5).toFixed(2),
         baselineRedisPingP99Ms: +quantile(pings, 0.99).toFixed(2),
+        perMaster: await freshLoad(),
       };
+      if (killAt) {
+        // Wait for the backlog (retries of jobs that hit the dead master) to drain, then count.
+        const deadline = Date.now() + 180_000;
+        for (;;) {
+          const c = await queues.jobCounts().then((x) => x.events).catch(() => null);
+          if (c && c.waiting + c.active + c.delayed + c.prioritized === 0) break;
+          if (Date.now() > deadline) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        const apiMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const accepted = counter(apiMetrics, 'reelrank_events_ingested_total', 'outcome="accepted"');
+        log(`api ingest counters: ${apiMetrics.split('\n').filter((l) => l.startsWith('reelrank_events_ingested_total')).join('; ')}`);
+        const logged = await countLogged(config, prefix, 'f');
+        results.masterKilled = {
+          master: killAt,
+          unavailable503: res.non2xx,
+          acceptedEvents: accepted,
+          loggedRows: logged.rows,
+          distinctLoggedEvents: logged.distinct,
+          deadLetters: Object.values(await queues.deadLetterCounts()).reduce((a, b) => a + b, 0),
+          queueErrorsInWorker: (await scrape()).split('\n').filter((l) => l.startsWith('reelrank_queue_errors_total{')).reduce((a, l) => a + Number(l.split(' ').pop()), 0),
+        };
+        log(`master killed: ${JSON.stringify(results.masterKilled)}`);
+      }
       log(`freshness: ${JSON.stringify(results.freshness)}`);
     } finally {
       await stopProcess(api);

@@ -1,17 +1,15 @@
 import 'reflect-metadata';
-import { getQueueToken } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
 import { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Pool } from 'pg';
 import { CoreModule } from '../src/app/core.module';
 import { AppConfig } from '../src/config/app-config';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
+import { EventQueueShards } from '../src/queue/event-queue-shards';
 import { EventsModule } from '../src/events/events.module';
 import { ReplayService } from '../src/events/replay.service';
-import { QueueName } from '../src/queue/queue.types';
 import { benchConfig, freePort, waitForReady } from './bench-env';
 import { clearPrefix, deleteBenchInteractions, log, queueBacklog, startProcess, stopProcess, tokens, videoIds, waitForHttp } from './events-common';
 
@@ -67,17 +65,17 @@ async function drainSeconds(config: AppConfig, workers: number, total: number, u
     const queues = ctx.get(EventQueuesRepository);
     const users = Array.from({ length: userCount }, (_, i) => `${PREFIX}-u${i}`);
     const seq = await queueBacklog(queues, users, videos, total, Date.now());
-    const eventsQueue = ctx.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
-    // Workers boot with the queue paused so the clock starts when all of them can take jobs.
-    await eventsQueue.pause();
+    const shards = ctx.get(EventQueueShards).queues;
+    // Workers boot with the queues paused so the clock starts when all of them can take jobs.
+    await Promise.all(shards.map((q) => q.pause()));
     const metricsPorts = await freePorts(workers);
     for (const port of metricsPorts) children.push(start('worker', { WORKER_METRICS_PORT: String(port) }));
     await Promise.all(metricsPorts.map((port) => waitForHttp(`http://127.0.0.1:${port}/metrics`)));
     const t0 = Date.now();
-    await eventsQueue.resume();
+    await Promise.all(shards.map((q) => q.resume()));
     for (;;) {
-      const counts = await eventsQueue.getJobCounts('waiting', 'active', 'delayed');
-      if (Object.values(counts).every((n) => n === 0)) break;
+      const counts = (await queues.jobCounts()).events;
+      if (counts.waiting + counts.active + counts.delayed + counts.prioritized === 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     return { events: seq, seconds: (Date.now() - t0) / 1000 };

@@ -27,7 +27,6 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -36,8 +35,10 @@ import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
-import { redisOptionsFromUrl } from '../../src/redis/redis-connection';
+import { AnyRedis, createRedisClient } from '../../src/redis/redis-connection';
+import { redisCpuSeconds, trackMasterLoad } from '../redis-load';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import { eventQueueShardCount } from '../../src/queue/event-queue-shards';
 import { QueueName } from '../../src/queue/queue.types';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -90,7 +91,7 @@ function run(what: string, script: string, args: string[] = []): void {
 }
 
 /** The demo's world at benchmark size: seed, train (item embeddings + ranker, activated), replay the log into Redis. */
-async function prepareWorld(pool: Pool, redis: Redis, keys: RedisKeys): Promise<void> {
+async function prepareWorld(pool: Pool, redis: AnyRedis, keys: RedisKeys): Promise<void> {
   await ensureDatabase(DATABASE_URL);
   const ds = await new DataSource(dataSourceOptions({ DATABASE_URL, DATABASE_POOL_SIZE: 2 })).initialize();
   await ds.runMigrations({ transaction: 'each' });
@@ -259,12 +260,6 @@ function breakdown(before: Histograms, after: Histograms): Record<string, { mean
   return result;
 }
 
-/** Redis server CPU seconds (user + system) so far. */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
 
 /** This process's CPU (ms): autocannon, the load generator, runs here. */
 const benchCpuMs = () => {
@@ -330,7 +325,7 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
  * unlike the 50-connection runs, whose latency is mostly their own queue (Little's law:
  * 50 in flight at X/s is 50/X s each on average).
  */
-async function paced(tokens: string[], rate: number, seconds: number, redis: Redis, postgres: DatabaseCpu | null) {
+async function paced(tokens: string[], rate: number, seconds: number, redis: AnyRedis, postgres: DatabaseCpu | null) {
   const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
   await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
@@ -359,7 +354,7 @@ async function main(): Promise<void> {
   PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
   BASE = `http://127.0.0.1:${PORT}`;
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
-  const redis = new Redis(redisOptionsFromUrl(config.REDIS_URL));
+  const redis = createRedisClient(config);
   let postgres: DatabaseCpu | null = null;
   const keys = new RedisKeys(PREFIX);
   let benchStarted = Date.now();
@@ -369,7 +364,7 @@ async function main(): Promise<void> {
     const opened = await DatabaseCpu.open(DATABASE_URL);
     postgres = opened.cpu;
     if (!postgres) log(`Postgres CPU not counted: ${opened.why}`);
-    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
+    log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_CLUSTER_NODES ? `Redis Cluster ${config.REDIS_CLUSTER_NODES}` : config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const tokens = await Promise.all(
       Array.from({ length: USERS }, (_, i) =>
@@ -397,6 +392,8 @@ async function main(): Promise<void> {
     const before = PROCESSES === 1 ? await metricsText() : '';
     // Where a saturated feed's CPU goes, counted over the feed runs only: api, Redis, Postgres, load generator.
     const cpu = { api: 0, redis: 0, postgres: 0, postgresLost: 0, bench: 0 };
+    // Commands per Redis master over the saturated rounds (one row on a single node).
+    const roundsLoad = await trackMasterLoad(redis);
     for (let round = 1; round <= ROUNDS; round++) {
       health.push(await cannon('/health/live', null, Math.max(5, Math.round(DURATION / 2))));
       const [redis0, pg, bench0] = [await redisCpuSeconds(redis), postgres?.track(), benchCpuMs()];
@@ -415,6 +412,8 @@ async function main(): Promise<void> {
           `${f.cpuMsPerRequest.toFixed(2)} CPU ms/request, non-2xx ${f.non2xx}, errors ${f.errors}`,
       );
     }
+    const perMaster = await roundsLoad();
+    log(`Redis commands per master over the saturated rounds: ${perMaster.map((m) => `${m.master} ${m.calls} (${(m.share * 100).toFixed(0)}%; ${Object.entries(m.top).map(([c, n]) => `${c} ${n}`).join(', ')})`).join(' | ')}`);
     const after = PROCESSES === 1 ? await metricsText() : '';
     const atRates = [];
     const stagesAtRates: Record<string, { mean: number; p50: number; p99: number; count: number }>[] = [];
@@ -503,9 +502,12 @@ async function main(): Promise<void> {
     if (EVENTS_PER_SECOND > 0) {
       // Events the worker had not applied yet would be applied by the next run's worker: drop them.
       const connection = redis.duplicate();
-      const queue = new Queue(QueueName.Events, { connection, prefix: keys.bullPrefix });
-      await queue.obliterate({ force: true });
-      await queue.close();
+      const shards = eventQueueShardCount(config);
+      for (let shard = 0; shard < shards; shard++) {
+        const queue = new Queue(QueueName.Events, { connection, prefix: keys.eventQueuePrefix(shard, shards) });
+        await queue.obliterate({ force: true });
+        await queue.close();
+      }
       connection.disconnect();
       // The online state keeps their effect until the next `npm run replay`; the log drops them (an earlier run's too).
       const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE 'bench-%'`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { AnyRedis } from '../../src/redis/redis-connection';
+import { redisCpuSeconds } from '../redis-load';
 import { DatabaseCpu } from '../bench-env';
 
 /**
@@ -47,10 +48,8 @@ function machineBusyMs(): number {
   return ((total - n[3] - n[4]) * 1000) / CLOCK_TICKS;
 }
 
-async function redisCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+async function redisCpuMs(redis: AnyRedis): Promise<number> {
+  return (await redisCpuSeconds(redis)) * 1000;
 }
 
 interface GcState {
@@ -102,7 +101,7 @@ export class StallTimeline {
   constructor(
     private readonly metricsUrl: string,
     private readonly pids: { api?: number; worker?: number },
-    private readonly redis: Redis,
+    private readonly redis: AnyRedis,
     private readonly postgres: DatabaseCpu | null,
   ) {}
 

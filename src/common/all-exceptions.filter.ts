@@ -48,7 +48,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (status >= 500) {
       this.logger.error((exception as Error)?.stack ?? String(exception));
     }
-    void reply.status(status).type('application/json; charset=utf-8').send(body);
+    // An exception whose response names `retryAfter` (seconds) answers with it as the Retry-After header.
+    const { retryAfter, ...rest } = body;
+    if (typeof retryAfter === 'number') void reply.header('Retry-After', String(retryAfter));
+    void reply.status(status).type('application/json; charset=utf-8').send(typeof retryAfter === 'number' ? rest : body);
   }
 
   toResponse(exception: unknown): { status: number; body: ErrorBody } {

@@ -116,13 +116,43 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(500)
   EVENTS_JOB_SIZE = 100;
 
-  /** Attempts per event/log job (exponential backoff from EVENTS_RETRY_DELAY_MS) before it becomes a dead letter. */
-  @IsInt() @Min(1) @Max(50)
+  /**
+   * Fewest attempts per event/log job before it becomes a dead letter; raised to as many as
+   * it takes for the retries to outlast QUEUE_FAILOVER_BUDGET_MS.
+   */
+  @IsInt() @Min(1) @Max(200)
   EVENTS_JOB_ATTEMPTS = 8;
 
-  /** First retry delay of a failed event or log job (doubles each attempt). */
+  /** First retry delay of a failed event or log job (doubles each attempt, up to QUEUE_RETRY_MAX_DELAY_MS). */
   @IsInt() @Min(10) @Max(600_000)
   EVENTS_RETRY_DELAY_MS = 250;
+
+  /** Longest delay between two attempts of an event or log job. */
+  @IsInt() @Min(10) @Max(600_000)
+  QUEUE_RETRY_MAX_DELAY_MS = 5000;
+
+  /**
+   * Outage of Redis (a cluster failover) or Postgres that a failing event job's retries outlast
+   * before it can become a dead letter: the attempts are counted from it (see EVENTS_JOB_ATTEMPTS).
+   */
+  @IsInt() @Min(0) @Max(3_600_000)
+  QUEUE_FAILOVER_BUDGET_MS = 60_000;
+
+  /**
+   * Event queues, each with its own hash tag (so on Redis Cluster each can live on another
+   * master); a user's events always go to the same one, in order. 0: 1 on a single node,
+   * 12 with REDIS_CLUSTER_NODES. Drain the queues before changing it: users move between shards.
+   */
+  @IsInt() @Min(0) @Max(256)
+  EVENT_QUEUE_SHARDS = 0;
+
+  /** The event queue shards this worker consumes, as numbers and ranges ("0-3,6"); empty: all of them. */
+  @Matches(/^$|^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'WORKER_SHARDS must be shard numbers or ranges like 0-3,6' })
+  WORKER_SHARDS = '';
+
+  /** Retry-After (seconds) of a 503 from POST /v1/events when the user's queue shard or Redis slot is unavailable. */
+  @IsInt() @Min(1) @Max(3600)
+  EVENTS_RETRY_AFTER_SECONDS = 5;
 
   /** Earliest instant any client timestamp (an event's occurredAt, a video's createdAt, an import row) may name. */
   @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z)?$/, { message: 'TIMESTAMP_MIN must be a UTC date or date-time like 2000-01-01' })

@@ -1,23 +1,29 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DelayedError, Job, Queue, Worker } from 'bullmq';
+import { DelayedError, Job, Worker } from 'bullmq';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailableError } from '../database/database-unavailable';
-import { QueueName } from '../queue/queue.types';
+import { EventQueueShards } from '../queue/event-queue-shards';
+import { QueueErrors } from '../queue/queue-errors';
+import { retryDelay } from '../queue/retry-schedule';
+import { isStuck, STUCK_AFTER_MS, WorkerActivity } from '../queue/stuck-worker';
 import { EventApplierService } from './event-applier.service';
 import { ApplyEventsJob, isAppliedProgress } from './event-jobs';
+import { eventRetryPolicy, EVENTS_BACKOFF } from './event-queues.repository';
 import { PipelineMetrics } from './events.metrics';
 
 /** Longest wait before a job held up by an unreachable Postgres is tried again. */
 const DATABASE_WAIT_MAX_MS = 5000;
+/** How often the workers are checked for a blocking read stuck on a dead connection. */
+const WATCHDOG_EVERY_MS = 10_000;
 /** At most one warning this often while Postgres is unreachable. */
 const WARN_EVERY_MS = 10_000;
 
 /**
- * Consumes the events queue: each job is a small batch of one user's accepted events.
- * The BullMQ worker is built here from the validated AppConfig (concurrency, lock
- * duration: options @Processor's static decorator cannot take from config). Jobs that
+ * Consumes the events queue shards (all, or WORKER_SHARDS): one BullMQ worker per shard,
+ * each job a small batch of one user's accepted events. The workers are built here from
+ * the validated AppConfig (concurrency, lock duration, backoff: options @Processor's
+ * static decorator cannot take from config). Jobs that
  * fail their last attempt stay in the queue's failed set: the dead letters, replayed by
  * `npm run dlq:replay`. A job held up because Postgres is unreachable (a restart, a
  * failover) is put back to wait without using up an attempt, however long that lasts:
@@ -26,42 +32,89 @@ const WARN_EVERY_MS = 10_000;
 @Injectable()
 export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ApplyEventsProcessor.name);
-  private worker: Worker<ApplyEventsJob> | null = null;
+  private readonly workers = new Map<number, { worker: Worker<ApplyEventsJob>; activity: WorkerActivity }>();
+  private watchdog: NodeJS.Timeout | null = null;
   private lastDeferWarning = 0;
 
   constructor(
-    @InjectQueue(QueueName.Events) private readonly queue: Queue<ApplyEventsJob>,
+    private readonly shards: EventQueueShards,
     private readonly config: AppConfig,
     private readonly metrics: PipelineMetrics,
     private readonly applier: EventApplierService,
     private readonly catalog: CatalogSnapshotService,
+    private readonly errors: QueueErrors,
   ) {}
 
-  /** Starts only once the catalog is in memory: events applied without their videos would lose their effect on taste. */
+  /**
+   * Starts only once the catalog is in memory: events applied without their videos would
+   * lose their effect on taste. EVENTS_CONCURRENCY is the process's, shared out over its shards.
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.catalog.isLoaded) await new Promise<void>((resolve) => this.catalog.onRefresh(() => resolve()));
-    const worker = new Worker<ApplyEventsJob>(this.queue.name, (job, token) => this.timed(job, token), {
-      connection: this.queue.opts.connection,
-      prefix: this.queue.opts.prefix,
-      concurrency: this.config.EVENTS_CONCURRENCY,
+    const consumed = this.shards.consumed();
+    for (const shard of consumed) this.startWorker(shard, consumed.length);
+    this.watchdog = setInterval(() => void this.replaceStuckWorkers(consumed.length), WATCHDOG_EVERY_MS);
+    this.watchdog.unref();
+    this.logger.log(`consuming ${consumed.length} of ${this.shards.count} event queue shard(s), concurrency ${this.concurrency(consumed.length)} each`);
+  }
+
+  private concurrency(shards: number): number {
+    return Math.max(1, Math.ceil(this.config.EVENTS_CONCURRENCY / shards));
+  }
+
+  private startWorker(shard: number, shards: number): void {
+    const queue = this.shards.queues[shard];
+    const label = this.shards.label(shard);
+    const policy = eventRetryPolicy(this.config);
+    const activity: WorkerActivity = { running: 0, lastActivityAt: Date.now() };
+    const run = async (job: Job<ApplyEventsJob>, token?: string) => {
+      activity.running += 1;
+      activity.lastActivityAt = Date.now();
+      try {
+        return await this.timed(job, token);
+      } finally {
+        activity.running -= 1;
+        activity.lastActivityAt = Date.now();
+      }
+    };
+    const worker = new Worker<ApplyEventsJob>(queue.name, run, {
+      connection: queue.opts.connection,
+      prefix: queue.opts.prefix,
+      concurrency: this.concurrency(shards),
       lockDuration: this.config.WORKER_LOCK_MS,
       stalledInterval: Math.max(500, Math.floor(this.config.WORKER_LOCK_MS / 2)),
+      settings: {
+        backoffStrategy: (attemptsMade, type) => (type === EVENTS_BACKOFF ? retryDelay(attemptsMade, policy) : 0),
+      },
     });
-    worker.on('failed', (job, err) => {
-      if (!job) return;
-      const attempts = job.opts.attempts ?? 1;
-      if (err.name === 'UnrecoverableError') {
-        this.metrics.deadLetters.inc({ queue: this.queue.name });
-        this.logger.error(`job ${job.id} (${job.data.events.length} event(s) of ${job.data.userId}) is kept as a dead letter: ${err.message}`);
-      } else if (job.attemptsMade >= attempts) {
-        this.metrics.deadLetters.inc({ queue: this.queue.name });
-        this.logger.error(`job ${job.id} failed its last attempt (${attempts}) and is kept as a dead letter: ${err.message}`);
-      } else {
-        this.logger.warn(`job ${job.id} failed attempt ${job.attemptsMade}/${attempts}, will retry: ${err.message}`);
-      }
-    });
-    worker.on('error', (err) => this.logger.error(`worker error: ${err.message}`));
-    this.worker = worker;
+    worker.on('failed', (job, err) => this.onFailed(label, job, err));
+    this.workers.set(shard, { worker: this.errors.watch(worker, label), activity });
+  }
+
+  /** Replaces the workers that take no jobs from a shard with jobs waiting (see isStuck). */
+  private async replaceStuckWorkers(shards: number): Promise<void> {
+    for (const [shard, { worker, activity }] of this.workers) {
+      const waiting = await this.shards.queues[shard].getWaitingCount().catch(() => 0);
+      if (!isStuck(activity, waiting, Date.now())) continue;
+      this.logger.warn(`${this.shards.label(shard)}: ${waiting} job(s) waiting and none taken for ${STUCK_AFTER_MS / 1000} s: replacing the worker`);
+      this.metrics.workersReplaced.inc({ queue: this.shards.label(shard) });
+      void worker.close(true).catch(() => undefined);
+      this.startWorker(shard, shards);
+    }
+  }
+
+  private onFailed(queue: string, job: Job<ApplyEventsJob> | undefined, err: Error): void {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    if (err.name === 'UnrecoverableError') {
+      this.metrics.deadLetters.inc({ queue });
+      this.logger.error(`job ${job.id} (${job.data.events.length} event(s) of ${job.data.userId}) is kept as a dead letter: ${err.message}`);
+    } else if (job.attemptsMade >= attempts) {
+      this.metrics.deadLetters.inc({ queue });
+      this.logger.error(`job ${job.id} failed its last attempt (${attempts}) and is kept as a dead letter: ${err.message}`);
+    } else {
+      this.logger.warn(`job ${job.id} failed attempt ${job.attemptsMade}/${attempts}, will retry: ${err.message}`);
+    }
   }
 
   /** The job's progress carries what an earlier run recorded (see EventApplierService.apply). */
@@ -106,6 +159,7 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
 
   /** Lets in-flight jobs finish, then stops. */
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    if (this.watchdog) clearInterval(this.watchdog);
+    await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
   }
 }

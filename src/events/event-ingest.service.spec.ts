@@ -26,17 +26,23 @@ class FakeAccepted {
   }
 }
 
+/** Two queue shards: users whose id starts with `b` are on shard 1, the others on shard 0. */
 class FakeQueues {
   failing = false;
   down = false;
+  /** Shards whose master is down: adds to them fail. */
+  readonly failingShards = new Set<number>();
   /** While set, enqueueApply waits for it (a command sent just before Redis dropped). */
   hanging: Promise<void> | null = null;
   readonly queued: QueuedEvent[][] = [];
+  shardOf(user: string): number {
+    return user.startsWith('b') ? 1 : 0;
+  }
   async connected(): Promise<boolean> {
     return !this.down;
   }
-  async enqueueApply(_user: string, events: QueuedEvent[]): Promise<void> {
-    if (this.failing) throw new Error('connection is closed');
+  async enqueueApply(user: string, events: QueuedEvent[]): Promise<void> {
+    if (this.failing || this.failingShards.has(this.shardOf(user))) throw new Error('CLUSTERDOWN The cluster is down');
     if (this.hanging) await this.hanging;
     this.queued.push(events);
   }
@@ -67,6 +73,14 @@ describe(EventIngestService.name, () => {
   const config: AppConfig = loadConfig({ EVENTS_MAX_BATCH: '3', EVENTS_QUEUE_BUDGET_MS: '50' });
   const now = Date.UTC(2026, 10, 1, 12);
   const ev = (eventId: string, extra: Partial<EventDto> = {}): EventDto => ({ eventId, type: 'view', videoId: 'v1', ...extra });
+
+  /** Moves the clock past the pause a shard gets after a failed add. */
+  const pastShardCooldown = () => {
+    const real = Date.now.bind(Date);
+    jest.spyOn(Date, 'now').mockImplementation(() => real() + 1100);
+  };
+
+  afterEach(() => jest.restoreAllMocks());
 
   beforeEach(() => {
     catalog.added.clear();
@@ -99,6 +113,7 @@ describe(EventIngestService.name, () => {
     await expect(service.ingest('u', [ev('old'), ev('new')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
     expect([...accepted.ids]).toEqual(['old']);
     queues.failing = false;
+    pastShardCooldown();
     expect(await service.ingest('u', [ev('old'), ev('new')], now)).toEqual({ accepted: 1, duplicates: 1 });
   });
 
@@ -123,6 +138,7 @@ describe(EventIngestService.name, () => {
     reconnect();
     queues.hanging = null;
     await new Promise((r) => setImmediate(r));
+    pastShardCooldown();
     expect(await service.ingest('u', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
     expect(queues.queued.map((batch) => batch.map((e) => e.eventId))).toEqual([['a'], ['a']]);
   });
@@ -166,5 +182,21 @@ describe(EventIngestService.name, () => {
     expect(await service.ingest('u', [ev('f')], now)).toEqual({ accepted: 1, duplicates: 0 });
     catalog.postgresDown = false;
     expect(queues.queued.flat().map((e) => e.eventId)).toEqual(['a', 'b', 'c', 'f']);
+  });
+
+  it("answers 503 with Retry-After only to the users of a shard that is down, at once after the first failure", async () => {
+    queues.failingShards.add(1);
+    const refused = await service.ingest('bob', [ev('a')], now).catch((e) => e);
+    expect(refused).toBeInstanceOf(ServiceUnavailableException);
+    expect(refused.getResponse()).toEqual(expect.objectContaining({ retryAfter: config.EVENTS_RETRY_AFTER_SECONDS }));
+    expect(await service.ingest('alice', [ev('b')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    // The shard's other users are refused without waiting on Redis, until the pause is over.
+    const tries = queues.queued.length;
+    queues.failingShards.clear();
+    await expect(service.ingest('bea', [ev('c')], now)).rejects.toBeInstanceOf(ServiceUnavailableException);
+    expect(queues.queued).toHaveLength(tries);
+    pastShardCooldown();
+    expect(await service.ingest('bea', [ev('c')], now)).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await service.ingest('bob', [ev('a')], now)).toEqual({ accepted: 1, duplicates: 0 });
   });
 });

@@ -17,13 +17,24 @@ import { IngestMetrics } from './events.metrics';
  * accepted is lost, nothing lost is claimed. While Redis is not connected the answer is
  * an immediate 503: the client's commands would otherwise wait for the reconnection,
  * holding the request for as long as Redis is away. Commands already sent when the
- * connection drops get EVENTS_QUEUE_BUDGET_MS, then a 503 too.
+ * connection drops get EVENTS_QUEUE_BUDGET_MS, then a 503 too. Outages are per user: a
+ * user's dedupe keys are in their slot and their jobs on their queue shard, so a Redis
+ * Cluster master that is down refuses only the users whose slot or shard it holds. Every
+ * 503 carries Retry-After (EVENTS_RETRY_AFTER_SECONDS).
  */
+/**
+ * After an add to a shard failed, that shard's users get their 503 at once for this long
+ * instead of each holding a request for EVENTS_QUEUE_BUDGET_MS; then the next one tries.
+ */
+const SHARD_COOLDOWN_MS = 1000;
+
 @Injectable()
 export class EventIngestService {
   private readonly logger = new Logger(EventIngestService.name);
   private lastUnavailableLog = 0;
   private unloggedUnavailable = 0;
+  /** Per shard, until when its users are refused at once after a failed add (see SHARD_COOLDOWN_MS). */
+  private readonly shardDownUntil = new Map<number, number>();
 
   constructor(
     private readonly accepted: AcceptedEventsRepository,
@@ -36,7 +47,11 @@ export class EventIngestService {
   async ingest(userId: string, events: EventDto[], now = Date.now()): Promise<IngestEventsResponseDto> {
     await this.loadUnknownVideos(events);
     const queued = this.toQueued(events, now);
-    if (!this.accepted.connected() || !(await this.queues.connected())) {
+    const shard = this.queues.shardOf(userId);
+    if ((this.shardDownUntil.get(shard) ?? 0) > Date.now()) {
+      throw this.unavailable(events.length, new Error(`event queue shard ${shard} failed less than ${SHARD_COOLDOWN_MS} ms ago`));
+    }
+    if (!this.accepted.connected() || !(await this.queues.connected(userId))) {
       throw this.unavailable(events.length, new Error('redis is not connected'));
     }
     let known: boolean[];
@@ -55,10 +70,12 @@ export class EventIngestService {
       try {
         // Past the budget the answer is 503 even though the job may still be queued once
         // Redis is back: the client's retry is then deduplicated by event id downstream.
-        await this.withinBudget(this.queues.enqueueApply(userId, accepted), 'queueing events');
+        await this.withinBudget(this.queues.enqueueApply(userId, accepted), `queueing events on shard ${shard}`);
       } catch (err) {
+        this.shardDownUntil.set(shard, Date.now() + SHARD_COOLDOWN_MS);
         throw this.unavailable(events.length, err as Error);
       }
+      this.shardDownUntil.delete(shard);
       // Ids are recorded only once their events are queued: a crash in between leaves them
       // unrecorded, so the client's retry (or the broker's redelivery) queues them again and
       // the worker applies them once. Recording first would turn that retry into a "duplicate"
@@ -134,6 +151,9 @@ export class EventIngestService {
     } else {
       this.unloggedUnavailable += 1;
     }
-    return new ServiceUnavailableException('events could not be queued; retry later');
+    return new ServiceUnavailableException({
+      message: 'events could not be queued; retry later',
+      retryAfter: this.config.EVENTS_RETRY_AFTER_SECONDS,
+    });
   }
 }

@@ -1,8 +1,9 @@
 import { EventType } from './event-types';
 import { FeatureEvent } from '../features/user-state';
+import type { JobName, QueueName } from '../queue/queue.types';
 
 /** Job name on QueueName.Events. */
-export const APPLY_EVENTS_JOB = 'apply';
+export const APPLY_EVENTS_JOB: JobName<QueueName.Events> = 'apply';
 
 /** One accepted event as it travels through the queue (times are epoch ms). */
 export interface QueuedEvent {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { AnyRedis, createRedisClient } from '../redis/redis-connection';
+import { AnyRedis, createRedisClient, logClientErrors } from '../redis/redis-connection';
 import { APPLY_VIDEOS_LUA, COMMIT_USER_LUA, MARK_ACCEPTED_LUA } from './redis-scripts';
 
 type Arg = string | number | Buffer;
@@ -26,10 +26,9 @@ export const eventsRedisProvider: Provider = {
   useFactory: (config: AppConfig): EventsRedis => {
     // Cluster auto-pipelining routes a command by its first argument; rrApplyVideos starts
     // with its key count, not a key, so it is sent on its own (to its keys' node).
-    const redis = createRedisClient(
-      config,
-      { enableAutoPipelining: true, maxRetriesPerRequest: 2 },
-      { autoPipeliningIgnoredCommands: ['rrApplyVideos'] },
+    const redis = logClientErrors(
+      createRedisClient(config, { enableAutoPipelining: true, maxRetriesPerRequest: 2 }, { autoPipeliningIgnoredCommands: ['rrApplyVideos'] }),
+      'events',
     );
     redis.defineCommand('rrMarkAccepted', { numberOfKeys: 1, lua: MARK_ACCEPTED_LUA });
     redis.defineCommand('rrCommitUser', { numberOfKeys: 4, lua: COMMIT_USER_LUA });

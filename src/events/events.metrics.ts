@@ -28,6 +28,7 @@ export class PipelineMetrics {
   readonly logged: Counter;
   readonly deadLetters: Counter<'queue'>;
   readonly deferred: Counter<'reason'>;
+  readonly workersReplaced: Counter<'queue'>;
 
   constructor(registry: Registry, queues: EventQueuesRepository) {
     this.freshness = new Histogram({
@@ -76,6 +77,12 @@ export class PipelineMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+    this.workersReplaced = new Counter({
+      name: 'reelrank_event_workers_replaced_total',
+      help: 'Events shard workers replaced because they took no job for 30 s while jobs waited (a blocking read stuck on a dead connection)',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'reelrank_queue_jobs',
       help: 'Jobs in each queue by state (waiting + delayed + prioritized is the backlog; failed are the dead letters), read at scrape time',
@@ -85,6 +92,15 @@ export class PipelineMetrics {
         for (const [queue, counts] of Object.entries(await queues.jobCounts())) {
           for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
         }
+      },
+    });
+    new Gauge({
+      name: 'reelrank_event_shard_backlog',
+      help: 'Jobs waiting (waiting + delayed + prioritized) per events queue shard, read at scrape time; one growing alone is a shard whose master or workers are away',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        for (const [queue, n] of Object.entries(await queues.shardBacklogs())) this.set({ queue }, n);
       },
     });
     new Gauge({

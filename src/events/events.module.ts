@@ -1,7 +1,6 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
-import { QueueName } from '../queue/queue.types';
+import { EventQueueShards } from '../queue/event-queue-shards';
 import { AcceptedEventsRepository } from './accepted-events.repository';
 import { EventQueuesRepository } from './event-queues.repository';
 import { eventsRedisProvider, EventsRedisLifecycle } from './events-redis';
@@ -14,6 +13,7 @@ import { UserFeaturesService } from './user-features.service';
 import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
 
 const PROVIDERS = [
+  EventQueueShards,
   AcceptedEventsRepository,
   EventQueuesRepository,
   OnlineStateRepository,
@@ -30,11 +30,9 @@ const PROVIDERS = [
  * the controller (EventsApiModule), the worker the processors (EventsWorkerModule), the
  * replay and dead-letter commands use it as is.
  */
-const QUEUES = BullModule.registerQueue({ name: QueueName.Events });
-
 @Module({
-  imports: [CatalogModule, QUEUES],
+  imports: [CatalogModule],
   providers: [eventsRedisProvider, EventsRedisLifecycle, ...PROVIDERS],
-  exports: [CatalogModule, QUEUES, ...PROVIDERS],
+  exports: [CatalogModule, ...PROVIDERS],
 })
 export class EventsModule {}

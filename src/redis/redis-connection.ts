@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
@@ -52,4 +53,29 @@ export async function closeRedisClient(client: AnyRedis): Promise<void> {
   } else {
     client.disconnect();
   }
+}
+
+/**
+ * Sends a client's connection errors to the structured log, at most one line per client
+ * every 5 s: without a listener ioredis prints each one as a bare stack trace
+ * ("Unhandled error event"), dozens a second while a cluster master is down.
+ */
+export function logClientErrors<T extends AnyRedis>(client: T, name: string): T {
+  const logger = new Logger('Redis');
+  let lastAt = 0;
+  let suppressed = 0;
+  const report = (err: Error, node?: string) => {
+    const now = Date.now();
+    if (now - lastAt < 5000) {
+      suppressed += 1;
+      return;
+    }
+    const more = suppressed > 0 ? ` (and ${suppressed} more since the last such line)` : '';
+    logger.warn(`${name} client${node ? ` (node ${node})` : ''}: ${err?.message ?? String(err)}${more}`);
+    lastAt = now;
+    suppressed = 0;
+  };
+  client.on('error', (err: Error) => report(err));
+  if (client instanceof Cluster) client.on('node error', (err: Error, node: string) => report(err, node));
+  return client;
 }

@@ -1,3 +1,5 @@
+import { shardTag } from '../queue/event-shards';
+
 /**
  * Every Redis key the system uses, in one place. Keys that must be touched together
  * share a hash tag ({...}) so they live in one Redis Cluster slot: all of a user's
@@ -9,6 +11,14 @@ export class RedisKeys {
   /** BullMQ queue prefix: one tag so each queue's keys share a slot, as BullMQ requires on a cluster. */
   get bullPrefix(): string {
     return `{${this.prefix}:bull}`;
+  }
+
+  /**
+   * BullMQ prefix of shard `shard` of the events queue: its own hash tag, spread over the
+   * slot range (see shardTag). With one shard, the common prefix (the queue as it always was).
+   */
+  eventQueuePrefix(shard: number, shards: number): string {
+    return shards <= 1 ? this.bullPrefix : `{${shardTag(`${this.prefix}:bull:events`, shard, shards)}}`;
   }
 
   userFeatures(userId: string): string {

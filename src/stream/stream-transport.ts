@@ -63,7 +63,9 @@ export function rmqOptions(config: AppConfig): Required<RmqOptions>['options'] {
  * (partitioned by the producer's message key = user id, so one user's events stay
  * in order on one partition), offsets auto-committed only for messages whose
  * handler resolved, i.e. whose events were enqueued; a handler that throws is
- * retried by kafkajs from the same offset.
+ * retried by kafkajs from the same offset. Partitions and event queue shards
+ * (EVENT_QUEUE_SHARDS) are independent: each keeps a user's order on its own, so any
+ * partition count works with any shard count (README, Scaling out).
  */
 export function kafkaOptions(config: AppConfig): Required<KafkaOptions>['options'] {
   return {

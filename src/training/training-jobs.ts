@@ -1,5 +1,7 @@
+import type { JobName, QueueName } from '../queue/queue.types';
+
 /** Jobs on QueueName.Training. */
-export const TRAIN_JOB = 'train';
+export const TRAIN_JOB: JobName<QueueName.Training> = 'train';
 export const RETRAIN_SCHEDULER_ID = 'retrain';
 
 export interface TrainingJobData {

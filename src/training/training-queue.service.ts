@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { JobSchedulerJson, Queue } from 'bullmq';
-import { QueueName } from '../queue/queue.types';
+import { JobOf, QueueName } from '../queue/queue.types';
 import { RETRAIN_SCHEDULER_ID, TRAIN_JOB, TrainingJobData } from './training-jobs';
 import { TrainingRunResult } from './training.service';
 
@@ -22,7 +22,7 @@ const KEEP_FOR_SECONDS = 7 * 24 * 3600;
 /** Producer side of the training queue: on-demand jobs, their status, and the retraining schedule. */
 @Injectable()
 export class TrainingQueueService {
-  constructor(@InjectQueue(QueueName.Training) private readonly queue: Queue<TrainingJobData, TrainingRunResult>) {}
+  constructor(@InjectQueue(QueueName.Training) private readonly queue: Queue<JobOf<QueueName.Training>, TrainingRunResult>) {}
 
   async enqueue(data: TrainingJobData): Promise<string> {
     const job = await this.queue.add(TRAIN_JOB, data, {

@@ -1,12 +1,10 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { getQueueToken } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { AcceptedEventsRepository } from '../../src/events/accepted-events.repository';
-import { QueueName } from '../../src/queue/queue.types';
+import { EventQueueShards } from '../../src/queue/event-queue-shards';
 import { uniqueId } from '../factories/sequence';
 import { createVideo } from '../factories/video.factory';
 import { createTestDataSource } from '../support/database';
@@ -184,13 +182,15 @@ describe('POST /v1/events when the queue is down', () => {
   it('answers 503 and records no ids, so the client’s retry is accepted', async () => {
     const userId = uniqueId('u');
     const token = await app.get(TokenVerifierService).issue(userId);
-    await app.get<Queue>(getQueueToken(QueueName.Events), { strict: false }).close();
+    await app.get(EventQueueShards).queueOf(userId).close();
     const res = await request(app.getHttpServer())
       .post('/v1/events')
       .set('authorization', `Bearer ${token}`)
       .send({ events: [{ eventId: 'q1', type: 'like', videoId: videos[0] }] })
       .expect(503);
     expect(res.body.message).toMatch(/retry/);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).not.toHaveProperty('retryAfter');
     expect(await app.get(AcceptedEventsRepository).markAccepted(userId, ['q1'], Date.now())).toEqual([true]);
   });
 });

@@ -8,7 +8,9 @@ import { EventType } from '../../src/events/event-types';
 import { ReplayService } from '../../src/events/replay.service';
 import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
 import { AnyRedis } from '../../src/redis/redis-connection';
+import { EventQueueShards } from '../../src/queue/event-queue-shards';
 import { REDIS } from '../../src/redis/redis.constants';
+import { RedisKeys } from '../../src/redis/redis-keys';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog, snapshotOnlineState } from '../support/events';
@@ -86,6 +88,12 @@ describe('api and worker on Redis Cluster', () => {
     const sizes = await Promise.all(masters.map((m) => m.dbsize()));
     expect(sizes).toHaveLength(3);
     for (const size of sizes) expect(size).toBeGreaterThan(10);
+    // The event queue is sharded over every master, not on one.
+    const shards = app.get(EventQueueShards);
+    expect(shards.count).toBe(12);
+    expect(new Set(users.map((u) => shards.shardOf(u))).size).toBeGreaterThan(6);
+    const queueKeys = await Promise.all(masters.map((m) => m.keys(`{${process.env.REDIS_PREFIX}:bull:events:*`)));
+    for (const keys of queueKeys) expect(keys.length).toBeGreaterThan(0);
   }, 60_000);
 
   it('serves feeds from the cluster: popularity from every video stats blob, paging without repeats, no Redis degradation', async () => {
@@ -123,5 +131,41 @@ describe('api and worker on Redis Cluster', () => {
     }
     for (const v of videos) expect(after.videos[v].stats).toEqual(before.videos[v].stats);
     expect(after.trending['24h'].filter((_, i) => i % 2 === 0)).toEqual(before.trending['24h'].filter((_, i) => i % 2 === 0));
+  }, 60_000);
+
+  it('refuses events (503, Retry-After) only for the users whose slot or queue shard was on a master that is down', async () => {
+    const client = app.get<AnyRedis>(REDIS) as Cluster;
+    const shards = app.get(EventQueueShards);
+    const ranges = await client.cluster('SLOTS');
+    const owner = async (key: string) => {
+      const slot = Number(await client.cluster('KEYSLOT', key));
+      return Number(ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+    };
+    const down = cluster.ports[2];
+    const keys = new RedisKeys(process.env.REDIS_PREFIX!);
+    const others = Array.from({ length: 9 }, () => uniqueId('du'));
+    const expected = await Promise.all(
+      others.map(async (u) => {
+        const onDown = (await owner(keys.userAcceptedEvents(u))) === down || (await owner(`${keys.eventQueuePrefix(shards.shardOf(u), shards.count)}:events:wait`)) === down;
+        return onDown ? 503 : 202;
+      }),
+    );
+    expect(new Set(expected)).toEqual(new Set([202, 503]));
+    await cluster.kill(down);
+    const verifier = app.get(TokenVerifierService);
+    const got: number[] = [];
+    try {
+      for (const u of others) {
+        const res = await request(app.getHttpServer())
+          .post('/v1/events')
+          .set('authorization', `Bearer ${await verifier.issue(u)}`)
+          .send({ events: [{ eventId: `${u}-e`, type: 'view', videoId: videos[0] }] });
+        got.push(res.status);
+        if (res.status === 503) expect(res.headers['retry-after']).toBe('5');
+      }
+    } finally {
+      await cluster.restart(down);
+    }
+    expect(got).toEqual(expected);
   }, 60_000);
 });

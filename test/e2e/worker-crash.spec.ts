@@ -1,13 +1,11 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { getQueueToken } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
 import { ChildProcess } from 'node:child_process';
 import { DataSource } from 'typeorm';
 import { EventQueuesRepository } from '../../src/events/event-queues.repository';
 import { QueuedEvent } from '../../src/events/event-jobs';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../src/features/video-stats';
-import { QueueName } from '../../src/queue/queue.types';
+import { EventQueueShards } from '../../src/queue/event-queue-shards';
 import { randomEvents } from '../factories/event.factory';
 import { uniqueId } from '../factories/sequence';
 import { createTestDataSource, truncateAllTables } from '../support/database';
@@ -49,7 +47,7 @@ describe('a worker process killed with SIGKILL mid-batch', () => {
       sent.set(u, batches.flat());
       for (const batch of batches) await queues.enqueueApply(u, batch);
     }
-    const events = api.get<Queue>(getQueueToken(QueueName.Events), { strict: false });
+    const events = api.get(EventQueueShards).queues[0]; // one shard in tests
     const total = (await events.getJobCounts('waiting')).waiting;
     expect(total).toBe(users.length * 4);
 

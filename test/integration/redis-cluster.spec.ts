@@ -5,6 +5,7 @@ import { Job, Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/app-config';
+import { MetricsModule } from '../../src/metrics/metrics.module';
 import { BULL_CONNECTION } from '../../src/queue/bull-connection.module';
 import { QueueModule } from '../../src/queue/queue.module';
 import { PubSubService } from '../../src/redis/pubsub.service';
@@ -28,7 +29,7 @@ function hashTag(key: string): string | null {
 function allKeyKinds(keys: RedisKeys, id: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of Object.getOwnPropertyNames(RedisKeys.prototype)) {
-    if (name === 'constructor' || name === 'bullPrefix' || name.endsWith('Channel')) continue;
+    if (name === 'constructor' || name === 'bullPrefix' || name === 'eventQueuePrefix' || name.endsWith('Channel')) continue;
     const descriptor = Object.getOwnPropertyDescriptor(RedisKeys.prototype, name)!;
     const value = descriptor.get
       ? descriptor.get.call(keys)
@@ -61,7 +62,7 @@ class CheckProducer {
 }
 
 @Module({
-  imports: [ConfigModule, RedisModule, QueueModule, BullModule.registerQueue({ name: CHECK_QUEUE })],
+  imports: [ConfigModule, RedisModule, MetricsModule, QueueModule, BullModule.registerQueue({ name: CHECK_QUEUE })],
   providers: [CheckProcessor, CheckProducer],
 })
 class ClusterCheckModule {}
@@ -115,6 +116,18 @@ describe('Redis Cluster', () => {
       expect(new Set(userTags).size).toBe(1);
       expect(new Set(videoTags).size).toBe(1);
       expect(hashTag(keys.bullPrefix)).toBe(keys.bullPrefix.slice(1, -1));
+      expect(keys.eventQueuePrefix(0, 1)).toBe(keys.bullPrefix);
+    });
+
+    it('puts the event queue shards on every master, as many on each', async () => {
+      const ranges = await client.cluster('SLOTS');
+      const perMaster = new Map<string, number>();
+      for (let shard = 0; shard < 12; shard++) {
+        const slot = Number(await client.cluster('KEYSLOT', `${keys.eventQueuePrefix(shard, 12)}:events:wait`));
+        const owner = String(ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+        perMaster.set(owner, (perMaster.get(owner) ?? 0) + 1);
+      }
+      expect([...perMaster.values()]).toEqual([4, 4, 4]);
     });
 
     it('lets one script touch all keys of a user (and of a video) atomically on the cluster', async () => {

@@ -12,6 +12,10 @@ export interface LocalRedisCluster {
   /** `host:port,...` as REDIS_CLUSTER_NODES expects it. */
   readonly nodes: string;
   readonly ports: number[];
+  /** Kills one node (SIGKILL), as a crashed master. */
+  kill(port: number): Promise<void>;
+  /** Starts a killed node again (it rejoins with its slots) and waits for the cluster to be ok. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,40 +91,45 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'reelrank-cluster-'));
   const children: ChildProcess[] = [];
 
+  const killChild = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGKILL');
-          }),
-      ),
-    );
+    await Promise.all(children.map(killChild));
     rmSync(dir, { recursive: true, force: true });
+  };
+  const kill = (port: number) => killChild(children[ports.indexOf(port)]);
+
+  const startNode = (port: number) =>
+    spawn(
+      'redis-server',
+      [
+        '--port', String(port),
+        '--bind', '127.0.0.1',
+        '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`,
+        '--cluster-node-timeout', '3000',
+        // As recommended for production (README): a master that is down takes only its own slots away.
+        '--cluster-require-full-coverage', 'no',
+        '--dir', dir,
+        '--save', '',
+        '--appendonly', 'no',
+        '--daemonize', 'no',
+        '--logfile', join(dir, `redis-${port}.log`),
+      ],
+      { stdio: 'ignore' },
+    );
+  const restart = async (port: number) => {
+    children[ports.indexOf(port)] = startNode(port);
+    await waitForPort(port, 10_000);
+    await waitForClusterOk(ports, 20_000);
   };
 
   try {
-    for (const port of ports) {
-      const child = spawn(
-        'redis-server',
-        [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', `nodes-${port}.conf`,
-          '--cluster-node-timeout', '3000',
-          '--dir', dir,
-          '--save', '',
-          '--appendonly', 'no',
-          '--daemonize', 'no',
-          '--logfile', join(dir, `redis-${port}.log`),
-        ],
-        { stdio: 'ignore' },
-      );
-      children.push(child);
-    }
+    for (const port of ports) children.push(startNode(port));
     await Promise.all(ports.map((port) => waitForPort(port, 10_000)));
     await run('redis-cli', [
       '--cluster', 'create',
@@ -133,5 +142,5 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stop();
     throw err;
   }
-  return { nodes: ports.map((p) => `127.0.0.1:${p}`).join(','), ports, stop };
+  return { nodes: ports.map((p) => `127.0.0.1:${p}`).join(','), ports, kill, restart, stop };
 }

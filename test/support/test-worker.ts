@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { WorkerModule } from '../../src/app/worker.module';
+import { EventQueueShards } from '../../src/queue/event-queue-shards';
 import { QueueName } from '../../src/queue/queue.types';
 
 /** The worker exactly as src/worker.ts builds it (processors running; no metrics port in tests). Close it in afterAll. */
@@ -12,13 +13,13 @@ export async function createTestWorker(): Promise<INestApplicationContext> {
   return app;
 }
 
-/** Waits until the given queues have nothing waiting, delayed or active; throws after `timeoutMs`. */
+/** Waits until the given queues (every shard of the events queue) have nothing waiting, delayed or active; throws after `timeoutMs`. */
 export async function waitForQueuesIdle(
   app: INestApplicationContext,
   names: QueueName[] = [QueueName.Events],
   timeoutMs = 20_000,
 ): Promise<void> {
-  const queues = names.map((n) => app.get<Queue>(getQueueToken(n), { strict: false }));
+  const queues = names.flatMap((n) => (n === QueueName.Events ? app.get(EventQueueShards, { strict: false }).queues : [app.get<Queue>(getQueueToken(n), { strict: false })]));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let busy = 0;

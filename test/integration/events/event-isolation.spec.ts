@@ -23,6 +23,7 @@ describe('per-event isolation in the worker', () => {
 
   beforeAll(async () => {
     process.env.EVENTS_JOB_ATTEMPTS = '2';
+    process.env.QUEUE_FAILOVER_BUDGET_MS = '0'; // exactly two attempts
     process.env.EVENTS_RETRY_DELAY_MS = '10';
     db = await createTestDataSource();
     await truncateAllTables(db);
