@@ -178,7 +178,7 @@ describe('api and worker on Redis Cluster', () => {
       const slot = Number(await client.cluster('KEYSLOT', key));
       return Number(ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
     };
-    const down = cluster.ports[0];
+    const down = cluster.ports[2];
     const keys = new RedisKeys(process.env.REDIS_PREFIX!);
     const onDown = await Promise.all(users.map(async (u) => (await owner(keys.userFeatures(u))) === down));
     const videosOnDown = await Promise.all(videos.map(async (v) => (await owner(keys.videoStats(v))) === down));
