@@ -61,10 +61,8 @@ export class FeedStateRepository {
   }
 
   /**
-   * Round trip 2 of the feed. On a single node, one MGET that succeeds or fails (throws) as
-   * a whole. On a cluster, where the videos' keys are spread over every master, each key
-   * succeeds or fails by itself (getBuffersEach): a master that is down or slow costs only
-   * the stats of the videos in its slots. On a cluster, throws only when the client is not ready.
+   * Round trip 2: one MGET on a single node, failing (throwing) whole; on a cluster a GET per
+   * video, each failing by itself, so a master that is down costs only its videos' stats.
    */
   async readStatsEach(videoIds: string[]): Promise<StatsReads> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));

@@ -49,9 +49,7 @@ export interface HydratedStats {
  * video id; when the catalog stores a new object for a video (an edit, a reload: its
  * version goes up), the video's columns and row are recomputed from the cached stats.
  * If the fetch fails, stale entries are used where there are any and empty stats
- * elsewhere; the caller reports the degradation. On a cluster each video's key is read
- * by itself: when a master is down, only the videos in its slots fall back like that
- * (and are asked again by the next request), the others get their fresh stats.
+ * elsewhere (on a cluster, only for the videos whose keys failed); the caller reports the degradation.
  *
  * Each video's ordinal is also its slot in dense VideoColumns, holding its embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the

@@ -41,11 +41,8 @@ export interface EachRead<T> {
 }
 
 /**
- * GET of many keys as Buffers on a cluster, each key on its own: the client pipelines the
- * GETs of one tick per node (auto-pipelining), and each GET settles by itself, so a master
- * that is down (connection refused, CLUSTERDOWN for its slots, redirections that do not
- * end) fails only the keys in its slots. Keys without an answer after `budgetMs` count as
- * failed, the others are kept. Never rejects; a client that is not ready fails every key.
+ * GETs on a cluster that settle one by one (auto-pipelined per node), so a master that is
+ * down or slow fails only its own keys; keys unanswered after `budgetMs` count as failed.
  */
 export function getBuffersEach(redis: Cluster, keys: string[], budgetMs: number): Promise<EachRead<Buffer | null>> {
   const values = new Array<Buffer | null | undefined>(keys.length).fill(undefined);
