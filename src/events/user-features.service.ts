@@ -117,7 +117,8 @@ export class UserFeaturesService {
   ) {}
 
   async get(userId: string): Promise<UserFeaturesResponse> {
-    const [read, pipeline] = await Promise.all([this.state.readUserFeatures(userId), this.state.readFreshness()]);
+    // The pipeline's lag is one shared key (one slot): while its master is down the user's own features still answer.
+    const [read, pipeline] = await Promise.all([this.state.readUserFeatures(userId), this.state.readFreshness().catch(() => null)]);
     return toUserFeaturesResponse(userId, decodeUserState(read.raw, this.config.EMBEDDING_DIM), read, pipeline, Date.now());
   }
 }

@@ -10,6 +10,8 @@ export type FeedFallbackReason =
   | 'ann_unavailable'
   | 'redis_unavailable'
   | 'redis_timeout'
+  /** Some candidates' stats were unreadable (their master down or slow on a cluster): ranked on cached or empty stats, still personalised. */
+  | 'video_stats_partial'
   | 'user_graph_unavailable'
   | 'served_write_failed'
   | 'candidates_short';

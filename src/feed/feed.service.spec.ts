@@ -171,6 +171,17 @@ describe(FeedService.name, () => {
     expect(stages.served!.fallbacks.sort()).toEqual(['no_model', 'redis_timeout']);
   });
 
+  it('still serves the model’s personalised page when only some candidates’ stats were unreadable, reporting the partial fallback', async () => {
+    const stages = new Stages();
+    stages.hydrateFallback = 'video_stats_partial';
+    const page = await stages.service().feed('u1', { limit: 2, exclude: [] });
+    expect(stages.calls).toEqual(['user', 'sources', 'filter', 'hydrate', 'score', 'rerank', 'remember', 'side effects']);
+    expect(page.items.map((i) => i.videoId)).toEqual(['v2', 'v0']);
+    expect(stages.served!.impressions.map((r) => r.modelVersion)).toEqual(['m-test', 'm-test']);
+    expect(stages.remembered).toEqual(['v2', 'v0']);
+    expect(stages.served!.fallbacks).toEqual(['video_stats_partial']);
+  });
+
   it('reports a short page of candidates', async () => {
     const stages = new Stages();
     stages.sourceResults = [{ source: 'ann', ids: ['v0'] }];

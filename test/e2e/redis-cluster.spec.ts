@@ -7,6 +7,8 @@ import { TokenVerifierService } from '../../src/auth/token-verifier.service';
 import { EventType } from '../../src/events/event-types';
 import { ReplayService } from '../../src/events/replay.service';
 import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
+import { VideoStatsCache } from '../../src/feed/data/video-stats-cache';
+import { FALLBACK_VERSION } from '../../src/feed/feed.service';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { EventQueueShards } from '../../src/queue/event-queue-shards';
 import { REDIS } from '../../src/redis/redis.constants';
@@ -167,5 +169,57 @@ describe('api and worker on Redis Cluster', () => {
       await cluster.restart(down);
     }
     expect(got).toEqual(expected);
+  }, 60_000);
+
+  it('serves personalised feeds to the users whose state is on the masters still up, the degraded page only to those on the one down', async () => {
+    const client = app.get<AnyRedis>(REDIS) as Cluster;
+    const ranges = await client.cluster('SLOTS');
+    const owner = async (key: string) => {
+      const slot = Number(await client.cluster('KEYSLOT', key));
+      return Number(ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+    };
+    const down = cluster.ports[2];
+    const keys = new RedisKeys(process.env.REDIS_PREFIX!);
+    const onDown = await Promise.all(users.map(async (u) => (await owner(keys.userFeatures(u))) === down));
+    const videosOnDown = await Promise.all(videos.map(async (v) => (await owner(keys.videoStats(v))) === down));
+    expect(new Set(onDown)).toEqual(new Set([true, false]));
+    expect(videosOnDown.filter(Boolean).length).toBeGreaterThan(0);
+    const tokens = await Promise.all(users.map((u) => tokenFor(app, u)));
+    const feedOf = (u: number) =>
+      request(app.getHttpServer()).get('/v1/feed').query({ limit: 5, explain: 'true' }).set({ Authorization: `Bearer ${tokens[u]}`, 'x-api-key': 'reelrank-admin-dev-key' }).expect(200);
+    const fallbacks = (reason: string) => metricValue(app, 'reelrank_feed_fallback_total', { reason });
+    const before = { partial: await fallbacks('video_stats_partial'), unavailable: (await fallbacks('redis_unavailable')) + (await fallbacks('redis_timeout')) };
+
+    await cluster.kill(down);
+    // Every candidate's stats are read from Redis again (none served from the near cache).
+    await new Promise((r) => setTimeout(r, 2));
+    app.get(VideoStatsCache).invalidateAll();
+    await new Promise((r) => setTimeout(r, 2));
+    const got: { modelVersion: string; fallbacks: string[]; items: number }[] = [];
+    try {
+      for (let u = 0; u < users.length; u++) {
+        const { body } = await feedOf(u);
+        got.push({ modelVersion: body.explain.modelVersion, fallbacks: body.explain.fallbacks, items: body.items.length });
+      }
+    } finally {
+      await cluster.restart(down);
+    }
+    for (let u = 0; u < users.length; u++) {
+      expect(got[u].items).toBeGreaterThan(0);
+      if (onDown[u]) {
+        // Its own state is unreadable: the in-memory list, not personalised.
+        expect(got[u].modelVersion).toBe(FALLBACK_VERSION);
+        expect(got[u].fallbacks.some((r) => r === 'redis_unavailable' || r === 'redis_timeout')).toBe(true);
+      } else {
+        // Ranked for the user; the candidates on the master that is down are ranked on cached or empty stats.
+        expect(got[u].modelVersion).not.toBe(FALLBACK_VERSION);
+        expect(got[u].fallbacks).not.toContain('redis_unavailable');
+        expect(got[u].fallbacks).not.toContain('redis_timeout');
+        expect(got[u].fallbacks).toContain('video_stats_partial');
+      }
+    }
+    const up = onDown.filter((d) => !d).length;
+    expect(await fallbacks('video_stats_partial')).toBe(before.partial + up);
+    expect((await fallbacks('redis_unavailable')) + (await fallbacks('redis_timeout'))).toBe(before.unavailable + users.length - up);
   }, 60_000);
 });

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { REDIS } from '../../redis/redis.constants';
 import { AnyRedis } from '../../redis/redis-connection';
 import { RedisKeys } from '../../redis/redis-keys';
-import { guardRedis, mgetBuffers } from '../support/redis-guard';
+import { EachRead, getBuffersEach, guardRedis, mgetBuffers, RedisUnavailableError } from '../support/redis-guard';
 
 /** The most recent watched videos read per request (the event pipeline caps the set itself). */
 export const SEEN_READ_MAX = 2000;
@@ -15,10 +16,16 @@ export interface UserReads {
   served: string[];
 }
 
+/** The candidates' packed stats as the feed reads them: per video on a cluster (see readStatsEach). */
+export interface StatsReads extends EachRead<Buffer | null> {
+  /** True when keys failed one by one (a cluster): the others were read, and the user's own slot answered. */
+  perKey: boolean;
+}
+
 /**
  * The feed's Redis I/O, two round trips per request: everything about the user in
  * one pipeline (all in the user's hash slot), then the candidates' packed stats in
- * one MGET. Every call runs under the Redis budget (see guardRedis).
+ * one MGET (a GET per video on a cluster). Every call runs under the Redis budget (see guardRedis).
  */
 @Injectable()
 export class FeedStateRepository {
@@ -47,10 +54,25 @@ export class FeedStateRepository {
     });
   }
 
-  /** Round trip 2: packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none). */
+  /** Packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none); fails as a whole (the popularity refresh). */
   readStats(videoIds: string[], budgetMs = this.budgetMs): Promise<(Buffer | null)[]> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));
     return guardRedis(this.redis, budgetMs, () => mgetBuffers(this.redis, keys));
+  }
+
+  /**
+   * Round trip 2: one MGET on a single node, failing (throwing) whole; on a cluster a GET per
+   * video, each failing by itself, so a master that is down costs only its videos' stats.
+   */
+  async readStatsEach(videoIds: string[]): Promise<StatsReads> {
+    const keys = videoIds.map((id) => this.keys.videoStats(id));
+    if (this.redis instanceof Cluster) {
+      // A client that is not connected to any node: all of Redis, not some slots.
+      if (this.redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${this.redis.status}`);
+      return { ...(await getBuffersEach(this.redis, keys, this.budgetMs)), perKey: true };
+    }
+    const values = await guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
+    return { values, failed: 0, error: null, perKey: false };
   }
 
   /**

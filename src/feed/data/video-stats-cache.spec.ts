@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { computeVideoRow } from '../../features/feature-registry';
 import { emptyVideoStats, encodeVideoStats } from '../../features/video-stats';
-import { FeedStateRepository } from './feed-state.repository';
+import { FeedStateRepository, StatsReads } from './feed-state.repository';
 import { HydratedStats, VideoStatsCache } from './video-stats-cache';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
@@ -22,15 +22,27 @@ const video = (id: string): CatalogVideo => ({
   active: true,
 });
 
-/** Redis as the cache sees it: views per video id, and every MGET it was sent. */
+/**
+ * Redis as the cache sees it: views per video id, and every read it was sent. `failing`:
+ * the whole read throws (a single node that is down); `unreadable`: those keys fail one by
+ * one and the others are read (a cluster with a master down).
+ */
 class FakeState {
   views = new Map<string, number>();
   asked: string[][] = [];
   failing = false;
+  unreadable = new Set<string>();
   async readStats(ids: string[]): Promise<(Buffer | null)[]> {
     this.asked.push(ids);
     if (this.failing) throw new Error('redis is down');
     return ids.map((id) => (this.views.has(id) ? encodeVideoStats({ ...emptyVideoStats(), views: this.views.get(id)! }) : null));
+  }
+  async readStatsEach(ids: string[]): Promise<StatsReads> {
+    const blobs = await this.readStats(ids);
+    const values = blobs.map((blob, i) => (this.unreadable.has(ids[i]) ? undefined : blob));
+    const failed = values.filter((v) => v === undefined).length;
+    const perKey = this.unreadable.size > 0;
+    return { values, failed, error: failed > 0 ? new Error('CLUSTERDOWN Hash slot not served') : null, perKey };
   }
 }
 
@@ -194,6 +206,33 @@ describe(VideoStatsCache.name, () => {
     const result = await stats.hydrate(of(a, b), 5000);
     expect(views(result)).toEqual([1, 0]);
     expect(result.error?.message).toBe('redis is down');
+  });
+
+  it('when only some keys fail (a cluster master down), reads the others, keeps cached or empty stats for those, and asks for them again', async () => {
+    const stats = cache(1000);
+    state.views.set('a', 1).set('b', 2).set('c', 3);
+    await stats.hydrate(of(a), 0);
+    state.views.set('a', 10).set('b', 20);
+    state.unreadable = new Set(['a', 'c']);
+    const result = await stats.hydrate(of(a, b, c), 5000);
+    expect(views(result)).toEqual([1, 20, 0]);
+    expect(result).toMatchObject({ partial: true, unread: 2 });
+    expect(result.error?.message).toMatch(/CLUSTERDOWN/);
+    expect(rowOf(result, 0)).toEqual(computeVideoRow(a, result.stats[0]));
+    // The master is back: the failed keys are read again at once, the one read is a hit.
+    state.unreadable.clear();
+    const after = await stats.hydrate(of(a, b, c), 5001);
+    expect(views(after)).toEqual([10, 20, 3]);
+    expect(after).toMatchObject({ error: null, partial: false, unread: 0 });
+    expect(state.asked.at(-1)).toEqual(['a', 'c']);
+    const counts = (await registry.getSingleMetricAsString('reelrank_feed_stats_cache_total')).split('\n').filter((l) => !l.startsWith('#'));
+    expect(counts).toContain('reelrank_feed_stats_cache_total{result="unreadable"} 2');
+  });
+
+  it('reports a whole failed read (a single node) as not partial, every missing video unread', async () => {
+    const stats = cache(1000);
+    state.failing = true;
+    expect(await stats.hydrate(of(a, b), 0)).toMatchObject({ partial: false, unread: 2 });
   });
 
   it('recomputes the columns and row of a video the catalog replaced (an edit, a reload) from the stats it holds', async () => {

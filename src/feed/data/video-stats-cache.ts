@@ -22,13 +22,17 @@ export interface StatsCandidates {
 /**
  * What `hydrate` produced, index-aligned with the videos: stats, each video's slot in
  * `columns` (its catalog ordinal; row computed from those stats), and the Redis error if
- * the fetch failed.
+ * the fetch failed (for every video, or, when `partial`, for `unread` of them).
  */
 export interface HydratedStats {
   stats: VideoStats[];
   slots: Int32Array;
   columns: VideoColumns;
   error: Error | null;
+  /** How many of the videos were ranked on their last cached stats (or empty ones) because Redis did not give theirs. */
+  unread: number;
+  /** The stats were read key by key (a cluster) and only the `unread` ones failed: a master that is down, not all of Redis. */
+  partial: boolean;
 }
 
 /**
@@ -45,7 +49,7 @@ export interface HydratedStats {
  * video id; when the catalog stores a new object for a video (an edit, a reload: its
  * version goes up), the video's columns and row are recomputed from the cached stats.
  * If the fetch fails, stale entries are used where there are any and empty stats
- * elsewhere; the caller reports the degradation.
+ * elsewhere (on a cluster, only for the videos whose keys failed); the caller reports the degradation.
  *
  * Each video's ordinal is also its slot in dense VideoColumns, holding its embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
@@ -70,6 +74,7 @@ export class VideoStatsCache implements OnModuleInit {
   private readonly lookups: Counter<'result'>;
   private readonly hits: Counter.Internal;
   private readonly misses: Counter.Internal;
+  private readonly unreadable: Counter.Internal;
 
   constructor(
     private readonly config: AppConfig,
@@ -83,12 +88,13 @@ export class VideoStatsCache implements OnModuleInit {
     this.grow(INITIAL_CAPACITY);
     this.lookups = new Counter({
       name: 'reelrank_feed_stats_cache_total',
-      help: 'Candidate stats looked up by the feed, by whether the near cache had them (hit) or Redis was asked (miss)',
+      help: 'Candidate stats looked up by the feed, by whether the near cache had them (hit) or Redis was asked (miss); unreadable: misses Redis did not answer (ranked on the last cached or empty stats)',
       labelNames: ['result'],
       registers: [registry],
     });
     this.hits = this.lookups.labels('hit');
     this.misses = this.lookups.labels('miss');
+    this.unreadable = this.lookups.labels('unreadable');
   }
 
   async onModuleInit(): Promise<void> {
@@ -137,15 +143,24 @@ export class VideoStatsCache implements OnModuleInit {
     }
     this.hits.inc(n - missingAt.length);
     this.misses.inc(missingAt.length);
-    if (missingAt.length === 0) return { stats, slots, columns, error: null };
+    if (missingAt.length === 0) return { stats, slots, columns, error: null, unread: 0, partial: false };
     let error: Error | null = null;
+    let unread = 0;
+    let partial = false;
+    // undefined where the stats could not be read: the entry keeps what it had (stale stats, or empty for a first sight).
     const fetched = new Array<VideoStats | undefined>(missingAt.length);
     try {
-      const blobs = await this.state.readStats(missingAt.map((i) => videos[i].id));
-      for (let k = 0; k < missingAt.length; k++) fetched[k] = blobs[k] ? decodeVideoStats(blobs[k]!) : EMPTY_STATS;
+      const read = await this.state.readStatsEach(missingAt.map((i) => videos[i].id));
+      for (let k = 0; k < missingAt.length; k++) {
+        const blob = read.values[k];
+        if (blob !== undefined) fetched[k] = blob ? decodeVideoStats(blob) : EMPTY_STATS;
+      }
+      error = read.error;
+      unread = read.failed;
+      partial = read.perKey && read.failed > 0;
     } catch (err) {
-      // Keep what each entry had (stale stats, or empty for a first sight).
       error = err as Error;
+      unread = missingAt.length;
     }
     for (let k = 0; k < missingAt.length; k++) {
       const i = missingAt[k];
@@ -162,7 +177,8 @@ export class VideoStatsCache implements OnModuleInit {
       const video = this.catalog.videoAt(o);
       if (video && this.versions[o] === this.catalog.versionAt(o)) columns.setRow(o, video, this.stats[o]);
     }
-    return { stats, slots, columns, error };
+    if (unread > 0) this.unreadable.inc(unread);
+    return { stats, slots, columns, error, unread, partial };
   }
 
   /** Forgets everything (tests, and after the online state was rebuilt). */

@@ -6,11 +6,21 @@ import { RedisTimeoutError } from '../support/redis-guard';
 /** Stats and feature rows of the candidates, plus their creators and categories as interned numbers for the reranker's caps. */
 export interface HydratedCandidates extends HydratedStats {
   groups: { creators: Int32Array; categories: Int32Array };
-  /** Set when the stats could not be read from Redis (the candidates are ranked on what the cache had). */
-  fallback: Extract<FeedFallbackReason, 'redis_timeout' | 'redis_unavailable'> | null;
+  /**
+   * Set when stats could not be read from Redis (those candidates are ranked on what the
+   * cache had): video_stats_partial when only some keys failed on a cluster (a master
+   * that is down or slow), else the whole read's redis_timeout or redis_unavailable.
+   */
+  fallback: Extract<FeedFallbackReason, 'redis_timeout' | 'redis_unavailable' | 'video_stats_partial'> | null;
 }
 
-/** Feed stage 3: hydrates the candidates' online stats and feature columns (near cache, misses from Redis in one MGET). */
+function fallbackOf({ error, partial }: HydratedStats): HydratedCandidates['fallback'] {
+  if (!error) return null;
+  if (partial) return 'video_stats_partial';
+  return error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable';
+}
+
+/** Feed stage 3: hydrates the candidates' online stats and feature columns (near cache, misses from Redis in one MGET, or a GET per video on a cluster). */
 @Injectable()
 export class FeatureHydrator {
   constructor(private readonly statsCache: VideoStatsCache) {}
@@ -24,7 +34,6 @@ export class FeatureHydrator {
       groups.creators[i] = columns.creators[slots[i]];
       groups.categories[i] = columns.categories[slots[i]];
     }
-    const fallback = hydrated.error ? (hydrated.error instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable') : null;
-    return { ...hydrated, groups, fallback };
+    return { ...hydrated, groups, fallback: fallbackOf(hydrated) };
   }
 }

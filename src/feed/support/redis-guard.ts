@@ -23,8 +23,65 @@ export function guardRedis<T>(redis: AnyRedis, budgetMs: number, op: () => Promi
 /**
  * GET of many keys as Buffers in one round trip: MGET on a single node; on a cluster,
  * where keys of different videos live in different slots, pipelined GETs instead.
+ * Fails as a whole if any key fails (see getBuffersEach for reads that may be partial).
  */
 export function mgetBuffers(redis: AnyRedis, keys: string[]): Promise<(Buffer | null)[]> {
   if (redis instanceof Cluster) return Promise.all(keys.map((k) => redis.getBuffer(k)));
   return redis.mgetBuffer(...keys);
+}
+
+/** A read of many keys whose keys fail one by one. */
+export interface EachRead<T> {
+  /** Index-aligned with the keys: the value (null: no such key), or undefined where the key could not be read. */
+  values: (T | undefined)[];
+  /** How many keys could not be read. */
+  failed: number;
+  /** The first failure (a RedisTimeoutError for keys that did not answer in time), or null when every key was read. */
+  error: Error | null;
+}
+
+/**
+ * GETs on a cluster that settle one by one (auto-pipelined per node), so a master that is
+ * down or slow fails only its own keys; keys unanswered after `budgetMs` count as failed.
+ */
+export function getBuffersEach(redis: Cluster, keys: string[], budgetMs: number): Promise<EachRead<Buffer | null>> {
+  const values = new Array<Buffer | null | undefined>(keys.length).fill(undefined);
+  if (keys.length === 0) return Promise.resolve({ values, failed: 0, error: null });
+  return new Promise((resolve) => {
+    let open = true;
+    let pending = keys.length;
+    let failed = 0;
+    let error: Error | null = null;
+    const finish = () => {
+      open = false;
+      clearTimeout(timer);
+      resolve({ values, failed, error });
+    };
+    // As withDeadline: the verdict waits one setImmediate so answers already read off the socket are counted.
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!open) return;
+          failed += pending;
+          error ??= new RedisTimeoutError(`${pending} of ${keys.length} keys did not answer within ${budgetMs} ms`);
+          finish();
+        }),
+      budgetMs,
+    );
+    keys.forEach((key, i) => {
+      redis.getBuffer(key).then(
+        (value) => {
+          if (!open) return;
+          values[i] = value;
+          if (--pending === 0) finish();
+        },
+        (err: Error) => {
+          if (!open) return;
+          failed++;
+          error ??= err;
+          if (--pending === 0) finish();
+        },
+      );
+    });
+  });
 }
