@@ -8,6 +8,7 @@ import { TimeKeysetIndexes1764000300000 } from '../../migrations/1764000300000-T
 import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-DriftReportStatus';
 import { ItemNeighbours1764000500000 } from '../../migrations/1764000500000-ItemNeighbours';
 import { ImportCheckpoints1764001400000 } from '../../migrations/1764001400000-ImportCheckpoints';
+import { DriftLiveReference1764001500000 } from '../../migrations/1764001500000-DriftLiveReference';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   DriftReportStatus1764000400000,
   ItemNeighbours1764000500000,
   ImportCheckpoints1764001400000,
+  DriftLiveReference1764001500000,
 ];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */

@@ -11,7 +11,9 @@
  * (`buildFeatureMatrix` output, columns in `spec.features` order) and each head's
  * array holds the model's predicted probability for every training row (the same
  * row order; heads named as in `spec.heads`). The drift job (DriftService) then
- * compares live traffic against it with `psi`.
+ * reports live traffic against it with `psi` as training-serving skew; drift itself is judged
+ * against a live reference of the same shape (computeBaseline over the first window of
+ * traffic the model served), see DriftService.
  */
 
 /** A distribution as quantile bins: `fractions[i]` of the values fell in bin i. */
@@ -299,4 +301,34 @@ export function parseBaseline(value: unknown): DriftBaseline | null {
   const all = [...Object.values(b.features), ...Object.values(b.scores)];
   if (all.length === 0 || !all.every(isDistribution)) return null;
   return b as DriftBaseline;
+}
+
+/**
+ * Independent values per bin each distribution of a live reference needs. Below it the
+ * half-count smoothing weighs as much as the observed shares, and the reference's own noise
+ * (psiNoiseFloor counts both sides) leaves later checks blind to all but huge shifts.
+ */
+export const REFERENCE_MIN_INDEPENDENT_PER_BIN = 2;
+
+/** A distribution of `reference` that rests on fewer independent values than a reference needs. */
+export interface ThinDistribution {
+  key: string;
+  independent: number;
+  needed: number;
+}
+
+/** The distribution of `reference` furthest below REFERENCE_MIN_INDEPENDENT_PER_BIN (by share of what it needs), or null when none is. */
+export function thinnestDistribution(reference: DriftBaseline): ThinDistribution | null {
+  let thinnest: ThinDistribution | null = null;
+  const entries = [
+    ...Object.entries(reference.features).map(([name, d]) => [`feature ${name}`, d] as const),
+    ...Object.entries(reference.scores).map(([name, d]) => [`score ${name}`, d] as const),
+  ];
+  for (const [key, d] of entries) {
+    const independent = d.independent ?? reference.sampleSize;
+    const needed = REFERENCE_MIN_INDEPENDENT_PER_BIN * (d.edges.length + 1);
+    if (independent >= needed) continue;
+    if (!thinnest || independent / needed < thinnest.independent / thinnest.needed) thinnest = { key, independent, needed };
+  }
+  return thinnest;
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { DriftPsi, DriftReportEntity, DriftReportStatus } from '../database/entities';
+import { DriftPsi, DriftReference, DriftReportEntity, DriftReportStatus } from '../database/entities';
 
 export class DriftQueryDto {
   @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 100, description: 'How many reports, newest first' })
@@ -25,6 +25,12 @@ export interface DriftReportResponse {
   maxPsi: number | null;
   threshold: number | null;
   alert: boolean;
+  /** What `psi` compares the window with: live (the model's reference window of live traffic), pending (none yet), training (older reports). */
+  reference: DriftReference;
+  referenceCapturedAt: string | null;
+  /** Training-serving skew: PSI against the model's training baseline; never alerts. */
+  skewPsi: DriftPsi | null;
+  maxSkewPsi: number | null;
 }
 
 export function toDriftReportResponse(r: DriftReportEntity): DriftReportResponse {
@@ -40,5 +46,9 @@ export function toDriftReportResponse(r: DriftReportEntity): DriftReportResponse
     maxPsi: r.maxPsi,
     threshold: r.threshold,
     alert: r.alert,
+    reference: r.reference,
+    referenceCapturedAt: r.referenceCapturedAt?.toISOString() ?? null,
+    skewPsi: r.skewPsi,
+    maxSkewPsi: r.maxSkewPsi,
   };
 }

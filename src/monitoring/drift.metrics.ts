@@ -7,6 +7,9 @@ import { DriftReportEntity } from '../database/entities';
 export class DriftMetrics {
   private readonly psi: Gauge<'kind' | 'name'>;
   private readonly maxPsi: Gauge;
+  private readonly skewPsi: Gauge<'kind' | 'name'>;
+  private readonly maxSkewPsi: Gauge;
+  private readonly reference: Gauge<'reference'>;
   private readonly alert: Gauge;
   private readonly sampleSize: Gauge;
   private readonly checkedAt: Gauge;
@@ -20,12 +23,27 @@ export class DriftMetrics {
     const collect = () => this.refresh();
     this.psi = new Gauge({
       name: 'reelrank_drift_psi',
-      help: 'PSI of live traffic against the active model training baseline, per input feature or score head',
+      help: 'PSI of live traffic against the active model live reference window, per input feature or score head (see reelrank_drift_reference)',
       labelNames: ['kind', 'name'],
       registers,
       collect,
     });
     this.maxPsi = new Gauge({ name: 'reelrank_drift_max_psi', help: 'Largest PSI of the latest drift check', registers, collect });
+    this.reference = new Gauge({
+      name: 'reelrank_drift_reference',
+      help: '1 for what the latest drift check compared with: live (the model reference window of live traffic) or pending (none captured yet)',
+      labelNames: ['reference'],
+      registers,
+      collect,
+    });
+    this.skewPsi = new Gauge({
+      name: 'reelrank_drift_skew_psi',
+      help: 'Training-serving skew: PSI of live traffic against the active model training baseline, per input feature or score head (never alerts)',
+      labelNames: ['kind', 'name'],
+      registers,
+      collect,
+    });
+    this.maxSkewPsi = new Gauge({ name: 'reelrank_drift_max_skew_psi', help: 'Largest training-serving skew PSI of the latest drift check', registers, collect });
     this.alert = new Gauge({ name: 'reelrank_drift_alert', help: '1 when the latest drift check exceeded DRIFT_ALERT_PSI', registers, collect });
     this.sampleSize = new Gauge({ name: 'reelrank_drift_sample_size', help: 'Live impressions used by the latest drift check', registers, collect });
     this.checkedAt = new Gauge({
@@ -60,6 +78,12 @@ export class DriftMetrics {
     for (const [name, value] of Object.entries(report.psi.features ?? {})) this.psi.set({ kind: 'feature', name }, value);
     for (const [name, value] of Object.entries(report.psi.scores ?? {})) this.psi.set({ kind: 'score', name }, value);
     this.maxPsi.set(report.maxPsi ?? Number.NaN); // NaN: the last check had too little data
+    this.reference.reset();
+    this.reference.set({ reference: report.reference }, 1);
+    this.skewPsi.reset();
+    for (const [name, value] of Object.entries(report.skewPsi?.features ?? {})) this.skewPsi.set({ kind: 'feature', name }, value);
+    for (const [name, value] of Object.entries(report.skewPsi?.scores ?? {})) this.skewPsi.set({ kind: 'score', name }, value);
+    this.maxSkewPsi.set(report.maxSkewPsi ?? Number.NaN);
     this.alert.set(report.alert ? 1 : 0);
     this.sampleSize.set(report.sampleSize);
     this.checkedAt.set(report.computedAt.getTime() / 1000);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DriftReportEntity, ModelVersionEntity } from '../database/entities';
+import { DriftReferenceEntity, DriftReportEntity, ModelVersionEntity } from '../database/entities';
 
 export interface LiveFeatureRow {
   features: number[];
@@ -32,6 +32,28 @@ export class DriftRepository {
         LIMIT $3`,
       [since, modelVersion, limit],
     );
+  }
+
+  /** The live reference captured for `modelVersion`, or null. */
+  async reference(modelVersion: string): Promise<DriftReferenceEntity | null> {
+    return this.db.getRepository(DriftReferenceEntity).findOneBy({ modelVersion });
+  }
+
+  /**
+   * Stores `reference` as its model's live reference unless that model already has one
+   * (a concurrent check captured it first), and removes other models' references. Returns
+   * the model's stored reference.
+   */
+  async captureReference(reference: DriftReferenceEntity): Promise<DriftReferenceEntity> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM drift_references WHERE model_version <> $1`, [reference.modelVersion]);
+      await tx.query(
+        `INSERT INTO drift_references (model_version, captured_at, window_start, sample_size, distributions)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model_version) DO NOTHING`,
+        [reference.modelVersion, reference.capturedAt, reference.windowStart, reference.sampleSize, JSON.stringify(reference.distributions)],
+      );
+      return tx.getRepository(DriftReferenceEntity).findOneByOrFail({ modelVersion: reference.modelVersion });
+    });
   }
 
   async save(report: Omit<DriftReportEntity, 'id'>): Promise<DriftReportEntity> {

@@ -1,10 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { DriftPsi, DriftReportEntity } from '../database/entities';
+import { DriftPsi, DriftReferenceEntity, DriftReportEntity } from '../database/entities';
 import { FeatureSpec, validateFeatureSpec } from '../features';
-import { BinnedDistribution, DriftBaseline, independentValues, matrixColumn, parseBaseline, psi, psiNoiseFloor, RowClusters } from './drift-baseline';
+import {
+  BinnedDistribution,
+  computeBaseline,
+  DEFAULT_BASELINE_BINS,
+  DriftBaseline,
+  independentValues,
+  matrixColumn,
+  parseBaseline,
+  psi,
+  psiNoiseFloor,
+  RowClusters,
+  thinnestDistribution,
+} from './drift-baseline';
 import { DriftMetrics } from './drift.metrics';
-import { ActiveModelForDrift, DriftRepository } from './drift.repository';
+import { ActiveModelForDrift, DriftRepository, LiveFeatureRow } from './drift.repository';
 import { ModelScorer } from './model-scorer';
 
 type NewReport = Omit<DriftReportEntity, 'id'>;
@@ -18,16 +30,36 @@ interface Comparison {
   noiseFloor: number;
 }
 
+/** A window of live impressions as the checks read them: the feature matrix, its scores per head, and who and what each row was for. */
+interface LiveWindow {
+  rows: LiveFeatureRow[];
+  matrix: Float32Array;
+  /** Per head, the model's scores of each row; empty when the model could not be run. */
+  scores: Record<string, Float32Array>;
+  clusters: RowClusters;
+  users: number;
+  videos: number;
+}
+
 /**
- * One drift check: compares the live feature and score distributions of the active
- * model (impressions of the last DRIFT_WINDOW_MINUTES) with its training baseline,
- * stores a drift_reports row, updates the gauges and logs a warning when an alert starts
- * (for a model) or clears. A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what
- * sampling noise reaches (psiNoiseFloor) with the independent values on both sides: a
- * user's impressions repeat the user's features and move its scores together, a video's
- * its stats, so a window of a few dozen users is worth a few dozen values, not its
- * impressions (clusteredSampleSize), and the floor is set for all the distributions the
- * check compares at once.
+ * One drift check of the active model. Drift is judged against a reference window of the
+ * model's own live traffic: the first check with DRIFT_MIN_SAMPLES impressions of the model
+ * in the last DRIFT_WINDOW_MINUTES, each distribution resting on enough independent values
+ * (thinnestDistribution), stores their binned distributions (computeBaseline) as the model's
+ * reference, once (a new model's replaces the previous one's). Until then reports say
+ * `reference: 'pending'` and never alert. Later checks compare the impressions served
+ * since the reference (at most the last DRIFT_WINDOW_MINUTES) with it, on its bins.
+ *
+ * A PSI over DRIFT_ALERT_PSI alerts only when it is also beyond what sampling noise reaches
+ * (psiNoiseFloor) with the independent values on both sides: a user's impressions repeat
+ * the user's features and move its scores together, a video's its stats, so a window of a
+ * few dozen users is worth a few dozen values, not its impressions (clusteredSampleSize),
+ * and the floor is set for all the distributions the check compares at once.
+ *
+ * The model's training baseline (held-out training rows, another population than the feed
+ * serves) is compared too, as training-serving skew (`skewPsi`): reported, never alerted on.
+ * Each check stores a drift_reports row, updates the gauges and logs a warning when an
+ * alert starts (for a model) or clears.
  */
 @Injectable()
 export class DriftService {
@@ -65,127 +97,205 @@ export class DriftService {
   }
 
   private async compute(now: Date, windowStart: Date): Promise<CheckResult> {
-    const insufficient = (modelVersion: string | null, reason: string, sampleSize = 0): CheckResult => ({
+    const blank = {
       drifted: {},
-      modelVersion,
       computedAt: now,
       windowStart,
+      threshold: this.config.DRIFT_ALERT_PSI,
+      alert: false,
+      reference: 'pending' as const,
+      referenceCapturedAt: null,
+      skewPsi: null,
+      maxSkewPsi: null,
+    };
+    const insufficient = (modelVersion: string | null, reason: string, sampleSize = 0, more: Partial<CheckResult> = {}): CheckResult => ({
+      ...blank,
+      modelVersion,
       status: 'insufficient_data',
       reason,
       psi: { features: {}, scores: {} },
       maxPsi: null,
-      threshold: this.config.DRIFT_ALERT_PSI,
-      alert: false,
       sampleSize,
+      ...more,
     });
     const model = await this.repository.activeModel();
     if (!model) return insufficient(null, 'no active model');
-    const baseline = parseBaseline(model.trainingInfo?.baseline);
-    if (!baseline) return insufficient(model.id, 'the active model has no training baseline (training_info.baseline)');
     let spec: FeatureSpec;
     try {
       spec = validateFeatureSpec(model.featureSpec);
     } catch (err) {
       return insufficient(model.id, `the active model's feature spec is unusable: ${(err as Error).message}`);
     }
-    const width = spec.features.length;
-    const rows = (await this.repository.liveFeatureRows(model.id, windowStart, this.config.DRIFT_MAX_SAMPLES)).filter(
-      (r) => r.features.length === width,
-    );
-    if (rows.length < this.config.DRIFT_MIN_SAMPLES) {
+    const stored = await this.repository.reference(model.id);
+    const reference = stored ? parseBaseline(stored.distributions) : null;
+    if (stored && reference) return this.compareWithReference(model, spec, stored, reference, now, windowStart, insufficient);
+
+    // No reference yet: this window may become it.
+    const live = await this.liveWindow(model, spec, windowStart);
+    if (live.rows.length < this.config.DRIFT_MIN_SAMPLES) {
       return insufficient(
         model.id,
-        `${rows.length} impressions with features in the last ${this.config.DRIFT_WINDOW_MINUTES} min, ` +
+        `live reference pending: ${live.rows.length} impressions with features in the last ${this.config.DRIFT_WINDOW_MINUTES} min, ` +
           `${this.config.DRIFT_MIN_SAMPLES} needed`,
-        rows.length,
+        live.rows.length,
       );
     }
-    const matrix = new Float32Array(rows.length * width);
-    rows.forEach((row, i) => matrix.set(row.features, i * width));
-    const clusters: RowClusters = { user: clusterIds(rows.map((r) => r.userId)), video: clusterIds(rows.map((r) => r.videoId)) };
-    const users = new Set(rows.map((r) => r.userId)).size;
-    const videos = new Set(rows.map((r) => r.videoId)).size;
-    const compared = [
-      ...this.featureComparisons(baseline, spec, matrix, clusters),
-      ...(await this.scoreComparisons(baseline, spec, model, matrix, clusters)),
-    ];
-    const values: DriftPsi = { features: {}, scores: {} };
-    for (const c of compared) {
-      const [kind, name] = c.key.split(' ');
-      (kind === 'feature' ? values.features : values.scores)[name] = round(c.psi);
+    const skew = this.skew(model, spec, live);
+    const candidate = computeBaseline(spec.features, live.matrix, live.scores, DEFAULT_BASELINE_BINS, live.clusters);
+    const thin = thinnestDistribution(candidate);
+    if (thin) {
+      return insufficient(
+        model.id,
+        `live reference pending: ${thin.key} rests on ${thin.independent} independent values in ${live.rows.length} impressions ` +
+          `(${live.users} users, ${live.videos} videos), ${thin.needed} needed`,
+        live.rows.length,
+        skew,
+      );
     }
-    const all = [...Object.values(values.features), ...Object.values(values.scores)];
-    const maxPsi = all.length > 0 ? Math.max(...all) : null;
+    const captured = await this.repository.captureReference(
+      Object.assign(new DriftReferenceEntity(), {
+        modelVersion: model.id,
+        capturedAt: now,
+        windowStart,
+        sampleSize: live.rows.length,
+        distributions: candidate as unknown as Record<string, unknown>,
+      }),
+    );
+    return insufficient(
+      model.id,
+      `live reference captured from ${captured.sampleSize} impressions (${live.users} users, ${live.videos} videos); ` +
+        'drift is judged on the impressions served after it',
+      live.rows.length,
+      { ...skew, referenceCapturedAt: captured.capturedAt },
+    );
+  }
+
+  /** PSI of the impressions served since the reference (within the window) against it: what alerts. */
+  private async compareWithReference(
+    model: ActiveModelForDrift,
+    spec: FeatureSpec,
+    stored: DriftReferenceEntity,
+    reference: DriftBaseline,
+    now: Date,
+    windowStart: Date,
+    insufficient: (modelVersion: string, reason: string, sampleSize: number, more: Partial<CheckResult>) => CheckResult,
+  ): Promise<CheckResult> {
+    const since = new Date(Math.max(windowStart.getTime(), stored.capturedAt.getTime() + 1));
+    const onReference = { reference: 'live' as const, referenceCapturedAt: stored.capturedAt, windowStart: since };
+    const live = await this.liveWindow(model, spec, since);
+    if (live.rows.length < this.config.DRIFT_MIN_SAMPLES) {
+      return insufficient(
+        model.id,
+        `${live.rows.length} impressions with features since the live reference (last ${this.config.DRIFT_WINDOW_MINUTES} min at most), ` +
+          `${this.config.DRIFT_MIN_SAMPLES} needed`,
+        live.rows.length,
+        onReference,
+      );
+    }
+    const skew = this.skew(model, spec, live);
+    const compared = this.comparisons(reference, spec, live);
+    const values = psiValues(compared);
+    const maxPsi = maxOf(values);
     const over = compared.filter((c) => c.psi > this.config.DRIFT_ALERT_PSI);
     const drifted = Object.fromEntries(over.filter((c) => c.psi > c.noiseFloor).map((c) => [c.key, c.psi]));
     const withinNoise = over.filter((c) => !(c.key in drifted)).map((c) => c.key);
+    if (maxPsi === null) return insufficient(model.id, 'the live reference shares no feature or head with the model spec', live.rows.length, { ...onReference, ...skew });
     return {
+      ...onReference,
+      ...skew,
       drifted,
       modelVersion: model.id,
       computedAt: now,
-      windowStart,
-      status: maxPsi === null ? 'insufficient_data' : 'ok',
+      status: 'ok',
       reason:
-        maxPsi === null
-          ? 'the baseline shares no feature or head with the model spec'
-          : withinNoise.length > 0
-            ? `PSI over ${this.config.DRIFT_ALERT_PSI} within sampling noise (${users} users, ${videos} videos): ${withinNoise.join(', ')}`
-            : null,
+        withinNoise.length > 0
+          ? `PSI over ${this.config.DRIFT_ALERT_PSI} within sampling noise (${live.users} users, ${live.videos} videos): ${withinNoise.join(', ')}`
+          : null,
       psi: values,
       maxPsi,
       threshold: this.config.DRIFT_ALERT_PSI,
       alert: Object.keys(drifted).length > 0,
-      sampleSize: rows.length,
+      sampleSize: live.rows.length,
     };
   }
 
-  /** PSI of `live` against `base`, each side smoothed by and judged on its independent values. */
-  private compare(key: string, base: BinnedDistribution, live: ArrayLike<number>, clusters: RowClusters, baselineRows: number, comparisons: number): Comparison | null {
-    const liveN = independentValues(base, live, clusters);
-    const baselineN = base.independent ?? baselineRows;
-    const value = psi(base, live, { live: liveN, baseline: baselineN });
-    if (!Number.isFinite(value)) return null;
-    return { key, psi: value, noiseFloor: psiNoiseFloor(base.edges.length + 1, liveN, baselineN, comparisons) };
+  /** Training-serving skew: PSI of the live window against the model's training baseline, when it has one. Never alerts. */
+  private skew(model: ActiveModelForDrift, spec: FeatureSpec, live: LiveWindow): Pick<NewReport, 'skewPsi' | 'maxSkewPsi'> {
+    const baseline = parseBaseline(model.trainingInfo?.baseline);
+    if (!baseline) return { skewPsi: null, maxSkewPsi: null };
+    const values = psiValues(this.comparisons(baseline, spec, live));
+    return { skewPsi: values, maxSkewPsi: maxOf(values) };
   }
 
-  /** How many distributions a check compares: the floor of each is set for all of them at once. */
-  private comparisons(baseline: DriftBaseline, spec: FeatureSpec): number {
-    return spec.features.filter((name) => baseline.features[name]).length + spec.heads.filter((head) => baseline.scores[head]).length;
-  }
-
-  private featureComparisons(baseline: DriftBaseline, spec: FeatureSpec, matrix: Float32Array, clusters: RowClusters): Comparison[] {
-    const comparisons = this.comparisons(baseline, spec);
-    return spec.features.flatMap((name, j) => {
-      const base = baseline.features[name];
-      if (!base) return [];
-      const c = this.compare(`feature ${name}`, base, matrixColumn(matrix, spec.features.length, j), clusters, baseline.sampleSize, comparisons);
-      return c ? [c] : [];
-    });
-  }
-
-  private async scoreComparisons(
-    baseline: DriftBaseline,
-    spec: FeatureSpec,
-    model: ActiveModelForDrift,
-    matrix: Float32Array,
-    clusters: RowClusters,
-  ): Promise<Comparison[]> {
-    if (!spec.heads.some((head) => baseline.scores[head])) return [];
-    let scores: Record<string, Float32Array>;
+  /** The model's impressions with features served since `since` (the most recent DRIFT_MAX_SAMPLES), scored by the model. */
+  private async liveWindow(model: ActiveModelForDrift, spec: FeatureSpec, since: Date): Promise<LiveWindow> {
+    const width = spec.features.length;
+    const rows = (await this.repository.liveFeatureRows(model.id, since, this.config.DRIFT_MAX_SAMPLES)).filter(
+      (r) => r.features.length === width,
+    );
+    const matrix = new Float32Array(rows.length * width);
+    rows.forEach((row, i) => matrix.set(row.features, i * width));
+    const clusters: RowClusters = { user: clusterIds(rows.map((r) => r.userId)), video: clusterIds(rows.map((r) => r.videoId)) };
+    const window = {
+      rows,
+      matrix,
+      scores: {},
+      clusters,
+      users: new Set(rows.map((r) => r.userId)).size,
+      videos: new Set(rows.map((r) => r.videoId)).size,
+    };
+    if (rows.length < this.config.DRIFT_MIN_SAMPLES) return window;
     try {
-      scores = await this.scorer.score(model, spec, matrix);
+      const scores = await this.scorer.score(model, spec, matrix);
+      return { ...window, scores: Object.fromEntries(spec.heads.filter((h) => scores[h]).map((h) => [h, scores[h]])) };
     } catch (err) {
       this.logger.warn(`drift check: cannot score with model ${model.id}, score PSI skipped: ${(err as Error).message}`);
-      return [];
+      return window;
     }
-    const comparisons = this.comparisons(baseline, spec);
-    return spec.heads.flatMap((head) => {
-      const base = baseline.scores[head];
-      if (!base || !scores[head]) return [];
-      const c = this.compare(`score ${head}`, base, scores[head], clusters, baseline.sampleSize, comparisons);
+  }
+
+  /** Every feature and head of the spec that `base` has, compared with the live window, each on `base`'s bins. */
+  private comparisons(base: DriftBaseline, spec: FeatureSpec, live: LiveWindow): Comparison[] {
+    const width = spec.features.length;
+    const pairs: [string, BinnedDistribution, ArrayLike<number>][] = [
+      ...spec.features.flatMap((name, j): [string, BinnedDistribution, ArrayLike<number>][] =>
+        base.features[name] ? [[`feature ${name}`, base.features[name], matrixColumn(live.matrix, width, j)]] : [],
+      ),
+      ...spec.heads.flatMap((head): [string, BinnedDistribution, ArrayLike<number>][] =>
+        base.scores[head] && live.scores[head] ? [[`score ${head}`, base.scores[head], live.scores[head]]] : [],
+      ),
+    ];
+    // the floor of each is set for all of them at once
+    const count = spec.features.filter((name) => base.features[name]).length + spec.heads.filter((head) => base.scores[head]).length;
+    return pairs.flatMap(([key, distribution, values]) => {
+      const c = compare(key, distribution, values, live.clusters, base.sampleSize, count);
       return c ? [c] : [];
     });
   }
+}
+
+/** PSI of `live` against `base`, each side smoothed by and judged on its independent values. */
+function compare(key: string, base: BinnedDistribution, live: ArrayLike<number>, clusters: RowClusters, baselineRows: number, comparisons: number): Comparison | null {
+  const liveN = independentValues(base, live, clusters);
+  const baselineN = base.independent ?? baselineRows;
+  const value = psi(base, live, { live: liveN, baseline: baselineN });
+  if (!Number.isFinite(value)) return null;
+  return { key, psi: value, noiseFloor: psiNoiseFloor(base.edges.length + 1, liveN, baselineN, comparisons) };
+}
+
+/** The PSI of each comparison, rounded, by kind. */
+function psiValues(compared: Comparison[]): DriftPsi {
+  const values: DriftPsi = { features: {}, scores: {} };
+  for (const c of compared) {
+    const [kind, name] = c.key.split(' ');
+    (kind === 'feature' ? values.features : values.scores)[name] = round(c.psi);
+  }
+  return values;
+}
+
+function maxOf(values: DriftPsi): number | null {
+  const all = [...Object.values(values.features), ...Object.values(values.scores)];
+  return all.length > 0 ? Math.max(...all) : null;
 }
 
 /** Dense integer ids (from 0) for string keys, in order of first appearance. */

@@ -1,5 +1,6 @@
 import { CreatorBlockEntity } from './creator-block.entity';
 import { CreatorEntity } from './creator.entity';
+import { DriftReferenceEntity } from './drift-reference.entity';
 import { DriftReportEntity } from './drift-report.entity';
 import { FollowEntity } from './follow.entity';
 import { ImpressionEntity } from './impression.entity';
@@ -10,6 +11,7 @@ import { VideoEntity } from './video.entity';
 
 export * from './creator-block.entity';
 export * from './creator.entity';
+export * from './drift-reference.entity';
 export * from './drift-report.entity';
 export * from './follow.entity';
 export * from './impression.entity';
@@ -28,4 +30,5 @@ export const ENTITIES = [
   ImpressionEntity,
   ModelVersionEntity,
   DriftReportEntity,
+  DriftReferenceEntity,
 ];
