@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Rng } from '../../seed/random';
 import { loadConfig } from '../config/app-config';
-import { DriftReportEntity } from '../database/entities';
+import { DriftReferenceEntity, DriftReportEntity } from '../database/entities';
 import { FeatureSpec } from '../features';
 import { computeBaseline, DriftBaseline } from './drift-baseline';
 import { DriftMetrics } from './drift.metrics';
@@ -105,40 +105,113 @@ describe(DriftService.name, () => {
   const spec: FeatureSpec = { input: 'features', output: 'scores', features: FEATURES, heads: HEADS };
   let model: ActiveModelForDrift;
   let rows: LiveFeatureRow[] = [];
+  /** The drift_references table: one row per model, a new model's capture removes the others (as DriftRepository does). */
+  let references: Map<string, DriftReferenceEntity>;
+  let captures: string[];
   const repository = {
     activeModel: async () => model,
     liveFeatureRows: async () => rows,
+    reference: async (id: string) => references.get(id) ?? null,
+    captureReference: async (reference: DriftReferenceEntity) => {
+      captures.push(reference.modelVersion);
+      for (const id of references.keys()) if (id !== reference.modelVersion) references.delete(id);
+      if (!references.has(reference.modelVersion)) references.set(reference.modelVersion, structuredClone(reference));
+      return references.get(reference.modelVersion)!;
+    },
     save: async (report: Omit<DriftReportEntity, 'id'>) => ({ ...report, id: '1' }) as DriftReportEntity,
   } as unknown as DriftRepository;
   const scorer = { score: async (_: unknown, __: unknown, matrix: Float32Array) => ({ like: likeScores(matrix) }) } as unknown as ModelScorer;
   const config = loadConfig({ DRIFT_MIN_SAMPLES: '100', DRIFT_ALERT_PSI: '0.2' });
   const newService = () => new DriftService(config, repository, scorer, { record: () => undefined } as unknown as DriftMetrics);
-  const withBaseline = (baseline: DriftBaseline) => {
-    model = { id: 'm1', featureSpec: spec, trainingInfo: { baseline } } as unknown as ActiveModelForDrift;
+  const activate = (id: string, baseline?: DriftBaseline) => {
+    model = { id, featureSpec: spec, trainingInfo: baseline ? { baseline } : {} } as unknown as ActiveModelForDrift;
+  };
+  /** Checks at increasing times, a minute apart (a reference's window ends at its check). */
+  let clock: number;
+  const check = (service: DriftService) => service.check(new Date((clock += 60_000)));
+  /** A check on `t` that captures the active model's live reference from it. */
+  const captureFrom = async (service: DriftService, t: Traffic) => {
+    rows = t.rows;
+    const report = await check(service);
+    expect(report).toMatchObject({ status: 'insufficient_data', reference: 'pending', alert: false, maxPsi: null });
+    expect(report.reason).toMatch(/^live reference captured from \d+ impressions/);
+    return report;
   };
   let warnings: string[];
 
   beforeEach(() => {
     warnings = [];
+    references = new Map();
+    captures = [];
+    clock = Date.parse('2026-12-03T10:00:00Z');
     jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });
 
   afterEach(() => jest.restoreAllMocks());
 
+  it('reports the reference pending, without alerting, until a window has enough impressions and independent values', async () => {
+    const service = newService();
+    const rng = new Rng(11);
+    activate('m1');
+    rows = traffic(rng, 20, 4, 2000).rows; // 80 impressions, 100 needed
+    expect(await check(service)).toMatchObject({ status: 'insufficient_data', reference: 'pending', referenceCapturedAt: null, alert: false });
+    // 300 impressions of 3 users: per-user features rest on ~3 values
+    rows = traffic(rng, 3, 100, 2000).rows;
+    const thin = await check(service);
+    expect(thin).toMatchObject({ status: 'insufficient_data', reference: 'pending', referenceCapturedAt: null, alert: false, sampleSize: 300 });
+    expect(thin.reason).toMatch(/^live reference pending: feature user_\w+ rests on [\d.]+ independent values in 300 impressions \(3 users, \d+ videos\), 20 needed/);
+    expect(references.size).toBe(0);
+  });
+
+  it('captures a model\'s reference once and keeps it; a new model\'s reference replaces it', async () => {
+    const service = newService();
+    const rng = new Rng(12);
+    activate('m1');
+    const first = await captureFrom(service, traffic(rng, 100, 10, 2000));
+    expect(first.referenceCapturedAt).toEqual(first.computedAt);
+    const m1 = structuredClone(references.get('m1')!);
+    expect(m1).toMatchObject({ modelVersion: 'm1', sampleSize: 1000, capturedAt: first.computedAt });
+
+    // later windows, even shifted ones, are compared with it, never replace it
+    for (const shift of [{}, { cosineSd: 1 }, {}]) {
+      rows = traffic(rng, 100, 10, 2000, shift).rows;
+      expect(await check(service)).toMatchObject({ status: 'ok', reference: 'live', referenceCapturedAt: first.computedAt });
+    }
+    expect(captures).toEqual(['m1']);
+    expect(references.get('m1')).toEqual(m1);
+
+    activate('m2');
+    const second = await captureFrom(service, traffic(rng, 100, 10, 2000, { cosineSd: 1 }));
+    expect([...references.keys()]).toEqual(['m2']);
+    expect(references.get('m2')!.capturedAt).toEqual(second.computedAt);
+    // m2's traffic is judged against m2's window: the shift m1 would alert on is its normal
+    rows = traffic(rng, 100, 10, 2000, { cosineSd: 1 }).rows;
+    expect(await check(service)).toMatchObject({ status: 'ok', reference: 'live', referenceCapturedAt: second.computedAt, alert: false });
+  });
+
   it.each([
     ['a few dozen users', 40, 25],
     ['a few hundred users', 300, 20],
-  ])('never alerts on same-distribution traffic from %s (8 seeds, training rows from 300 users)', async (_, users, perUser) => {
-    const service = newService();
+  ])('never alerts on same-distribution live windows from %s (8 seeds, each against a reference window of the same size)', async (_, users, perUser) => {
     const maxPsi: number[] = [];
     for (let seed = 1; seed <= 8; seed++) {
+      const service = newService();
       const rng = new Rng(1000 * users + seed);
-      withBaseline(baselineOf(traffic(rng, 300, 15, 2000)));
-      rows = traffic(rng, users, perUser, 2000).rows;
-      const report = await service.check();
-      expect({ seed, status: report.status, alert: report.alert }).toEqual({ seed, status: 'ok', alert: false });
-      maxPsi.push(report.maxPsi!);
+      activate(`m${seed}`);
+      await captureFrom(service, traffic(rng, users, perUser, 2000));
+      for (let window = 0; window < 3; window++) {
+        rows = traffic(rng, users, perUser, 2000).rows;
+        const report = await check(service);
+        expect({ seed, window, status: report.status, reference: report.reference, alert: report.alert }).toEqual({
+          seed,
+          window,
+          status: 'ok',
+          reference: 'live',
+          alert: false,
+        });
+        maxPsi.push(report.maxPsi!);
+      }
     }
     expect(warnings).toEqual([]);
     // chance alone takes the PSI past the 0.2 rule of thumb with so few users: what the floor is for
@@ -149,30 +222,55 @@ describe(DriftService.name, () => {
     ['a per-request value whose mean moved by 1 sd', { cosineSd: 1 }, 'feature user_video_cosine'],
     ['a per-user rate moved by 1 sd', { likeRateSd: 1 }, 'feature user_like_rate'],
     ['a category share that doubled', { wholeCategoryShare: 0.5 }, 'feature user_category_share'],
-  ])('alerts on %s (8 seeds, 200 users)', async (_, shift, key) => {
-    const service = newService();
+  ])('alerts on %s after the reference (8 seeds, 200 users)', async (_, shift, key) => {
     for (let seed = 1; seed <= 8; seed++) {
+      const service = newService();
       const rng = new Rng(77 + seed);
-      withBaseline(baselineOf(traffic(rng, 300, 15, 2000)));
+      activate(`m${seed}`);
+      await captureFrom(service, traffic(rng, 200, 15, 2000));
       rows = traffic(rng, 200, 15, 2000, shift).rows;
-      const report = await service.check();
-      expect({ seed, alert: report.alert }).toEqual({ seed, alert: true });
+      const report = await check(service);
+      expect({ seed, reference: report.reference, alert: report.alert }).toEqual({ seed, reference: 'live', alert: true });
       expect(warnings.at(-1) ?? '').toContain(key);
     }
+  });
+
+  it('reports the training baseline as training-serving skew without alerting on it', async () => {
+    const service = newService();
+    const rng = new Rng(21);
+    // trained on rows unlike what is served: the old drift check alerted on these
+    activate('m1', baselineOf(traffic(rng, 300, 15, 2000, { likeRateSd: 2, wholeCategoryShare: 0.6 })));
+    const captured = await captureFrom(service, traffic(rng, 200, 10, 2000));
+    expect(captured.maxSkewPsi).toBeGreaterThan(1);
+    rows = traffic(rng, 200, 10, 2000).rows;
+    const report = await check(service);
+    expect(report).toMatchObject({ status: 'ok', reference: 'live', alert: false });
+    expect(report.maxPsi).toBeLessThan(report.maxSkewPsi! / 4);
+    expect(report.skewPsi!.features.user_like_rate).toBeGreaterThan(1);
+    expect(report.skewPsi!.features.user_category_share).toBeGreaterThan(0.2);
+    expect(Object.keys(report.skewPsi!.scores)).toEqual(['like']);
+    expect(report.maxSkewPsi).toBeCloseTo(Math.max(...Object.values(report.skewPsi!.features), ...Object.values(report.skewPsi!.scores)), 4);
+    expect(warnings).toEqual([]);
+
+    activate('m2'); // no training baseline: no skew, drift as usual
+    await captureFrom(service, traffic(rng, 200, 10, 2000));
+    rows = traffic(rng, 200, 10, 2000).rows;
+    expect(await check(service)).toMatchObject({ status: 'ok', reference: 'live', skewPsi: null, maxSkewPsi: null });
   });
 
   it('logs an alert once while it lasts, and logs when it clears', async () => {
     const service = newService();
     const rng = new Rng(5);
-    withBaseline(baselineOf(traffic(rng, 300, 15, 2000)));
+    activate('m1');
+    await captureFrom(service, traffic(rng, 300, 15, 2000));
     rows = traffic(rng, 100, 10, 2000, { cosineSd: 1 }).rows;
-    expect((await service.check()).alert).toBe(true);
-    expect((await service.check()).alert).toBe(true);
+    expect((await check(service)).alert).toBe(true);
+    expect((await check(service)).alert).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^drift alert: model m1 .*feature user_video_cosine=/);
 
     rows = traffic(rng, 100, 10, 2000).rows;
-    expect((await service.check()).alert).toBe(false);
+    expect((await check(service)).alert).toBe(false);
     expect(warnings).toHaveLength(2);
     expect(warnings[1]).toMatch(/^drift alert cleared: model m1/);
   });
@@ -180,11 +278,12 @@ describe(DriftService.name, () => {
   it('says which distributions passed the threshold within sampling noise', async () => {
     const service = newService();
     const rng = new Rng(3);
-    withBaseline(baselineOf(traffic(rng, 300, 15, 2000)));
+    activate('m1');
+    await captureFrom(service, traffic(rng, 300, 15, 2000));
     // 25 users: the per-user rate passes 0.2 by chance for some seed in a handful
     for (let seed = 0; seed < 20; seed++) {
       rows = traffic(rng, 25, 40, 2000).rows;
-      const report = await service.check();
+      const report = await check(service);
       expect(report.alert).toBe(false);
       if (report.psi.features.user_like_rate > 0.2) {
         expect(report.reason).toMatch(/within sampling noise \(25 users, \d+ videos\): .*feature user_like_rate/);
