@@ -25,7 +25,7 @@ describe('graceful shutdown of a real worker process', () => {
 
   beforeAll(async () => {
     db = await createTestDataSource();
-    await db.query('TRUNCATE impressions, model_versions, drift_reports RESTART IDENTITY');
+    await db.query('TRUNCATE impressions, model_versions, drift_reports, drift_references RESTART IDENTITY');
     const rng = new Rng(5);
     const { entity } = await createModelVersion(db, { features: FEATURES, trainingRows: rows(rng, 5000) });
     // enough live rows that a drift check takes a while
@@ -58,9 +58,11 @@ describe('graceful shutdown of a real worker process', () => {
     const finished = (await Job.fromId(queue, job.id!))!;
     expect(await finished.getState()).toBe('completed');
     expect(finished.finishedOn).toBeGreaterThan(signalledAt);
-    expect(finished.returnvalue).toMatchObject({ status: 'ok' });
-    const reports = await db.query('SELECT status, sample_size FROM drift_reports');
-    expect(reports).toEqual([{ status: 'ok', sample_size: 50_000 }]);
+    // the model's first check: it captures the live reference the later checks compare with
+    expect(finished.returnvalue).toMatchObject({ status: 'insufficient_data' });
+    const reports = await db.query('SELECT status, reference, sample_size, reason FROM drift_reports');
+    expect(reports).toEqual([{ status: 'insufficient_data', reference: 'pending', sample_size: 50_000, reason: expect.stringMatching(/^live reference captured from 50000 impressions/) }]);
+    expect(await db.query('SELECT sample_size FROM drift_references')).toEqual([{ sample_size: 50_000 }]);
     await worker.waitForLog((l) => typeof l.msg === 'string' && /^stopped taking work \(SIGTERM\): [1-9]\d* queue worker\(s\) closed/.test(l.msg));
     expect(worker.logs.filter((l) => l.level >= 50)).toEqual([]);
   });
