@@ -402,7 +402,7 @@ export interface paths {
         };
         /**
          * Latest drift reports
-         * @description PSI of live traffic against the active model baseline, per feature and score head; newest first, empty before the first check.
+         * @description PSI of live traffic against the active model live reference window (its first window of served traffic), per feature and score head, which alone raises the alert; and the training-serving skew (PSI against its training baseline), reported only. Newest first, empty before the first check.
          */
         get: operations["DriftController_latest"];
         put?: never;
@@ -1839,7 +1839,7 @@ export interface operations {
                      *           "id": "42",
                      *           "modelVersion": "m-20261203T090032Z-fd9338",
                      *           "computedAt": "2026-12-03T09:31:48.437Z",
-                     *           "windowStart": "2026-12-03T08:31:48.437Z",
+                     *           "windowStart": "2026-12-03T09:12:02.115Z",
                      *           "status": "ok",
                      *           "reason": null,
                      *           "sampleSize": 1000,
@@ -1855,7 +1855,20 @@ export interface operations {
                      *           },
                      *           "maxPsi": 0.031,
                      *           "threshold": 0.2,
-                     *           "alert": false
+                     *           "alert": false,
+                     *           "reference": "live",
+                     *           "referenceCapturedAt": "2026-12-03T09:12:02.114Z",
+                     *           "skewPsi": {
+                     *             "features": {
+                     *               "user_activity_1h": 0.412,
+                     *               "video_like_rate": 0.957
+                     *             },
+                     *             "scores": {
+                     *               "like": 0.231,
+                     *               "skip": 0.118
+                     *             }
+                     *           },
+                     *           "maxSkewPsi": 0.957
                      *         }
                      *       ]
                      *     }
