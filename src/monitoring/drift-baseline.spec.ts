@@ -9,6 +9,7 @@ import {
   parseBaseline,
   psi,
   psiNoiseFloor,
+  thinnestDistribution,
 } from './drift-baseline';
 
 const normals = (rng: Rng, n: number, mean = 0, sd = 1) => Float64Array.from({ length: n }, () => mean + sd * rng.normal());
@@ -209,5 +210,23 @@ describe(clusteredSampleSize.name, () => {
   it('is 1 for a single cluster and 0 for no value', () => {
     expect(clusteredSampleSize([1, 2, 3], [0, 0, 0])).toBe(1);
     expect(clusteredSampleSize([], [])).toBe(0);
+  });
+});
+
+describe(thinnestDistribution.name, () => {
+  const distribution = (bins: number, independent?: number) => ({
+    edges: Array.from({ length: bins - 1 }, (_, i) => i),
+    fractions: Array.from({ length: bins }, () => 1 / bins),
+    independent,
+  });
+  const reference = (features: Record<string, ReturnType<typeof distribution>>, scores = {}) => ({ version: 1 as const, sampleSize: 1000, features, scores });
+
+  it('passes a reference whose every distribution has 2 independent values per bin', () => {
+    expect(thinnestDistribution(reference({ a: distribution(10, 20), b: distribution(2, 4), c: distribution(10) }, { like: distribution(10, 500) }))).toBeNull();
+  });
+
+  it('names the distribution furthest below what it needs, scores included', () => {
+    expect(thinnestDistribution(reference({ a: distribution(10, 19), b: distribution(3, 3) }))).toEqual({ key: 'feature b', independent: 3, needed: 6 });
+    expect(thinnestDistribution(reference({ a: distribution(10, 19) }, { like: distribution(10, 5) }))).toEqual({ key: 'score like', independent: 5, needed: 20 });
   });
 });

@@ -190,6 +190,20 @@ describe(DriftService.name, () => {
     expect(await check(service)).toMatchObject({ status: 'ok', reference: 'live', referenceCapturedAt: second.computedAt, alert: false });
   });
 
+  it('reports an unreadable stored reference instead of capturing over it or failing', async () => {
+    const service = newService();
+    activate('m1');
+    references.set('m1', { modelVersion: 'm1', capturedAt: new Date(clock), windowStart: new Date(clock), sampleSize: 10, distributions: { version: 2 } });
+    rows = traffic(new Rng(13), 100, 10, 2000).rows;
+    expect(await check(service)).toMatchObject({
+      status: 'insufficient_data',
+      reference: 'pending',
+      alert: false,
+      reason: 'the live reference of model m1 is unreadable (drift_references.distributions)',
+    });
+    expect(captures).toEqual([]);
+  });
+
   it.each([
     ['a few dozen users', 40, 25],
     ['a few hundred users', 300, 20],

@@ -128,6 +128,7 @@ export class DriftService {
     }
     const stored = await this.repository.reference(model.id);
     const reference = stored ? parseBaseline(stored.distributions) : null;
+    if (stored && !reference) return insufficient(model.id, `the live reference of model ${model.id} is unreadable (drift_references.distributions)`);
     if (stored && reference) return this.compareWithReference(model, spec, stored, reference, now, windowStart, insufficient);
 
     // No reference yet: this window may become it.
