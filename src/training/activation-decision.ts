@@ -8,9 +8,11 @@ export interface ActivationDecision {
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(4));
 
 /**
- * Whether a newly trained model goes live: never unless it beats popularity on its own
- * held-out data (even when no model is active: the fallback ranker then keeps serving),
- * and, when a model is active, only if it also beats that model by more than `minGain`.
+ * Whether a newly trained model goes live. It must beat what would serve instead, scored
+ * on the same held-out queries: the active model (by more than `minGain`) or, with none
+ * active, the heuristic ranker. It must also beat popularity, unless what serves instead
+ * does not beat popularity either: then the better of the two goes live, since keeping
+ * the worse one helps nobody.
  */
 export function activationDecision(
   ranking: { model: RankingMetrics; popularity: RankingMetrics; previous: RankingMetrics | null; fallback?: RankingMetrics },
@@ -21,22 +23,27 @@ export function activationDecision(
   const mine = ranking.model.ndcg;
   const popularity = ranking.popularity.ndcg;
   const at = `held-out NDCG@${RANKING_K}`;
-  if (mine === null || popularity === null || !(mine > popularity)) {
+  // What serves if this model does not: the active model, or the heuristic ranker.
+  const incumbent = activeId ? ranking.previous?.ndcg : ranking.fallback?.ndcg;
+  const known = (v: number | null | undefined): v is number => v !== null && v !== undefined;
+  const incumbentBelowPopularity = known(incumbent) && known(popularity) && !(incumbent > popularity);
+  if (mine === null || popularity === null || (!(mine > popularity) && !incumbentBelowPopularity)) {
     const kept = activeId ? `; ${activeId} stays active` : '; the fallback ranker keeps serving';
     return { promote: false, decision: `not activated: ${at} ${fmt(mine)} does not beat popularity's ${fmt(popularity)}${kept}` };
   }
+  const belowPopularity = mine > popularity ? '' : `, popularity's ${fmt(popularity)} beats both`;
   if (!activeId) {
-    // What serves meanwhile is the heuristic ranker: the model must beat it too.
-    const fallback = ranking.fallback?.ndcg;
-    if (fallback !== null && fallback !== undefined && !(mine > fallback)) {
-      return { promote: false, decision: `not activated: ${at} ${fmt(mine)} does not beat the heuristic ranker's ${fmt(fallback)}, which keeps serving` };
+    if (known(incumbent) && !(mine > incumbent)) {
+      return { promote: false, decision: `not activated: ${at} ${fmt(mine)} does not beat the heuristic ranker's ${fmt(incumbent)}, which keeps serving` };
     }
-    return { promote: true, decision: `activated (${at} ${fmt(mine)} vs popularity ${fmt(popularity)} and the heuristic ranker ${fmt(fallback)}; no model was active)` };
+    return {
+      promote: true,
+      decision: `activated (${at} ${fmt(mine)} vs popularity ${fmt(popularity)} and the heuristic ranker ${fmt(incumbent)}; no model was active${belowPopularity})`,
+    };
   }
-  const theirs = ranking.previous?.ndcg;
-  if (theirs === null || theirs === undefined) return { promote: false, decision: `kept ${activeId} active (could not compare on ${at})` };
-  if (mine - theirs > options.minGain) {
-    return { promote: true, decision: `activated (${at} ${fmt(mine)} vs ${fmt(theirs)} for ${activeId} and ${fmt(popularity)} for popularity)` };
+  if (!known(incumbent)) return { promote: false, decision: `kept ${activeId} active (could not compare on ${at})` };
+  if (mine - incumbent > options.minGain) {
+    return { promote: true, decision: `activated (${at} ${fmt(mine)} vs ${fmt(incumbent)} for ${activeId} and ${fmt(popularity)} for popularity${belowPopularity})` };
   }
-  return { promote: false, decision: `kept ${activeId} active (${at} ${fmt(mine)} vs its ${fmt(theirs)})` };
+  return { promote: false, decision: `kept ${activeId} active (${at} ${fmt(mine)} vs its ${fmt(incumbent)})` };
 }
