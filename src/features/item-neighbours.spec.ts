@@ -35,6 +35,28 @@ describe(UserHistory.name, () => {
     expect(lookup.value(5, 0)).toBe(0);
   });
 
+  it('on a larger random index, serving (union) and training (lookup) agree exactly, and best() is the plain sort of the positives', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const keys = 300;
+    const rows = new Map<number, { ids: number[]; co: number[]; next: number[] }>();
+    for (let key = 0; key < keys; key++) {
+      const ids = [...new Set(Array.from({ length: Math.floor(random() * 25) }, () => Math.floor(random() * keys)))];
+      rows.set(key, { ids, co: ids.map(() => random() * 5), next: ids.map(() => (random() < 0.5 ? 0 : random())) });
+    }
+    const engagements = Float32Array.from({ length: keys }, () => (random() < 0.1 ? 0 : 1 + Math.floor(random() * 50)));
+    const neighbours = ItemNeighbours.fromRows(keys, rows, engagements);
+    const items = Array.from({ length: HISTORY_ITEMS }, () => item(Math.floor(random() * keys), random() < 0.3 ? -1 : random() * 6));
+    const lookup = new UserHistory(neighbours, items);
+    const union = new UserHistory(neighbours, items);
+    union.accumulate();
+    for (let key = -1; key <= keys; key++) for (let s = 0; s < 4; s++) expect(union.value(key, s)).toBe(lookup.value(key, s));
+    const score = (key: number) => lookup.value(key, 0) + lookup.value(key, 3);
+    const positives = [...new Set(items.flatMap((it) => rows.get(it.key)!.ids))].filter((key) => score(key) > 0);
+    const plain = positives.map((key, i) => ({ key, i })).sort((a, b) => score(b.key) - score(a.key) || a.i - b.i).map((e) => e.key);
+    expect(new UserHistory(neighbours, items).best(40)).toEqual(plain.slice(0, 40));
+  });
+
   it('weighs recent videos more, and ranks their neighbours first', () => {
     // The most recent video (3) leads to 4 (strongly) and 2; an older one (0) to 1 and 2.
     const history = new UserHistory(index(), [item(3), item(0)]);
