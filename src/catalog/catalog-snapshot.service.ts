@@ -24,6 +24,8 @@ export interface CatalogOrdinals {
   videoAt(ordinal: number): CatalogVideo | undefined;
   /** True when the catalog holds the video at this ordinal and it is active. */
   isActive(ordinal: number): boolean;
+  /** The upload time (epoch ms) of the active video at this ordinal; NaN when it is taken down or not in the catalog. */
+  activeCreatedAt(ordinal: number): number;
   /** Goes up each time the catalog stores a new object for the ordinal's video (an edit, a reload). */
   versionAt(ordinal: number): number;
 }
@@ -42,6 +44,8 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
   private readonly byOrdinal: (CatalogVideo | undefined)[] = [];
   /** 1 where the ordinal's video is in the catalog and active. */
   private activeByOrdinal = new Uint8Array(1024);
+  /** Per ordinal: the active video's createdAt, NaN otherwise (the candidate filter reads this, not the scattered video objects). */
+  private activeCreatedAtByOrdinal = new Float64Array(1024).fill(NaN);
   /** Per ordinal: how many objects the catalog has stored for the video. */
   private versions = new Uint32Array(1024);
   private readonly ordinalLists = new WeakMap<readonly string[], Int32Array>();
@@ -97,6 +101,9 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
         const versions = new Uint32Array(this.versions.length * 2);
         versions.set(this.versions);
         this.versions = versions;
+        const createdAt = new Float64Array(this.activeCreatedAtByOrdinal.length * 2).fill(NaN);
+        createdAt.set(this.activeCreatedAtByOrdinal);
+        this.activeCreatedAtByOrdinal = createdAt;
       }
     }
     return ordinal;
@@ -112,6 +119,10 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
 
   isActive(ordinal: number): boolean {
     return this.activeByOrdinal[ordinal] === 1;
+  }
+
+  activeCreatedAt(ordinal: number): number {
+    return this.activeCreatedAtByOrdinal[ordinal];
   }
 
   versionAt(ordinal: number): number {
@@ -145,6 +156,7 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
       if (next.has(id)) continue;
       this.byOrdinal[ordinal] = undefined;
       this.activeByOrdinal[ordinal] = 0;
+      this.activeCreatedAtByOrdinal[ordinal] = NaN;
       this.versions[ordinal]++;
     }
     for (const v of next.values()) this.index(v);
@@ -214,6 +226,7 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
     const ordinal = this.ordinalOf(v.id);
     this.byOrdinal[ordinal] = v;
     this.activeByOrdinal[ordinal] = v.active ? 1 : 0;
+    this.activeCreatedAtByOrdinal[ordinal] = v.active ? v.createdAt : NaN;
     this.versions[ordinal]++;
   }
 

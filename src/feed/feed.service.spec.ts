@@ -36,6 +36,7 @@ const catalog: PoolCatalog = {
   findOrdinal: (id) => VIDEOS.findIndex((v) => v.id === id),
   videoAt: (ordinal) => VIDEOS[ordinal],
   isActive: () => true,
+  activeCreatedAt: (ordinal) => VIDEOS[ordinal].createdAt,
 };
 const graph: UserGraph = { follows: new Set(), blocked: new Set(), complete: true } as unknown as UserGraph;
 

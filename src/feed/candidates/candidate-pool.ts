@@ -4,7 +4,7 @@ import { SourceResult } from './candidate-gatherer';
 import { CandidateIds } from './candidate-source';
 
 /** What the pool reads of the catalog. */
-export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive'>;
+export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt'>;
 
 /** What the user must not be shown. */
 export interface CandidateExclusions {
@@ -26,8 +26,10 @@ export interface CandidateExclusions {
  * excluded by the client, creator not blocked), up to `max`.
  *
  * It works on catalog ordinals: the excluded ids are turned into ordinals once, and an
- * offered ordinal is checked against small integer sets and the catalog's active flags,
- * so a video object is read only when its creator must be checked against blocks.
+ * offered ordinal is checked against a small integer set and the catalog's dense column of
+ * active videos' upload times, so a video object is read only when its creator must be
+ * checked against blocks (read through the objects, the upload time was a cache miss per
+ * candidate: ~5% of a feed's CPU).
  */
 export class CandidatePool {
   readonly videos: CatalogVideo[] = [];
@@ -68,10 +70,10 @@ export class CandidatePool {
   offer(ordinal: number, source: string, position = 0): boolean {
     if (this.full || this.offered.has(ordinal)) return false;
     this.offered.add(ordinal);
-    if (!this.catalog.isActive(ordinal)) return false;
+    // NaN (taken down, or not in the catalog) is never <=.
+    if (!(this.catalog.activeCreatedAt(ordinal) <= this.publishedBy)) return false;
     const video = this.catalog.videoAt(ordinal)!;
     if (this.blockedCreators.size > 0 && this.blockedCreators.has(video.creatorId)) return false;
-    if (video.createdAt > this.publishedBy) return false;
     this.videos.push(video);
     this.ordinals.push(ordinal);
     this.sources.push(source);

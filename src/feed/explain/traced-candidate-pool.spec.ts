@@ -19,6 +19,9 @@ class Catalog implements PoolCatalog {
   isActive(ordinal: number): boolean {
     return this.videos[ordinal]?.active === true;
   }
+  activeCreatedAt(ordinal: number): number {
+    return this.isActive(ordinal) ? this.videos[ordinal]!.createdAt : NaN;
+  }
 }
 
 const catalog = new Catalog();
