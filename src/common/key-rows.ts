@@ -31,6 +31,7 @@ export class KeyRows {
 
   /** The key's row, the next free one on first sight. */
   rowOf(key: number): number {
+    if ((key | 0) !== key || key < 0) throw new RangeError(`KeyRows: key ${key} is not a non-negative int32`);
     const slot = this.slot(key);
     if (this.slotKeys[slot] === key) return this.slotRows[slot];
     if (this.count >= this.keys.length) throw new RangeError(`KeyRows: more than ${this.keys.length} keys`);
@@ -41,16 +42,15 @@ export class KeyRows {
     return row;
   }
 
-  /** The key's row, or -1 if it has none. */
+  /** The key's row, or -1 if it has none (as for anything that is not a non-negative int32). */
   find(key: number): number {
-    if (key < 0) return -1;
+    if ((key | 0) !== key || key < 0) return -1;
     const slot = this.slot(key);
     return this.slotKeys[slot] === key ? this.slotRows[slot] : -1;
   }
 
   /** Where the key is, or the empty slot it would take. */
   private slot(key: number): number {
-    if ((key | 0) !== key || key < 0) throw new RangeError(`KeyRows: key ${key} is not a non-negative int32`);
     // Fibonacci hashing: the product's high bits depend on every bit of the key.
     let slot = Math.imul(key, 0x9e3779b1) >>> this.shift;
     while (this.slotKeys[slot] !== -1 && this.slotKeys[slot] !== key) slot = (slot + 1) & this.mask;

@@ -121,7 +121,7 @@ export class UserHistory {
   private readonly categoryShares = new Map<string, number>();
   private readonly creatorShares = new Map<string, number>();
   /** After `accumulate`: each found key's row in `values` (SIGNALS per row). */
-  private accumulated: { rows: KeyRows; values: Float64Array } | null = null;
+  private accumulated: { rows: KeyRows; values: Float64Array; lastKey: number; lastRow: number } | null = null;
 
   /** `items` most recent first. */
   constructor(
@@ -166,9 +166,15 @@ export class UserHistory {
 
   /** One signal for one candidate key. */
   value(key: number, signal: number): number {
-    if (this.accumulated) {
-      const row = this.accumulated.rows.find(key);
-      return row < 0 ? 0 : this.accumulated.values[row * SIGNALS + signal];
+    const accumulated = this.accumulated;
+    if (accumulated) {
+      // The feature matrix asks for every signal of one candidate in a row: one lookup for them.
+      if (key !== accumulated.lastKey) {
+        accumulated.lastKey = key;
+        accumulated.lastRow = accumulated.rows.find(key);
+      }
+      const row = accumulated.lastRow;
+      return row < 0 ? 0 : accumulated.values[row * SIGNALS + signal];
     }
     const index = this.index;
     if (!index || key < 0 || key >= index.keys) return 0;
@@ -214,7 +220,7 @@ export class UserHistory {
         }
       }
     }
-    this.accumulated = { rows, values };
+    this.accumulated = { rows, values, lastKey: -1, lastRow: -1 };
   }
 
   /** The accumulated keys, best first by the recency-weighted similarity plus the transition score, positives only. */

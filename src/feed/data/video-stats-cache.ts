@@ -12,6 +12,8 @@ import { FeedStateRepository } from './feed-state.repository';
 
 const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
 const INITIAL_CAPACITY = 1024;
+/** The per-ordinal values of VideoStatsCache.entries; ENTRY 4, not 3, so that no entry straddles two cache lines. */
+const [VERSION, FETCHED_AT, INVALIDATED_AT, ENTRY] = [0, 1, 2, 4];
 
 /** The candidates of a request: their videos and, index-aligned, their catalog ordinals. */
 export interface StatsCandidates {
@@ -60,14 +62,17 @@ export interface HydratedStats {
  */
 @Injectable()
 export class VideoStatsCache implements OnModuleInit {
-  // Per ordinal, all of the same length (grown together; arrays preallocated, never sparse):
-  /** The catalog version of the video the slot's columns and row were computed for (-1: none). */
-  private versions = new Float64Array(0);
+  // Per ordinal, grown together (arrays preallocated, never sparse):
+  /**
+   * Per ordinal, ENTRY values side by side (one cache line per candidate rather than three):
+   * at VERSION the catalog version of the video the slot's columns and row were computed
+   * for (-1: none); at FETCHED_AT when the request that read the stats started (-Infinity:
+   * never read); at INVALIDATED_AT when the worker last announced a change (-Infinity:
+   * never; a read started before it is stale).
+   */
+  private entries = new Float64Array(0);
+  private capacity = 0;
   private stats: VideoStats[] = [];
-  /** When the request that read the stats started (-Infinity: never read). */
-  private fetchedAt = new Float64Array(0);
-  /** When the worker last announced a change (-Infinity: never). A read started before it is stale. */
-  private invalidatedAt = new Float64Array(0);
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
@@ -108,7 +113,7 @@ export class VideoStatsCache implements OnModuleInit {
     const now = Date.now();
     for (const id of message.split('\n')) {
       const ordinal = this.catalog.findOrdinal(id);
-      if (ordinal >= 0 && ordinal < this.invalidatedAt.length) this.invalidatedAt[ordinal] = now;
+      if (ordinal >= 0 && ordinal < this.capacity) this.entries[ordinal * ENTRY + INVALIDATED_AT] = now;
     }
   }
 
@@ -126,19 +131,21 @@ export class VideoStatsCache implements OnModuleInit {
     const missingAt: number[] = [];
     for (let i = 0; i < n; i++) {
       const o = ordinals[i];
-      if (o >= this.fetchedAt.length) this.grow(o + 1);
+      if (o >= this.capacity) this.grow(o + 1);
+      const entries = this.entries;
+      const at = o * ENTRY;
       slots[i] = o;
       const version = this.catalog.versionAt(o);
-      if (this.versions[o] !== version) {
+      if (entries[at + VERSION] !== version) {
         // First sight of this video, or a new object for it: its columns and row, from the stats held so far.
-        this.versions[o] = version;
+        entries[at + VERSION] = version;
         columns.assign(o, videos[i]);
         columns.setRow(o, videos[i], this.stats[o]);
       }
       // fetchedAt is when the request that read it started: an announcement that arrived
       // while that read was in flight leaves the entry stale (the read may predate the change).
-      const fetchedAt = this.fetchedAt[o];
-      if (now - fetchedAt < maxAge && fetchedAt > this.validAfter && fetchedAt > this.invalidatedAt[o]) stats[i] = this.stats[o];
+      const fetchedAt = entries[at + FETCHED_AT];
+      if (now - fetchedAt < maxAge && fetchedAt > this.validAfter && fetchedAt > entries[at + INVALIDATED_AT]) stats[i] = this.stats[o];
       else missingAt.push(i);
     }
     this.hits.inc(n - missingAt.length);
@@ -167,15 +174,15 @@ export class VideoStatsCache implements OnModuleInit {
       const o = slots[i];
       const value = fetched[k];
       // Stats read by a request that started after this one are newer: keep those.
-      if (value && now >= this.fetchedAt[o]) {
+      if (value && now >= this.entries[o * ENTRY + FETCHED_AT]) {
         this.stats[o] = value;
-        this.fetchedAt[o] = now;
+        this.entries[o * ENTRY + FETCHED_AT] = now;
       }
       stats[i] = value ?? this.stats[o];
       // The row is for the catalog's current object; if the video changed while Redis
       // answered and no request has seen the new object yet, the next one computes it.
       const video = this.catalog.videoAt(o);
-      if (video && this.versions[o] === this.catalog.versionAt(o)) columns.setRow(o, video, this.stats[o]);
+      if (video && this.entries[o * ENTRY + VERSION] === this.catalog.versionAt(o)) columns.setRow(o, video, this.stats[o]);
     }
     if (unread > 0) this.unreadable.inc(unread);
     return { stats, slots, columns, error, unread, partial };
@@ -183,26 +190,25 @@ export class VideoStatsCache implements OnModuleInit {
 
   /** Forgets everything (tests, and after the online state was rebuilt). */
   clear(): void {
-    this.versions = new Float64Array(0);
+    this.entries = new Float64Array(0);
+    this.capacity = 0;
     this.stats = [];
-    this.fetchedAt = new Float64Array(0);
-    this.invalidatedAt = new Float64Array(0);
     this.grow(INITIAL_CAPACITY);
     this.columns = new VideoColumns(this.config.EMBEDDING_DIM);
   }
 
   private grow(min: number): void {
-    const from = this.fetchedAt.length;
+    const from = this.capacity;
     const capacity = Math.max(min, from * 2);
-    const fetchedAt = new Float64Array(capacity).fill(-Infinity);
-    fetchedAt.set(this.fetchedAt);
-    const invalidatedAt = new Float64Array(capacity).fill(-Infinity);
-    invalidatedAt.set(this.invalidatedAt);
-    const versions = new Float64Array(capacity).fill(-1);
-    versions.set(this.versions);
-    this.fetchedAt = fetchedAt;
-    this.invalidatedAt = invalidatedAt;
-    this.versions = versions;
+    const entries = new Float64Array(capacity * ENTRY);
+    entries.set(this.entries);
+    for (let at = from * ENTRY; at < entries.length; at += ENTRY) {
+      entries[at + VERSION] = -1;
+      entries[at + FETCHED_AT] = -Infinity;
+      entries[at + INVALIDATED_AT] = -Infinity;
+    }
+    this.entries = entries;
+    this.capacity = capacity;
     // Pushed one by one: the array stays in V8's fast (non-dictionary) elements.
     for (let o = from; o < capacity; o++) this.stats.push(EMPTY_STATS);
   }
