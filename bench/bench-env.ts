@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { exitOnConfigError } from '../src/config/exit-on-config-error';
@@ -160,4 +161,14 @@ export class DatabaseCpu {
   close(): Promise<void> {
     return this.pool.end();
   }
+}
+
+/**
+ * The node flags the api runs with in production: those of package.json's start:api (the
+ * Dockerfile's CMD has the same), so a bench starts the api as it is deployed.
+ */
+export function apiNodeArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  // "node [flags...] dist/src/main.js"
+  return scripts['start:api'].trim().split(/\s+/).slice(1, -1);
 }

@@ -7,6 +7,7 @@ import { AppConfig } from '../src/config/app-config';
 import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { createRedisClient } from '../src/redis/redis-connection';
+import { apiNodeArgs } from './bench-env';
 import { unlinkMatching } from './redis-load';
 
 /** Helpers shared by the event pipeline benchmarks (bench/events-*.ts). */
@@ -17,9 +18,9 @@ export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-/** Starts `node dist/src/<entry>.js` with extra env; output goes to the bench's stderr when BENCH_VERBOSE is set. */
+/** Starts `node dist/src/<entry>.js` (the api with start:api's node flags) with extra env; output goes to the bench's stderr when BENCH_VERBOSE is set. */
 export function startProcess(entry: 'main' | 'worker', env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src', `${entry}.js`)], {
+  const child = spawn(process.execPath, [...(entry === 'main' ? apiNodeArgs() : []), path.join(ROOT, 'dist/src', `${entry}.js`)], {
     cwd: ROOT,
     // Rate limits stay on (their Redis round trip is part of every request) but high
     // enough that the bench's single IP never hits them.

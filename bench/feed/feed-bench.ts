@@ -15,7 +15,7 @@
  * lives in its own database on that server. The timed phases start once the api's
  * /health/ready says it is warm (ANN index built; the model is warmed before it listens).
  *
- * Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default: DATABASE_URL's
+ * The api runs with the node flags of package.json's start:api. Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default: DATABASE_URL's
  * server, database reelrank_bench_feed), BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (default: a free port from the OS),
  * BENCH_VIDEOS (100000), BENCH_USERS (10000).
  */
@@ -30,7 +30,7 @@ import { Queue } from 'bullmq';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
+import { apiNodeArgs, benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -183,7 +183,7 @@ async function startApi(): Promise<ChildProcess> {
   if (taken) throw new Error(`something already listens on port ${PORT}: stop it or set BENCH_PORT`);
   const entry = PROCESSES > 1 ? 'dist/bench/feed/cluster-api.js' : 'dist/src/main.js';
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn('node', [...nodeArgs, join(ROOT, entry)], {
+  const child = spawn('node', [...apiNodeArgs(), ...nodeArgs, join(ROOT, entry)], {
     env: {
       // Rate limits stay on (their Redis round trip is part of every request) but high
       // enough that the bench's one IP and 10k users never hit them.
