@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
 import { FeatureClock } from '../features/feature-clock';
 import { NeighboursModule } from '../neighbours/neighbours.module';
+import { SequenceModule } from '../sequence/sequence.module';
 import { ModelRuntime } from '../ranking/model-runtime.service';
 import { RANKER } from '../ranking/ranker';
 import { RankingModule } from '../ranking/ranking.module';
@@ -15,6 +16,7 @@ import { FollowedCreatorsSource } from './candidates/followed-creators.source';
 import { FreshSource } from './candidates/fresh.source';
 import { ItemToItemSource } from './candidates/item-to-item.source';
 import { PopularSource } from './candidates/popular.source';
+import { SequenceSource } from './candidates/sequence.source';
 import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './data/catalog-lists.service';
 import { FeedStateRepository } from './data/feed-state.repository';
@@ -39,6 +41,7 @@ import { UserReader } from './stages/user-reader';
 /** The candidate sources, in priority order (an id found by several is credited to the first). */
 const SOURCES = [
   ItemToItemSource,
+  SequenceSource,
   AnnSource,
   TrendingSource,
   PopularSource,
@@ -55,7 +58,7 @@ const SOURCES = [
 const STAGES = [UserReader, CandidateGatherer, CandidateFilter, FeatureHydrator, CandidateScorer, Reranker, FeedSideEffects];
 
 @Module({
-  imports: [CatalogModule, RankingModule, NeighboursModule],
+  imports: [CatalogModule, RankingModule, NeighboursModule, SequenceModule],
   controllers: [FeedController],
   providers: [
     ...SOURCES,

@@ -140,11 +140,11 @@ export class FeedService {
     fallbacks: Set<FeedFallbackReason>,
     clock: { at: number },
   ): Promise<Chosen> {
-    const ranking = this.users.rankingUser(reads, graph);
-    const { user, follows, history, context } = ranking;
+    const ranking = await this.users.rankingUser(reads, graph);
+    const { user, follows, history, sequence, context } = ranking;
 
     const results = await this.gatherer.gather(
-      { userId, user, userHasEmbedding: context.userHasEmbedding, follows, history, now: ranking.now },
+      { userId, user, userHasEmbedding: context.userHasEmbedding, follows, history, sequence, now: ranking.now },
       fallbacks,
     );
     this.lap('candidates', clock);

@@ -90,6 +90,11 @@ export class RedisKeys {
     return `${this.prefix}:neighbours:written`;
   }
 
+  /** Pub/sub channel announcing a new sequence model (its version), for the apis to load. */
+  get sequenceChannel(): string {
+    return `${this.prefix}:sequence:written`;
+  }
+
   /** Pub/sub channel naming videos whose online stats changed (newline-separated ids), for the apis' near caches. */
   get videoStatsChannel(): string {
     return `${this.prefix}:videos:stats-changed`;

@@ -48,6 +48,7 @@ export function candidateContext(overrides: ContextOverrides = {}): CandidateCon
     userHasEmbedding: false,
     follows: new Set(),
     history: null,
+    sequence: null,
     now: Date.now(),
     limit: 10,
     ...rest,
