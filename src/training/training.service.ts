@@ -285,9 +285,9 @@ export class TrainingService {
    */
   private async fitSequences({ clock, yielder }: TrainingRun, { log, heldOutFrom }: TrainingWindow): Promise<SequenceModels | null> {
     await clock.progress('sequence');
-    const models = await fitSequenceModels(log, heldOutFrom, yielder);
+    const models = await fitSequenceModels(log, heldOutFrom, this.config.TRAIN_SEQUENCE_POSITIONS, yielder);
     clock.lap('sequence');
-    if (!models) this.logger.log('too little engagement order to fit a sequence model: the ranker trains without its score');
+    if (!models) this.logger.log('no sequence model (TRAIN_SEQUENCE_POSITIONS is 0, or too little engagement order to learn from): the ranker trains without its score');
     return models;
   }
 

@@ -2,7 +2,7 @@ import { EventType } from '../../events/event-types';
 import { CatalogVideo } from '../../features/catalog-video';
 import { applyUserEvent, emptyUserState } from '../../features/user-state';
 import { EventLog, ImpressionLog, Interner, NO_REQUEST, TrainingLog } from '../data/training-log';
-import { engagementSequences, pointInTimeScores, SequenceModels } from './fit-sequence-models';
+import { boundedSequences, engagementSequences, pointInTimeScores, SequenceModels } from './fit-sequence-models';
 import { encodeUsers, SequenceModel } from './sequence-model';
 import { trainSequenceModel } from './train-sequence-model';
 
@@ -93,5 +93,33 @@ describe('point-in-time sequence scores', () => {
     expect(scoresAt(state, T0 + 150)!.score(4)).toBeCloseTo(expected(first), 5);
     expect(scoresAt(state, T0 + 250)!.score(4)).toBeCloseTo(expected(second), 5);
     expect(scoresAt(emptyUserState(0), T0 + 250)).toBeNull();
+  });
+});
+
+describe('bounded sequences', () => {
+  const seqs = (lengths: number[]) => ({
+    users: lengths.map((_, i) => i),
+    items: lengths.map((n) => Int32Array.from({ length: n }, (_, k) => k + 1)),
+    types: lengths.map((n) => new Int32Array(n)),
+    positions: lengths.reduce((s, n) => s + n - 1, 0),
+  });
+
+  it('keeps the sequences as they are within the budget', () => {
+    const all = seqs([3, 30]);
+    expect(boundedSequences(all, 5, 1000)).toBe(all);
+  });
+
+  it("over the budget, keeps each user's most recent windows", () => {
+    const out = boundedSequences(seqs([3, 30]), 5, 25);
+    expect(out.items[0]).toEqual(Int32Array.from([1, 2, 3]));
+    // 4 windows of 5 inputs, plus the first target: the last 21 items.
+    expect(Array.from(out.items[1])).toEqual(Array.from({ length: 21 }, (_, k) => k + 10));
+    expect(out.positions).toBe(2 + 20);
+  });
+
+  it('samples every k-th user when the cut sequences still exceed the budget', () => {
+    const out = boundedSequences(seqs(Array(10).fill(11)), 50, 30);
+    expect(out.users).toEqual([0, 4, 8]);
+    expect(out.positions).toBe(30);
   });
 });

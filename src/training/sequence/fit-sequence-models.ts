@@ -4,7 +4,7 @@ import { UserState } from '../../features/user-state';
 import { TrainingLog, UNKNOWN_VIDEO } from '../data/training-log';
 import { EventLoopYielder } from '../event-loop-yielder';
 import { SequenceEncoder, SequenceModel } from './sequence-model';
-import { trainSequenceModel } from './train-sequence-model';
+import { SEQUENCE_DEFAULTS, trainSequenceModel } from './train-sequence-model';
 
 /** Per user (interned index), the engaged videos in time order as model items (catalog index + 1), with their types. */
 export interface EngagementSequences {
@@ -59,14 +59,39 @@ export function engagementSequences(log: TrainingLog, until: number, includeUser
   return out;
 }
 
+/** Over the budget, each user's sequence is first cut to its most recent this many windows of maxLength. */
+const WINDOWS_PER_USER = 4;
+
+/**
+ * At most `budget` positions: the sequences as they are when they fit; else every
+ * sequence cut to its last WINDOWS_PER_USER windows, then, if still over, a deterministic
+ * sample of users (every k-th), so a fit's cost is bounded whatever the log's size.
+ */
+export function boundedSequences(seqs: EngagementSequences, maxLength: number, budget: number): EngagementSequences {
+  if (seqs.positions <= budget) return seqs;
+  const keep = WINDOWS_PER_USER * maxLength + 1;
+  const cut = (a: Int32Array) => (a.length > keep ? a.subarray(a.length - keep) : a);
+  const items = seqs.items.map(cut);
+  const types = seqs.types.map(cut);
+  const positions = items.reduce((sum, seq) => sum + seq.length - 1, 0);
+  const stride = Math.max(1, Math.ceil(positions / budget));
+  const out: EngagementSequences = { users: [], items: [], types: [], positions: 0 };
+  for (let i = 0; i < items.length; i += stride) {
+    out.users.push(seqs.users[i]);
+    out.items.push(items[i]);
+    out.types.push(types[i]);
+    out.positions += items[i].length - 1;
+  }
+  return out;
+}
+
 /** Below this many training positions (next-engagement targets) there is too little order to learn: no model. */
 export const MIN_SEQUENCE_POSITIONS = 1000;
-/** Positions each fit trains on in all (epochs = this / positions, within 1..MAX_EPOCHS): bounds training time on large logs. */
-const EPOCH_BUDGET_POSITIONS = 600_000;
 const MAX_EPOCHS = 20;
 
-export function sequenceEpochs(positions: number): number {
-  return Math.min(MAX_EPOCHS, Math.max(1, Math.round(EPOCH_BUDGET_POSITIONS / Math.max(1, positions))));
+/** Passes over `positions` that make about `budget` positions in all, within 1..MAX_EPOCHS. */
+export function sequenceEpochs(positions: number, budget: number): number {
+  return Math.min(MAX_EPOCHS, Math.max(1, Math.round(budget / Math.max(1, positions))));
 }
 
 export interface SequenceModels {
@@ -79,6 +104,7 @@ export interface SequenceModels {
   refreshes: { at: number; model: SequenceModel }[];
   /** Trained on the whole window: what serving loads. */
   serving: SequenceModel;
+  /** The serving fit's positions (after the bound) and epochs. */
   positions: number;
   epochs: number;
 }
@@ -105,16 +131,20 @@ function midpoint(log: TrainingLog, heldOutFrom: number): number {
 
 /**
  * The sequence models of one training run, or null when the log holds too little order to
- * learn from: a refresh at the middle of the training part and one at the start of the
- * held-out part (for the rows), and one on the whole window (for serving).
+ * learn from (or `budget` is 0): a refresh at the middle of the training part and one at
+ * the start of the held-out part (for the rows), and one on the whole window (for
+ * serving). Each fit trains on about `budget` positions in all (TRAIN_SEQUENCE_POSITIONS).
  */
-export async function fitSequenceModels(log: TrainingLog, heldOutFrom: number, yielder: EventLoopYielder): Promise<SequenceModels | null> {
-  const all = engagementSequences(log, Infinity);
+export async function fitSequenceModels(log: TrainingLog, heldOutFrom: number, budget: number, yielder: EventLoopYielder): Promise<SequenceModels | null> {
+  if (budget <= 0) return null;
+  const bound = (seqs: EngagementSequences) => boundedSequences(seqs, SEQUENCE_DEFAULTS.maxLength, budget);
+  const all = bound(engagementSequences(log, Infinity));
   if (all.positions < MIN_SEQUENCE_POSITIONS) return null;
-  const epochs = sequenceEpochs(all.positions);
+  // The serving fit's epochs for every fit: the refreshes, on part of the log, cost less.
+  const epochs = sequenceEpochs(all.positions, budget);
   const refreshes: SequenceModels['refreshes'] = [];
   for (const at of [midpoint(log, heldOutFrom), heldOutFrom]) {
-    const before = engagementSequences(log, at);
+    const before = bound(engagementSequences(log, at));
     if (before.positions < MIN_SEQUENCE_POSITIONS / 4 || refreshes.some((r) => r.at === at)) continue;
     refreshes.push({ at, model: await fit(log, before, epochs, yielder) });
   }
