@@ -7,6 +7,7 @@ import { ModelRuntime } from '../ranking/model-runtime.service';
 import { RANKER } from '../ranking/ranker';
 import { RankingModule } from '../ranking/ranking.module';
 import { AnnIndexService } from './ann/ann-index.service';
+import { NEAREST_VIDEOS } from './ann/nearest-videos';
 import { AnnSource } from './candidates/ann.source';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
 import { CANDIDATE_SOURCES, CandidateSource } from './candidates/candidate-source';
@@ -67,6 +68,8 @@ const STAGES = [UserReader, CandidateGatherer, CandidateFilter, FeatureHydrator,
     // What the scorer stage ranks with: bind another FeedRanker here to rank with something else.
     { provide: RANKER, useExisting: ModelRuntime },
     AnnIndexService,
+    // What the ann source searches: bind a vector engine's client here (see NearestVideos).
+    { provide: NEAREST_VIDEOS, useExisting: AnnIndexService },
     CatalogListsService,
     TrendingRepository,
     TrendingCacheService,

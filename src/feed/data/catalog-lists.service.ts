@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Gauge, Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
@@ -43,6 +44,8 @@ interface Engagement {
   popular: string[];
   bestByCategory: Map<string, string[]>;
   impressions: Map<string, number>;
+  /** Popularity score of every video that has one (> 0): what a video whose stats cannot be read is ranked on. */
+  scores: Map<string, number>;
 }
 
 const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], byCategory: new Map(), exploration: [] };
@@ -59,17 +62,24 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
   private readonly logger = new Logger(CatalogListsService.name);
   private lists: CatalogLists = EMPTY_LISTS;
   private structure: Structure = { fresh: [], byCreator: new Map(), newestByCategory: new Map() };
-  private engagement: Engagement = { popular: [], bestByCategory: new Map(), impressions: new Map() };
+  private engagement: Engagement = { popular: [], bestByCategory: new Map(), impressions: new Map(), scores: new Map() };
   private readonly popularityWeights: Map<string, number>;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private readonly unreadable: Gauge;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
     private readonly state: FeedStateRepository,
+    registry: Registry,
   ) {
     this.popularityWeights = parseHeadWeights(config.RANK_WEIGHTS);
+    this.unreadable = new Gauge({
+      name: 'reelrank_catalog_lists_unreadable_videos',
+      help: 'Videos whose stats the last popularity refresh could not read (their Redis master down): ranked on their last known stats',
+      registers: [registry],
+    });
   }
 
   onModuleInit(): void {
@@ -98,9 +108,13 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     return this.lists.popular.length > 0 ? this.lists.popular : this.lists.fresh;
   }
 
-  /** Re-reads every active video's stats from Redis and re-ranks popularity and exploration. */
+  /**
+   * Re-reads every active video's stats from Redis and re-ranks popularity and exploration.
+   * On a cluster a video whose key cannot be read keeps its last known score and impressions;
+   * on a single Redis that fails, the previous lists stay.
+   */
   refreshPopularity(): Promise<void> {
-    this.refreshing ??= this.readEngagement()
+    this.refreshing ??= this.readEngagement(this.engagement)
       .then((engagement) => {
         this.engagement = engagement;
         this.compose();
@@ -115,28 +129,48 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     return 0.1 * stats.views + w('like') * stats.likes + w('complete') * stats.completes + w('share') * stats.shares + w('skip') * stats.skips;
   }
 
-  private async readEngagement(): Promise<Engagement> {
+  private async readEngagement(previous: Engagement): Promise<Engagement> {
     const videos: CatalogVideo[] = [];
     for (const v of this.catalog.values()) if (v.active) videos.push(v);
     const ids: string[] = [];
     const scores: number[] = [];
     const categories: string[] = [];
     const impressions = new Map<string, number>();
+    const known = new Map<string, number>();
+    let unreadable = 0;
+    let firstError: Error | null = null;
     for (let start = 0; start < videos.length; start += STATS_CHUNK) {
       const chunk = videos.slice(start, start + STATS_CHUNK);
-      const blobs = await this.state.readStats(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
-      blobs.forEach((blob, i) => {
-        if (!blob) return;
-        const stats = decodeVideoStats(blob);
-        const score = this.popularity(stats);
-        if (score > 0) {
-          ids.push(chunk[i].id);
-          scores.push(score);
-          categories.push(chunk[i].category);
+      const read = await this.state.readStatsEach(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
+      firstError ??= read.error;
+      read.values.forEach((blob, i) => {
+        const { id, category } = chunk[i];
+        let score: number;
+        let seen: number;
+        if (blob === undefined) {
+          unreadable++;
+          score = previous.scores.get(id) ?? 0;
+          seen = previous.impressions.get(id) ?? 0;
+        } else if (blob === null) {
+          return;
+        } else {
+          const stats = decodeVideoStats(blob);
+          score = this.popularity(stats);
+          seen = stats.impressions;
         }
-        if (stats.impressions > 0) impressions.set(chunk[i].id, stats.impressions);
+        if (score > 0) {
+          ids.push(id);
+          scores.push(score);
+          categories.push(category);
+          known.set(id, score);
+        }
+        if (seen > 0) impressions.set(id, seen);
       });
       await yieldToLoop();
+    }
+    this.unreadable.set(unreadable);
+    if (unreadable > 0) {
+      this.logger.warn(`popularity refresh: ${unreadable} of ${videos.length} videos' stats unreadable (${firstError?.message}); ranked on their last known stats`);
     }
     const byCategory = new Map<string, { ids: string[]; scores: number[] }>();
     categories.forEach((c, i) => {
@@ -158,7 +192,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
       bestByCategory.set(c, best(group, PER_CATEGORY_MAX));
     }
     await yieldToLoop();
-    return { popular: best({ ids, scores }, POPULAR_MAX), bestByCategory, impressions };
+    return { popular: best({ ids, scores }, POPULAR_MAX), bestByCategory, impressions, scores: known };
   }
 
   private rebuildStructure(): void {
