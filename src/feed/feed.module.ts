@@ -16,6 +16,7 @@ import { ExplorationSource } from './candidates/exploration.source';
 import { FollowedCreatorsSource } from './candidates/followed-creators.source';
 import { FreshSource } from './candidates/fresh.source';
 import { ItemToItemSource } from './candidates/item-to-item.source';
+import { Popular30dSource } from './candidates/popular-30d.source';
 import { PopularSource } from './candidates/popular.source';
 import { SequenceSource } from './candidates/sequence.source';
 import { TrendingSource } from './candidates/trending.source';
@@ -45,6 +46,7 @@ const SOURCES = [
   SequenceSource,
   AnnSource,
   TrendingSource,
+  Popular30dSource,
   PopularSource,
   CategoryAffinitySource,
   FollowedCreatorsSource,

@@ -29,6 +29,8 @@ export interface RankingUser {
   sequence: SequenceScores | null;
   /** The feature clock's now, shared by the sources, the filters and the features of one request. */
   now: number;
+  /** No engaged videos and no follows: nothing personal to rank with yet (served the popularity order). */
+  cold: boolean;
   context: UserContext & { follows: Set<string> };
 }
 
@@ -66,7 +68,8 @@ export class UserReader {
     const history = this.history(user);
     const sequence = await this.sequence(user);
     const now = this.clock.now();
-    return { user, follows, history, sequence, now, context: { ...userContext(user, now, history, this.historyKey, sequence), follows } };
+    const cold = user.recent.length === 0 && follows.size === 0;
+    return { user, follows, history, sequence, now, cold, context: { ...userContext(user, now, history, this.historyKey, sequence), follows } };
   }
 
   /** One encoder inference over the user's recent engagement; a failure ranks without it (logged), never fails the feed. */
