@@ -11,6 +11,7 @@ import { CatalogVideo } from '../../src/features/catalog-video';
 import { emptyVideoStats, encodeVideoStats } from '../../src/features/video-stats';
 import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
 import { FeedStateRepository } from '../../src/feed/data/feed-state.repository';
+import { TrendingRepository } from '../../src/feed/data/trending.repository';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { BULL_CONNECTION } from '../../src/queue/bull-connection.module';
 import { QueueModule } from '../../src/queue/queue.module';
@@ -275,7 +276,7 @@ describe('Redis Cluster', () => {
     const byScore = (score: (id: string) => number) => [...ids].sort((a, b) => score(b) - score(a));
 
     beforeAll(() => {
-      lists = new CatalogListsService(catalog as unknown as CatalogSnapshotService, config, new FeedStateRepository(client, keys, config), registry);
+      lists = new CatalogListsService(catalog as unknown as CatalogSnapshotService, config, new FeedStateRepository(client, keys, config), new TrendingRepository(client, keys), registry);
       lists.onModuleInit();
     });
     afterAll(() => lists.onApplicationShutdown());
