@@ -7,6 +7,10 @@
  *
  *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--rate-seconds 10] [--events 1000]
  *
+ * On a Redis Cluster, `--kill-master host:port` runs a failover probe instead of the rounds:
+ * explained feeds at `--probe-rate` (50/s) for `--probe-seconds` (40), the master shut down
+ * after 10 s, each page classed by whether the user's keys were on it (see failover-probe.ts).
+ *
  * The per-stage breakdown is printed for single-process runs only. Every fixed-rate run
  * also prints a per-second timeline (latency next to the api's event-loop delay and GC
  * pauses, and the CPU of each process and of the whole machine) to give stalls a cause.
@@ -33,6 +37,9 @@ import { DataSource } from 'typeorm';
 import { apiNodeArgs, benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
+import { failoverProbe } from './failover-probe';
+import { Cluster } from 'ioredis';
+import { FALLBACK_VERSION } from '../../src/feed/feed.service';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { AnyRedis, createRedisClient } from '../../src/redis/redis-connection';
@@ -55,6 +62,9 @@ const { values: args } = parseArgs({
     'rate-seconds': { type: 'string', default: '10' },
     /** Background events/s (views and likes on popular videos) posted during the feed runs, with a worker applying them; 0: none. */
     events: { type: 'string', default: '0' },
+    'kill-master': { type: 'string', default: '' },
+    'probe-rate': { type: 'string', default: '50' },
+    'probe-seconds': { type: 'string', default: '40' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -67,6 +77,7 @@ const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
 const RATE_SECONDS = Number(args['rate-seconds']);
 const MAX_EVENT_POSTS_IN_FLIGHT = 64;
+const KILL_MASTER = args['kill-master'];
 const config = benchConfig();
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
@@ -366,11 +377,8 @@ async function main(): Promise<void> {
     if (!postgres) log(`Postgres CPU not counted: ${opened.why}`);
     log(`stores: ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, ${config.REDIS_CLUSTER_NODES ? `Redis Cluster ${config.REDIS_CLUSTER_NODES}` : config.REDIS_URL.replace(/\/\/[^@]*@/, '//')} prefix ${PREFIX}; api on port ${PORT}`);
     const secret = new TextEncoder().encode(config.JWT_SECRET);
-    const tokens = await Promise.all(
-      Array.from({ length: USERS }, (_, i) =>
-        new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`u_${String(i + 1).padStart(7, '0')}`).setExpirationTime('2h').sign(secret),
-      ),
-    );
+    const userIds = Array.from({ length: USERS }, (_, i) => `u_${String(i + 1).padStart(7, '0')}`);
+    const tokens = await Promise.all(userIds.map((id) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setExpirationTime('2h').sign(secret)));
     const bootStarted = Date.now();
     api = await startApi();
     log(`api ready (ANN index built, model warm) in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -379,6 +387,23 @@ async function main(): Promise<void> {
     // Warm-up: every user once (JIT, and the per-user follows/blocks cache, as for returning users).
     const warm = await cannon('/v1/feed', tokens, 0, tokens.length);
     log(`warm-up: ${tokens.length} feeds at ${warm.rps.toFixed(0)} req/s (p99 ${warm.p99} ms)`);
+    if (KILL_MASTER) {
+      if (!(redis instanceof Cluster)) throw new Error('--kill-master needs REDIS_CLUSTER_NODES');
+      const report = await failoverProbe({
+        port: PORT,
+        adminKey: config.ADMIN_API_KEY,
+        redis,
+        keys,
+        killMaster: KILL_MASTER,
+        users: userIds.slice(0, 1000).map((id, i) => ({ id, token: tokens[i] })),
+        perSecond: Number(args['probe-rate']),
+        killAfterSeconds: 10,
+        seconds: Number(args['probe-seconds']),
+        fallbackVersion: FALLBACK_VERSION,
+      });
+      log(`failover probe (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}):\n\n${report}\n`);
+      return;
+    }
     let events: ReturnType<typeof backgroundEvents> | null = null;
     if (EVENTS_PER_SECOND > 0) {
       worker = startWorker();

@@ -314,6 +314,14 @@ export class AppConfig {
   @IsInt() @Min(1) @Max(24)
   TRAIN_EMBEDDING_REFRESHES = 4;
 
+  /**
+   * Positions (next engaged videos to predict) the serving sequence-model fit trains on
+   * in all: epochs are this over the log's positions (at most 20), and a larger log is cut
+   * down to it, so the cost is bounded. 0 = no sequence model.
+   */
+  @IsInt() @Min(0) @Max(100_000_000)
+  TRAIN_SEQUENCE_POSITIONS = 600_000;
+
   /** Most passes over the training rows; training stops earlier when validation loss stops improving. */
   @IsInt() @Min(1) @Max(500)
   TRAIN_EPOCHS = 30;

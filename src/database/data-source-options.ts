@@ -9,6 +9,7 @@ import { DriftReportStatus1764000400000 } from '../../migrations/1764000400000-D
 import { ItemNeighbours1764000500000 } from '../../migrations/1764000500000-ItemNeighbours';
 import { ImportCheckpoints1764001400000 } from '../../migrations/1764001400000-ImportCheckpoints';
 import { DriftLiveReference1764001500000 } from '../../migrations/1764001500000-DriftLiveReference';
+import { SequenceModels1764001600000 } from '../../migrations/1764001600000-SequenceModels';
 
 export const MIGRATIONS = [
   InitialSchema1764000000000,
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   ItemNeighbours1764000500000,
   ImportCheckpoints1764001400000,
   DriftLiveReference1764001500000,
+  SequenceModels1764001600000,
 ];
 
 /** One definition of the connection, used by the app, the seed, the tests and the TypeORM CLI. */

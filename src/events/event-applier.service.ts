@@ -13,12 +13,12 @@ import { EventQueuesRepository, SplitOffEvent } from './event-queues.repository'
 import { InteractionLogWriter, RefusedRow } from './interaction-log.writer';
 import { queuedEventProblem } from './queued-event-check';
 import { OnlineStateRepository, VideoUpdate } from './online-state.repository';
-import { trendIncrements } from './trending';
+import { trendIncrements, TrendScores } from './trending';
 
 /** Compare-and-set retries before the job fails (and is retried by the queue with backoff). */
 const MAX_CAS_ATTEMPTS = 50;
 
-export type VideoTrends = { videoId: string; trend: [number, number] | null }[];
+export type VideoTrends = { videoId: string; trend: TrendScores | null }[];
 
 /** What a job remembers between runs (see `apply`). */
 export interface JobProgress {
@@ -210,7 +210,7 @@ export class EventApplierService {
 
   /** End of step 2: raises the videos in the trending sets to their current scores (idempotent). */
   async writeTrending(trends: VideoTrends): Promise<void> {
-    const entries: { videoId: string; trend: [number, number] }[] = [];
+    const entries: { videoId: string; trend: TrendScores }[] = [];
     for (const t of trends) if (t.trend) entries.push({ videoId: t.videoId, trend: t.trend });
     await this.state.writeTrending(entries);
   }

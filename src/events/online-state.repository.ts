@@ -5,7 +5,7 @@ import { encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from '../features/vid
 import { Cluster } from 'ioredis';
 import { RedisKeys } from '../redis/redis-keys';
 import { EVENTS_REDIS, EventsRedis } from './events-redis';
-import { decodeTrend, encodeTrend, TRENDING_WINDOWS, TrendingWindow } from './trending';
+import { decodeTrend, encodeTrend, TRENDING_WINDOWS, TrendingWindow, TrendScores } from './trending';
 
 /** Event ids remembered per user as applied, with their seq (exactly-once effect on the user state). */
 export const USER_APPLIED_MAX = 10_000;
@@ -29,7 +29,7 @@ export interface UserCommit {
 /** One video's share of a job: per event its trend increments (or null) and counter deltas. */
 export interface VideoUpdate {
   videoId: string;
-  events: { trend: [number, number] | null; delta: number[] }[];
+  events: { trend: TrendScores | null; delta: number[] }[];
 }
 
 export interface UserFeaturesRead {
@@ -98,7 +98,7 @@ export class OnlineStateRepository {
    * video's trend scores afterwards (null if none). One script call for all the videos on
    * a single node; one per video on a cluster, where a script may only touch one slot.
    */
-  async applyVideos(marker: string, updates: VideoUpdate[], now: number): Promise<([number, number] | null)[]> {
+  async applyVideos(marker: string, updates: VideoUpdate[], now: number): Promise<(TrendScores | null)[]> {
     if (updates.length === 0) return [];
     const groups = this.redis instanceof Cluster ? updates.map((u) => [u]) : [updates];
     const results = await Promise.all(
@@ -111,7 +111,7 @@ export class OnlineStateRepository {
           for (const e of u.events) {
             const pairs: number[] = [];
             for (let f = 0; f < e.delta.length; f++) if (e.delta[f] !== 0) pairs.push(f + 1, e.delta[f]);
-            args.push(e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', pairs.length / 2, ...pairs);
+            args.push(e.trend ? e.trend[0] : '', e.trend ? e.trend[1] : '', e.trend ? e.trend[2] : '', pairs.length / 2, ...pairs);
           }
         }
         return this.redis.rrApplyVideosBuffer(keys.length, ...keys, ...args);
@@ -121,7 +121,7 @@ export class OnlineStateRepository {
   }
 
   /** The videos' current trend scores (null where none). */
-  async readTrends(videoIds: string[]): Promise<([number, number] | null)[]> {
+  async readTrends(videoIds: string[]): Promise<(TrendScores | null)[]> {
     const blobs = await Promise.all(videoIds.map((v) => this.redis.getBuffer(this.keys.videoTrend(v))));
     return blobs.map((b) => decodeTrend(b));
   }
@@ -129,15 +129,17 @@ export class OnlineStateRepository {
   /**
    * Raises each video's score in the trending sets to its current value. Absolute and
    * monotonic (ZADD GT), so repeated or reordered writes converge; the sets keep the
-   * TRENDING_MAX highest scores.
+   * TRENDING_MAX highest scores. A score not started yet (-Infinity: a video last
+   * updated before its window existed) is left out.
    */
-  async writeTrending(entries: { videoId: string; trend: [number, number] }[]): Promise<void> {
+  async writeTrending(entries: { videoId: string; trend: TrendScores }[]): Promise<void> {
     if (entries.length === 0) return;
     await Promise.all(
       TRENDING_WINDOWS.map(async (w, i) => {
         const key = this.keys.trending(w);
         const args: (string | number)[] = [];
-        for (const e of entries) args.push(e.trend[i], e.videoId);
+        for (const e of entries) if (Number.isFinite(e.trend[i])) args.push(e.trend[i], e.videoId);
+        if (args.length === 0) return;
         await Promise.all([
           this.redis.zadd(key, 'GT', ...args),
           this.redis.zremrangebyrank(key, 0, -(this.config.TRENDING_MAX + 1)),
@@ -187,7 +189,7 @@ export class OnlineStateRepository {
   }
 
   /** Writes a video's rebuilt counters and trend scores (replay). */
-  async writeRebuiltVideo(videoId: string, stats: VideoStats, trend: [number, number] | null): Promise<void> {
+  async writeRebuiltVideo(videoId: string, stats: VideoStats, trend: TrendScores | null): Promise<void> {
     await Promise.all([
       this.redis.set(this.keys.videoStats(videoId), encodeVideoStats(stats)),
       trend ? this.redis.set(this.keys.videoTrend(videoId), encodeTrend(trend)) : Promise.resolve(),
@@ -231,7 +233,7 @@ export class OnlineStateRepository {
         } while (cursor !== '0');
       }
     }
-    for (const key of [this.keys.trending('1h'), this.keys.trending('24h'), this.keys.freshness]) {
+    for (const key of [...TRENDING_WINDOWS.map((w) => this.keys.trending(w)), this.keys.freshness]) {
       deleted += await this.redis.unlink(key);
     }
     return deleted;

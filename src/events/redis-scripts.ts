@@ -51,11 +51,12 @@ return 1
  * applied-markers ZSET and trend blob; the first video's markers ZSET holds the marker
  * of this call (member = job marker, score = time applied). ARGV: now, markerWindowMs,
  * number of known fields, job marker, then per video: event count, then per event:
- * trend1h ('' = none), trend24h, count of delta pairs, then (field index, delta) pairs.
- * If the marker is already there, nothing is applied again. Counters are float64
+ * trend1h ('' = none), trend24h, trend30d, count of delta pairs, then (field index, delta)
+ * pairs. If the marker is already there, nothing is applied again. Counters are float64
  * little-endian (see src/features/video-stats.ts); fields past the known ones (written
  * by a newer version) are kept as they are. Trend scores are combined in log space (see
- * trending.ts). Returns per video its trend blob (or nil).
+ * trending.ts); a 16-byte trend blob (no 30-day score yet) starts its 30-day score at
+ * the event. Returns per video its trend blob (or nil).
  *
  * One call carries all the videos of a job on a single Redis node; on a cluster one
  * call per video, since a script may only touch one slot.
@@ -90,24 +91,28 @@ for v = 1, #KEYS / 3 do
   local events = tonumber(ARGV[a])
   a = a + 1
   for e = 1, events do
-    local t1, t24, pairs = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-    for p = a + 3, a + 2 + 2 * pairs, 2 do
+    local t1, t24, t30, pairs = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+    for p = a + 4, a + 3 + 2 * pairs, 2 do
       local f = tonumber(ARGV[p])
       stats[f] = stats[f] + tonumber(ARGV[p + 1])
     end
-    a = a + 3 + 2 * pairs
+    a = a + 4 + 2 * pairs
     if t1 ~= '' then
       if trend == nil then
         local tr = redis.call('GET', kTrend)
         if tr and #tr >= 16 then
-          local x, next = struct.unpack('<d', tr, 1)
-          trend = { x, (struct.unpack('<d', tr, next)) }
+          trend = { struct.unpack('<d', tr, 1), struct.unpack('<d', tr, 9), nil }
+          if #tr >= 24 then trend[3] = struct.unpack('<d', tr, 17) end
         else
           trend = false
         end
       end
-      local i1, i24 = tonumber(t1), tonumber(t24)
-      if not trend then trend = { i1, i24 } else trend = { logaddexp(trend[1], i1), logaddexp(trend[2], i24) } end
+      local i1, i24, i30 = tonumber(t1), tonumber(t24), tonumber(t30)
+      if not trend then
+        trend = { i1, i24, i30 }
+      else
+        trend = { logaddexp(trend[1], i1), logaddexp(trend[2], i24), trend[3] and logaddexp(trend[3], i30) or i30 }
+      end
     end
   end
   local parts = {}
@@ -116,7 +121,7 @@ for v = 1, #KEYS / 3 do
   if #raw > n * 8 then tail = string.sub(raw, n * 8 + 1) end
   redis.call('SET', kStats, table.concat(parts) .. tail)
   if trend then
-    local blob = struct.pack('<dd', trend[1], trend[2])
+    local blob = struct.pack('<ddd', trend[1], trend[2], trend[3])
     redis.call('SET', kTrend, blob)
     out[v] = blob
   else

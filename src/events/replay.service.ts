@@ -8,7 +8,7 @@ import { FollowsRepository, initialUserState } from './follows.repository';
 import { InteractionLogRepository, LogRow } from './interaction-log.repository';
 import { OnlineStateRepository } from './online-state.repository';
 import { VideoStatsChangesPublisher } from './video-stats-changes.publisher';
-import { logAddExp, trendIncrements, TRENDING_WINDOWS } from './trending';
+import { addTrend, trendIncrements, TRENDING_WINDOWS, TrendScores } from './trending';
 
 export interface ReplayReport {
   events: number;
@@ -68,7 +68,7 @@ export class ReplayService {
     const keysCleared = await this.state.clearOwnedKeys();
     const cleared = Date.now();
     const follows = await this.follows.allFollows();
-    const videos = new Map<string, { stats: VideoStats; trend: [number, number] | null }>();
+    const videos = new Map<string, { stats: VideoStats; trend: TrendScores | null }>();
     let users = 0;
     let events = 0;
     let writes: Promise<void>[] = [];
@@ -118,7 +118,7 @@ export class ReplayService {
   private async rebuildUser(
     rows: LogRow[],
     follows: string[],
-    videos: Map<string, { stats: VideoStats; trend: [number, number] | null }>,
+    videos: Map<string, { stats: VideoStats; trend: TrendScores | null }>,
     now: number,
   ): Promise<void> {
     rows.sort(liveOrder);
@@ -140,7 +140,7 @@ export class ReplayService {
       if (!video) videos.set(row.videoId, (video = { stats: emptyVideoStats(), trend: null }));
       applyVideoStatDelta(video.stats, videoStatDelta(row.type, row.watchMs));
       const inc = trendIncrements(row.type, row.occurredAt);
-      if (inc) video.trend = video.trend ? [logAddExp(video.trend[0], inc[0]), logAddExp(video.trend[1], inc[1])] : inc;
+      if (inc) video.trend = addTrend(video.trend, inc);
     }
     // The live seen set keeps the USER_SEEN_MAX highest (time, videoId) entries.
     const seen = [...seenAt.entries()]
@@ -150,7 +150,7 @@ export class ReplayService {
     await Promise.all([this.state.writeRebuiltUser(userId, state, applied, seen), this.accepted.restore(userId, recent)]);
   }
 
-  private async writeVideos(videos: Map<string, { stats: VideoStats; trend: [number, number] | null }>): Promise<void> {
+  private async writeVideos(videos: Map<string, { stats: VideoStats; trend: TrendScores | null }>): Promise<void> {
     let batch: Promise<void>[] = [];
     for (const [videoId, v] of videos) {
       batch.push(this.state.writeRebuiltVideo(videoId, v.stats, v.trend));

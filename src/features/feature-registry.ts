@@ -1,5 +1,6 @@
 import { CatalogVideo } from './catalog-video';
 import { UserHistory } from './item-neighbours';
+import { SequenceScores } from './sequence-scores';
 import type { VideoColumns } from './video-columns';
 import { decayedAt, emptyUserState, USER_TIME_CONSTANTS, UserState } from './user-state';
 import { smoothedRate, VideoStats } from './video-stats';
@@ -21,16 +22,24 @@ export interface FeatureContext {
   history: UserHistory | null;
   /** The key `history` knows a video by (catalog ordinal in serving, catalog index in training); -1 if none. */
   historyKey: (video: CatalogVideo) => number;
+  /** The sequence model's scores for this user (null without a model); keyed by `historyKey`. */
+  sequence: SequenceScores | null;
 }
 
 export type UserContext = Pick<
   FeatureContext,
-  'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows' | 'history' | 'historyKey'
+  'user' | 'now' | 'userHasEmbedding' | 'userEmbedding' | 'categoryAffinityTotal' | 'follows' | 'history' | 'historyKey' | 'sequence'
 >;
 
 const NO_KEY = () => -1;
 
-export function userContext(user: UserState, now: number, history: UserHistory | null = null, historyKey: (video: CatalogVideo) => number = NO_KEY): UserContext {
+export function userContext(
+  user: UserState,
+  now: number,
+  history: UserHistory | null = null,
+  historyKey: (video: CatalogVideo) => number = NO_KEY,
+  sequence: SequenceScores | null = null,
+): UserContext {
   let total = 0;
   for (const v of Object.values(user.categoryAffinity)) if (v > 0) total += v;
   return {
@@ -42,6 +51,7 @@ export function userContext(user: UserState, now: number, history: UserHistory |
     follows: new Set(user.follows),
     history,
     historyKey,
+    sequence,
   };
 }
 
@@ -263,6 +273,15 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
         if (id !== undefined) values.set(id, history.creatorShare(item.creatorId));
       }
       return (slot) => values.get(columns.creators[slot]) ?? 0;
+    },
+  },
+  {
+    name: 'sequence_score',
+    description: "the sequence model's score: the user's encoded recent engagement (in order) times the candidate's learned vector; 0 without a model or history",
+    compute: (c) => (c.sequence ? c.sequence.score(c.historyKey(c.video)) : 0),
+    columnReader: (c) => {
+      const sequence = c.sequence;
+      return sequence ? (slot) => sequence.score(slot) : () => 0;
     },
   },
   {

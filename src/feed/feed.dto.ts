@@ -54,7 +54,7 @@ export class FeedItemDto {
   @ApiProperty({ example: 'Bold routine #840' }) title: string;
   @ApiProperty({ example: 56003 }) durationMs: number;
   @ApiProperty({ description: 'ranking score (blend of the model heads)', example: 0.0216 }) score: number;
-  @ApiProperty({ description: 'candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular, category, followed, fresh, exploration', example: 'trending' })
+  @ApiProperty({ description: 'candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular_30d, popular, category, followed, fresh, exploration', example: 'trending' })
   source: string;
 }
 

@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
 import { FeatureClock } from '../features/feature-clock';
 import { NeighboursModule } from '../neighbours/neighbours.module';
+import { SequenceModule } from '../sequence/sequence.module';
 import { ModelRuntime } from '../ranking/model-runtime.service';
 import { RANKER } from '../ranking/ranker';
 import { RankingModule } from '../ranking/ranking.module';
 import { AnnIndexService } from './ann/ann-index.service';
+import { NEAREST_VIDEOS } from './ann/nearest-videos';
 import { AnnSource } from './candidates/ann.source';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
 import { CANDIDATE_SOURCES, CandidateSource } from './candidates/candidate-source';
@@ -14,7 +16,9 @@ import { ExplorationSource } from './candidates/exploration.source';
 import { FollowedCreatorsSource } from './candidates/followed-creators.source';
 import { FreshSource } from './candidates/fresh.source';
 import { ItemToItemSource } from './candidates/item-to-item.source';
+import { Popular30dSource } from './candidates/popular-30d.source';
 import { PopularSource } from './candidates/popular.source';
+import { SequenceSource } from './candidates/sequence.source';
 import { TrendingSource } from './candidates/trending.source';
 import { CatalogListsService } from './data/catalog-lists.service';
 import { FeedStateRepository } from './data/feed-state.repository';
@@ -39,8 +43,10 @@ import { UserReader } from './stages/user-reader';
 /** The candidate sources, in priority order (an id found by several is credited to the first). */
 const SOURCES = [
   ItemToItemSource,
+  SequenceSource,
   AnnSource,
   TrendingSource,
+  Popular30dSource,
   PopularSource,
   CategoryAffinitySource,
   FollowedCreatorsSource,
@@ -55,7 +61,7 @@ const SOURCES = [
 const STAGES = [UserReader, CandidateGatherer, CandidateFilter, FeatureHydrator, CandidateScorer, Reranker, FeedSideEffects];
 
 @Module({
-  imports: [CatalogModule, RankingModule, NeighboursModule],
+  imports: [CatalogModule, RankingModule, NeighboursModule, SequenceModule],
   controllers: [FeedController],
   providers: [
     ...SOURCES,
@@ -64,6 +70,8 @@ const STAGES = [UserReader, CandidateGatherer, CandidateFilter, FeatureHydrator,
     // What the scorer stage ranks with: bind another FeedRanker here to rank with something else.
     { provide: RANKER, useExisting: ModelRuntime },
     AnnIndexService,
+    // What the ann source searches: bind a vector engine's client here (see NearestVideos).
+    { provide: NEAREST_VIDEOS, useExisting: AnnIndexService },
     CatalogListsService,
     TrendingRepository,
     TrendingCacheService,

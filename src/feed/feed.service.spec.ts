@@ -11,12 +11,12 @@ import { UserGraph } from './data/user-graph.repository';
 import { FeedExplainer } from './explain/feed-explainer';
 import { FeedCursorCodec } from './feed-cursor';
 import { FeedFallbackReason, FeedMetrics } from './feed-metrics';
-import { FALLBACK_VERSION, FeedService } from './feed.service';
+import { COLD_START_VERSION, FALLBACK_VERSION, FeedService } from './feed.service';
 import { CandidateFilter, FilterInput } from './stages/candidate-filter';
 import { CandidateScorer } from './stages/candidate-scorer';
 import { FeatureHydrator, HydratedCandidates } from './stages/feature-hydrator';
 import { FeedSideEffects } from './stages/feed-side-effects';
-import { Reranker, RerankInput } from './stages/reranker';
+import { Reranker, RerankInput, RerankOptions } from './stages/reranker';
 import { FeedUserReads, UserReader } from './stages/user-reader';
 import { ImpressionRow } from './support/impression-copy';
 
@@ -44,6 +44,8 @@ const graph: UserGraph = { follows: new Set(), blocked: new Set(), complete: tru
 class Stages {
   calls: string[] = [];
   userReads: FeedUserReads = { reads: { state: null, seen: ['v5'], served: [] } as unknown as FeedUserReads['reads'], graph };
+  /** Whether the user reader finds no history (see RankingUser.cold). */
+  cold = false;
   sourceResults: SourceResult[] = [{ source: 'ann', ids: ['v0', 'v1', 'v2', 'v3'] }];
   filterInput: FilterInput | null = null;
   hydrateFallback: HydratedCandidates['fallback'] = null;
@@ -51,6 +53,7 @@ class Stages {
   rankRequest: RankRequest | null = null;
   released = false;
   rerankInput: RerankInput | null = null;
+  rerankOptions: RerankOptions | null = null;
   /** The reranker's page: indices into the pool, in page order. */
   picks = [2, 0];
   remembered: string[] | null = null;
@@ -59,7 +62,7 @@ class Stages {
   service(): FeedService {
     const users = {
       read: async () => (this.calls.push('user'), this.userReads),
-      rankingUser: () => ({ user: emptyUserState(4), follows: new Set<string>(), history: null, now: 1000, context: { userHasEmbedding: false } }),
+      rankingUser: () => ({ user: emptyUserState(4), follows: new Set<string>(), history: null, now: 1000, cold: this.cold, context: { userHasEmbedding: false } }),
     } as unknown as UserReader;
     const gatherer = { gather: async () => (this.calls.push('sources'), this.sourceResults) } as unknown as CandidateGatherer;
     const filter = {
@@ -68,6 +71,13 @@ class Stages {
         this.filterInput = input;
         const pool = new CandidatePool(catalog, { seen: input.seen, served: input.served, exclude: input.exclude, blockedCreators: new Set(), publishedBy: Infinity }, 10);
         pool.offerRoundRobin(results);
+        return pool;
+      },
+      coldStart: (input: FilterInput, max: number) => {
+        this.calls.push('cold start');
+        this.filterInput = input;
+        const pool = new CandidatePool(catalog, { seen: input.seen, served: input.served, exclude: input.exclude, blockedCreators: new Set(), publishedBy: Infinity }, max);
+        pool.fill(['v3', 'v1', 'v0', 'v2'], ['popular_30d', 'popular', 'popular_30d', 'popular']);
         return pool;
       },
       walk: (start: number, max: number) => {
@@ -108,9 +118,10 @@ class Stages {
     });
     const reranker = {
       options: (limit: number) => ({ limit }),
-      rerank: (input: RerankInput) => {
+      rerank: (input: RerankInput, options: RerankOptions) => {
         this.calls.push('rerank');
         this.rerankInput = input;
+        this.rerankOptions = options;
         return this.picks.filter((i) => i < input.videos.length);
       },
     } as unknown as Reranker;
@@ -190,6 +201,30 @@ describe(FeedService.name, () => {
     const page = await stages.service().feed('u1', { limit: 2, exclude: [] });
     expect(page.items.map((i) => i.videoId)).toEqual(['v0']);
     expect(stages.served!.fallbacks).toEqual(['candidates_short']);
+  });
+
+  it('serves a user with no history the popularity order, filtered, without sources, ranker or diversity caps', async () => {
+    const stages = new Stages();
+    stages.cold = true;
+    stages.picks = [0, 1, 2];
+    const page = await stages.service().feed('u1', { limit: 3, exclude: ['v4'] });
+
+    expect(stages.calls).toEqual(['user', 'cold start', 'rerank', 'remember', 'side effects']);
+    expect(stages.filterInput).toMatchObject({ exclude: ['v4'], seen: ['v5'], served: [], now: 1000 });
+    // Scores fall with the popularity order, and nothing is capped or inserted.
+    expect(Array.from(stages.rerankInput!.scores)).toEqual([1, expect.closeTo(2 / 3, 6), expect.closeTo(1 / 3, 6)]);
+    expect(stages.rerankOptions).toMatchObject({ limit: 3, maxPerCreator: 3, maxPerCategory: 3, explorationSlots: 0 });
+    expect(page.items.map((i) => [i.videoId, i.source])).toEqual([
+      ['v3', 'popular_30d'],
+      ['v1', 'popular'],
+      ['v0', 'popular_30d'],
+    ]);
+    expect(stages.remembered).toEqual(['v3', 'v1', 'v0']);
+    expect(stages.served!.impressions.map((r) => [r.modelVersion, r.features])).toEqual([
+      [COLD_START_VERSION, null],
+      [COLD_START_VERSION, null],
+      [COLD_START_VERSION, null],
+    ]);
   });
 
   it('walks the in-memory list when the user could not be read, without scoring or remembering, and pages on from the cursor', async () => {

@@ -45,6 +45,8 @@ export interface FeedPage {
 
 /** Model version recorded for pages served from the in-memory fallback list. */
 export const FALLBACK_VERSION = 'fallback';
+/** Model version recorded for the pages of users with no history (the popularity order). */
+export const COLD_START_VERSION = 'popularity';
 
 /** The page: `picks` index into videos/sources; scores and feature rows are by page position. */
 interface Chosen {
@@ -64,7 +66,8 @@ interface Chosen {
  * src/feed/candidates): read the user -> candidate sources in parallel -> filters ->
  * hydrate stats and features -> score (the RANKER) -> rerank for diversity and
  * exploration -> side effects (served set, impressions, metrics). Each stage is timed;
- * when Redis is down or slow, the page is a walk down the in-memory trending list.
+ * a user with no history gets the popularity order; when Redis is down or slow, the
+ * page is a walk down the in-memory trending list.
  */
 @Injectable()
 export class FeedService {
@@ -140,11 +143,12 @@ export class FeedService {
     fallbacks: Set<FeedFallbackReason>,
     clock: { at: number },
   ): Promise<Chosen> {
-    const ranking = this.users.rankingUser(reads, graph);
-    const { user, follows, history, context } = ranking;
+    const ranking = await this.users.rankingUser(reads, graph);
+    if (ranking.cold) return this.coldStart(reads, graph, query, ranking.now, fallbacks, clock);
+    const { user, follows, history, sequence, context } = ranking;
 
     const results = await this.gatherer.gather(
-      { userId, user, userHasEmbedding: context.userHasEmbedding, follows, history, now: ranking.now },
+      { userId, user, userHasEmbedding: context.userHasEmbedding, follows, history, sequence, now: ranking.now },
       fallbacks,
     );
     this.lap('candidates', clock);
@@ -179,6 +183,42 @@ export class FeedService {
     } finally {
       result.release();
     }
+  }
+
+  /**
+   * A user with no engaged videos and no follows: no ranker knows anything about them
+   * that popularity does not, so the page is the popularity blend in its order (see
+   * CatalogListsService.fallback), filtered (watched, served this session, takedowns,
+   * blocks, client excludes), without diversity caps or exploration slots.
+   */
+  private coldStart(reads: UserReads, graph: UserGraph, query: FeedQuery, now: number, fallbacks: Set<FeedFallbackReason>, clock: { at: number }): Chosen {
+    const input = { exclude: query.exclude, graph, seen: reads.seen, served: reads.served, now, explain: query.explain };
+    const pool = this.filter.coldStart(input, query.limit);
+    const traced = pool instanceof TracedCandidatePool ? pool : null;
+    if (pool.size < query.limit) fallbacks.add('candidates_short');
+    const scores = new Float32Array(pool.size);
+    for (let i = 0; i < pool.size; i++) scores[i] = 1 - i / pool.size;
+    this.lap('candidates', clock);
+    const trace = traced ? new RerankTrace() : undefined;
+    // In score order (the blend's), nothing capped.
+    const options = { ...this.reranker.options(query.limit), maxPerCreator: query.limit, maxPerCategory: query.limit, explorationSlots: 0 };
+    const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, options, trace);
+    this.lap('rerank', clock);
+    const explanation =
+      traced && trace
+        ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version: COLD_START_VERSION, trace, picks, fallbacks })
+        : undefined;
+    return {
+      videos: pool.videos,
+      sources: pool.sources,
+      picks,
+      scores: Float32Array.from(picks, (i) => scores[i]),
+      version: COLD_START_VERSION,
+      features: null,
+      width: 0,
+      nextOffset: 0,
+      explanation,
+    };
   }
 
   /**

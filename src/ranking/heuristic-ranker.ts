@@ -48,7 +48,8 @@ export function heuristicScores(coefficients: ArrayLike<number>, matrix: ArrayLi
 /**
  * Ranking with no model (none active yet, or it failed): the blend of the videos'
  * smoothed engagement rates with the same head weights as the model, plus the
- * user's taste, category and follow affinity. Cold users get popularity.
+ * user's taste, category and follow affinity. (Users with no history never reach a
+ * ranker: FeedService serves them the popularity order.)
  */
 export class HeuristicRanker implements Ranker {
   readonly version = HEURISTIC_VERSION;

@@ -1,3 +1,4 @@
+import type { TrendingWindow } from '../events/trending';
 import { shardTag } from '../queue/event-shards';
 
 /**
@@ -66,12 +67,13 @@ export class RedisKeys {
     return `${this.prefix}:v:{${videoId}}:applied`;
   }
 
-  /** Packed float64 pair: the video's decayed trending scores (log space) for 1h and 24h. */
+  /** Packed float64 per window: the video's decayed trending scores (log space) for 1h, 24h and 30d (see src/events/trending.ts). */
   videoTrend(videoId: string): string {
     return `${this.prefix}:v:{${videoId}}:trend`;
   }
 
-  trending(window: '1h' | '24h'): string {
+  /** Sorted set of the videos' log-space scores of one window (1h, 24h: trending; 30d: decayed popularity). */
+  trending(window: TrendingWindow): string {
     return `${this.prefix}:{trending}:${window}`;
   }
 
@@ -88,6 +90,11 @@ export class RedisKeys {
   /** Pub/sub channel announcing a new set of item-to-item neighbours (its version), for the apis to load. */
   get neighboursChannel(): string {
     return `${this.prefix}:neighbours:written`;
+  }
+
+  /** Pub/sub channel announcing a new sequence model (its version), for the apis to load. */
+  get sequenceChannel(): string {
+    return `${this.prefix}:sequence:written`;
   }
 
   /** Pub/sub channel naming videos whose online stats changed (newline-separated ids), for the apis' near caches. */

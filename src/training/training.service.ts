@@ -35,6 +35,9 @@ import { computeBaseline, DEFAULT_BASELINE_BINS, DriftBaseline, RowClusters } fr
 import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
 import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 import { DEFAULT_LISTWISE, fitListwiseLinear, LISTWISE_HEAD, rowGroups } from './model/listwise';
+import { fitSequenceModels, pointInTimeScores, SequenceModels } from './sequence/fit-sequence-models';
+import { exportSequenceEncoderToOnnx } from './sequence/sequence-onnx-export';
+import { SequenceModelRepository } from '../sequence/sequence-model.repository';
 
 export interface TrainingRunOptions {
   /** Hours of log before `until` to train on (default RETRAIN_WINDOW_HOURS). */
@@ -48,7 +51,7 @@ export interface TrainingRunOptions {
   onProgress?: (stage: TrainingStage, detail?: Record<string, number>) => void | Promise<void>;
 }
 
-export type TrainingStage = 'loading' | 'embeddings' | 'dataset' | 'training' | 'exporting' | 'evaluating' | 'registering' | 'done';
+export type TrainingStage = 'loading' | 'embeddings' | 'sequence' | 'dataset' | 'training' | 'exporting' | 'evaluating' | 'registering' | 'done';
 
 export interface EvaluationReport {
   k: number;
@@ -133,6 +136,8 @@ interface FittedEmbeddings {
   neighbourOptions: typeof DEFAULT_NEIGHBOUR_OPTIONS & { yielder: EventLoopYielder };
   neighbourRefreshes: { at: number; index: ItemNeighbours }[];
   rows: ReturnType<typeof withInteractionRows>;
+  /** The sequence models (null when the log holds too little order to learn from). */
+  sequences: SequenceModels | null;
 }
 
 interface TrainingData {
@@ -173,6 +178,7 @@ export class TrainingService {
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
     private readonly neighbours: ItemNeighboursRepository,
+    private readonly sequenceModels: SequenceModelRepository,
   ) {
     // Heads blend exactly as the feed blends them (RANK_WEIGHTS).
     this.headWeights = parseHeadWeights(config.RANK_WEIGHTS);
@@ -199,7 +205,7 @@ export class TrainingService {
       yielder: new EventLoopYielder(),
     };
     const window = await this.load(run);
-    const fitted = await this.fitEmbeddings(run, window);
+    const fitted = { ...(await this.fitEmbeddings(run, window)), sequences: await this.fitSequences(run, window) };
     const data = await this.buildDataset(run, window, fitted);
     const trained = await this.train(run, data.dataset);
     const exported = await this.exportAndCheckParity(run, trained, data.dataset);
@@ -240,7 +246,7 @@ export class TrainingService {
    * vectors written for serving use the whole window. Item neighbours are refreshed at
    * the same points for the same reason, then the interaction rows are drawn.
    */
-  private async fitEmbeddings({ clock, yielder }: TrainingRun, { log, windowFrom, heldOutFrom }: TrainingWindow): Promise<FittedEmbeddings> {
+  private async fitEmbeddings({ clock, yielder }: TrainingRun, { log, windowFrom, heldOutFrom }: TrainingWindow): Promise<Omit<FittedEmbeddings, 'sequences'>> {
     await clock.progress('embeddings', { events: log.events.length, impressions: log.impressions.length });
     const dim = this.config.EMBEDDING_DIM;
     const anchors = log.catalog.content.map((c) => (c && c.length === dim ? c : null));
@@ -272,6 +278,19 @@ export class TrainingService {
     return { embeddingInput, refreshes, evalFit: refreshes[refreshes.length - 1], neighbourOptions, neighbourRefreshes, rows };
   }
 
+  /**
+   * The sequence model over every user's engaged videos in order: refitted at two points
+   * through the window for the rows (each row scored by a model fitted before it) and
+   * once on the whole window for serving.
+   */
+  private async fitSequences({ clock, yielder }: TrainingRun, { log, heldOutFrom }: TrainingWindow): Promise<SequenceModels | null> {
+    await clock.progress('sequence');
+    const models = await fitSequenceModels(log, heldOutFrom, this.config.TRAIN_SEQUENCE_POSITIONS, yielder);
+    clock.lap('sequence');
+    if (!models) this.logger.log('no sequence model (TRAIN_SEQUENCE_POSITIONS is 0, or too little engagement order to learn from): the ranker trains without its score');
+    return models;
+  }
+
   /** Point-in-time rows for this trainer's features, the active model's (to compare with it) and the heuristic's. */
   private async buildDataset({ spec, clock, yielder }: TrainingRun, window: TrainingWindow, fitted: FittedEmbeddings): Promise<TrainingData> {
     const { log, windowFrom, head, windowHours, heldOutFrom, labelWindowMs } = window;
@@ -301,6 +320,7 @@ export class TrainingService {
       embeddingRefreshes: fitted.refreshes,
       neighbourRefreshes: fitted.neighbourRefreshes,
       kinds: rows.kinds,
+      sequenceScores: fitted.sequences ? pointInTimeScores(fitted.sequences, log) : undefined,
       yielder,
     });
     const heldOutRows = dataset.rows - dataset.trainRows;
@@ -393,6 +413,21 @@ export class TrainingService {
     await this.pubsub.publish(this.keys.neighboursChannel, modelId);
     clock.lap('neighboursWrite');
 
+    const sequence = fitted.sequences;
+    if (sequence) {
+      const { serving: model } = sequence;
+      await this.sequenceModels.write({
+        version: modelId,
+        videoIds: log.catalog.videos.map((v) => v.id),
+        dim: model.dim,
+        maxLength: model.maxLength,
+        encoder: exportSequenceEncoderToOnnx(model),
+        itemVectors: model.itemEmbeddings.subarray(model.dim),
+      });
+      await this.pubsub.publish(this.keys.sequenceChannel, modelId);
+    }
+    clock.lap('sequenceWrite');
+
     await yielder.pause();
     const baseline = driftBaseline(trained.spec, dataset.heldOutX[0], heldOutScores, {
       user: dataset.user.subarray(dataset.trainRows),
@@ -420,6 +455,9 @@ export class TrainingService {
         users: log.users.size,
         videos: log.catalog.videos.length,
       },
+      sequence: sequence
+        ? { positions: sequence.positions, epochs: sequence.epochs, dim: sequence.serving.dim, maxLength: sequence.serving.maxLength, refreshes: sequence.refreshes.map((r) => new Date(r.at).toISOString()) }
+        : null,
       neighbours: { pairs: serving.ids.length, refreshes: neighbourRefreshes.map((r) => ({ at: new Date(r.at).toISOString(), pairs: r.index.ids.length })) },
       embeddings: {
         anchored: evalFit.anchored,

@@ -73,16 +73,29 @@ class SimulatedAudience {
 
   private async round(behaviour: Behaviour): Promise<void> {
     const started = Date.now();
+    const arrivals: Visitor[] = [];
     for (let k = 0; k < ARRIVALS_PER_ROUND; k++) {
       const seeded = this.world.users[this.arrived % this.world.users.length];
       const id = `sim${this.arrived}_${seeded.id}`;
-      this.active.push({ id, taste: seeded, token: await tokenFor(this.api, id), rng: new Rng(7919 + this.arrived), roundsLeft: LIFETIME_ROUNDS });
+      arrivals.push({ id, taste: seeded, token: await tokenFor(this.api, id), rng: new Rng(7919 + this.arrived), roundsLeft: LIFETIME_ROUNDS });
       this.arrived++;
     }
+    // Arrivals come back after a month: a user with no history at all gets the popularity
+    // order, which the drift monitor does not see, and the model's traffic would then hold
+    // only gaps of about a second between events (user_hours_since_last binned on jitter).
+    await Promise.all(arrivals.map((v, k) => this.lastSeenLongAgo(v, this.arrived - arrivals.length + k)));
+    await waitForQueuesIdle(this.worker, [QueueName.Events], 30_000);
+    this.active.push(...arrivals);
     await Promise.all(this.active.map((v) => this.visit(v, behaviour)));
     await waitForQueuesIdle(this.worker, [QueueName.Events], 30_000);
     for (let i = this.active.length - 1; i >= 0; i--) if (--this.active[i].roundsLeft === 0) this.active.splice(i, 1);
     await new Promise((r) => setTimeout(r, Math.max(0, started + ROUND_MS - Date.now())));
+  }
+
+  private async lastSeenLongAgo(v: Visitor, n: number): Promise<void> {
+    const video = this.world.videos[(n * 7919) % this.world.videos.length];
+    const event = { eventId: `${v.id}-back`, type: 'view', videoId: video.id, watchMs: 5000, occurredAt: new Date(Date.now() - 30 * 86_400_000).toISOString() };
+    await request(this.api.getHttpServer()).post('/v1/events').set('Authorization', `Bearer ${v.token}`).send({ events: [event] }).expect(202);
   }
 
   private async visit(v: Visitor, behaviour: Behaviour): Promise<void> {

@@ -96,8 +96,8 @@ describe('GET /v1/feed?explain=true', () => {
 
     // The shape set by configuration: exploration off, the other shares normalised.
     const shares = Object.fromEntries(explain.sources.map((s) => [s.name, s.share]));
-    expect(Object.keys(shares)).toEqual(['i2i', 'ann', 'trending', 'popular', 'category', 'followed', 'fresh']);
-    expect(shares.trending).toBeCloseTo(0.4 / (0.3 + 0.3 + 0.4 + 0.1 + 0.15 + 0.1 + 0.1), 5);
+    expect(Object.keys(shares)).toEqual(['i2i', 'sequence', 'ann', 'trending', 'popular_30d', 'popular', 'category', 'followed', 'fresh']);
+    expect(shares.trending).toBeCloseTo(0.4 / (0.3 + 0.2 + 0.3 + 0.4 + 0.05 + 0.05 + 0.15 + 0.1 + 0.1), 5);
     expect(explain.sources.reduce((sum, s) => sum + s.share, 0)).toBeCloseTo(1, 5);
     expect(page.items.some((i) => i.source === 'exploration')).toBe(false);
     // At most 20% of the page per category while others can fill it (cooking is the user's favourite).

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { activateModel, registerModel, trainTestModel } from '../factories/model.factory';
+import { userStateFrom, writeUserState } from '../factories/online-state.factory';
 import { ChildApp, freePort, startApi } from '../support/child-process';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
@@ -43,7 +44,11 @@ describe('a missing or corrupt ONNX model in a real api process', () => {
     await clearTestRedis();
     redis = createTestRedis();
     keys = new RedisKeys(testRedisPrefix());
-    await createCatalog(db, 60);
+    const videos = await createCatalog(db, 60);
+    // Users with a history: a user with none gets the popularity order, whatever the model.
+    for (const [i, u] of USERS.entries()) {
+      await writeUserState(redis, keys, u, userStateFrom(32, [{ type: 'like', video: { id: videos[i], creatorId: 'mf-creator', category: 'comedy' } }]));
+    }
     await registerModel(db, good);
     await registerModel(db, truncated('mf-truncated-boot'), { status: 'active' });
     port = await freePort();

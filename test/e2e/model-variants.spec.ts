@@ -10,7 +10,7 @@ import { ModelRuntime } from '../../src/ranking/model-runtime.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { insertVideos, makeVideos } from '../factories/catalog.factory';
 import { registerModel, trainTestModel } from '../factories/model.factory';
-import { writeVideoStats } from '../factories/online-state.factory';
+import { userStateFrom, writeUserState, writeVideoStats } from '../factories/online-state.factory';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createAppWithEnv, metricValue, waitFor } from '../support/feed-helpers';
 import { createTestRedis, deleteKeysWithPrefix } from '../support/redis';
@@ -54,6 +54,8 @@ describe('shadow model and A/B split in the ranking runtime', () => {
     for (const [i, v] of videos.entries()) {
       await writeVideoStats(redis, keys, v.id, { ...emptyVideoStats(), impressions: 1000, views: 100, likes: (i * 37) % 90, skips: (i * 11) % 70 });
     }
+    // Users with a history: a user with none gets the popularity order whatever the models.
+    for (const [i, u] of users.entries()) await writeUserState(redis, keys, u, userStateFrom(32, [{ type: 'like', video: videos[i] }]));
     await registerModel(db, active, { status: 'active' });
     await registerModel(db, challenger, { status: 'shadow' });
   });

@@ -33,9 +33,20 @@ export class FakeCatalog {
   }
 }
 
-export function fakeLists(lists: Partial<CatalogLists> = {}, fallback?: string[]): CatalogListsService {
-  const current: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], byCategory: new Map(), exploration: [], ...lists };
-  return { current, fallback: fallback ?? (current.popular.length > 0 ? current.popular : current.fresh) } as unknown as CatalogListsService;
+/** In-memory lists; `fallback` (the popularity blend) defaults to `popular`, credited to the `popular` source. */
+export function fakeLists(lists: Partial<CatalogLists> = {}): CatalogListsService {
+  const popular = lists.popular ?? [];
+  const current: CatalogLists = {
+    fresh: [],
+    byCreator: new Map(),
+    popular,
+    popular30d: [],
+    fallback: { ids: popular, sources: popular.map(() => 'popular') },
+    byCategory: new Map(),
+    exploration: [],
+    ...lists,
+  };
+  return { current, fallback: current.fallback } as unknown as CatalogListsService;
 }
 
 type ContextOverrides = Partial<Omit<CandidateContext, 'user'>> & { user?: Partial<UserState> };
@@ -48,6 +59,7 @@ export function candidateContext(overrides: ContextOverrides = {}): CandidateCon
     userHasEmbedding: false,
     follows: new Set(),
     history: null,
+    sequence: null,
     now: Date.now(),
     limit: 10,
     ...rest,

@@ -3,8 +3,15 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Job, Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/app-config';
+import { CatalogVideo } from '../../src/features/catalog-video';
+import { emptyVideoStats, encodeVideoStats } from '../../src/features/video-stats';
+import { CatalogListsService } from '../../src/feed/data/catalog-lists.service';
+import { FeedStateRepository } from '../../src/feed/data/feed-state.repository';
+import { TrendingRepository } from '../../src/feed/data/trending.repository';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { BULL_CONNECTION } from '../../src/queue/bull-connection.module';
 import { QueueModule } from '../../src/queue/queue.module';
@@ -252,5 +259,67 @@ describe('Redis Cluster', () => {
         await other.close();
       }
     });
+  });
+  describe(CatalogListsService.name, () => {
+    const config = loadConfig();
+    const ids = Array.from({ length: 60 }, (_, i) => `pop-${i}`);
+    const videos = new Map<string, CatalogVideo>(
+      ids.map((id, i) => [id, { id, creatorId: `c${i % 5}`, title: id, category: `cat${i % 3}`, tags: [], durationMs: 10_000, createdAt: i, embedding: null, active: true }]),
+    );
+    let onCatalog: (changed: 'all') => void = () => undefined;
+    const catalog = { values: () => videos.values(), get: (id: string) => videos.get(id), onRefresh: (l: typeof onCatalog) => (onCatalog = l) };
+    const registry = new Registry();
+    let lists: CatalogListsService;
+    const unreadable = async () => (await registry.getSingleMetric('reelrank_catalog_lists_unreadable_videos')!.get()).values[0].value;
+    const writeStats = (which: string[], views: (i: number) => number, impressions: number) =>
+      Promise.all(which.map((id) => client.set(keys.videoStats(id), encodeVideoStats({ ...emptyVideoStats(), views: views(ids.indexOf(id)), impressions }))));
+    const byScore = (score: (id: string) => number) => [...ids].sort((a, b) => score(b) - score(a));
+
+    beforeAll(() => {
+      lists = new CatalogListsService(catalog as unknown as CatalogSnapshotService, config, new FeedStateRepository(client, keys, config), new TrendingRepository(client, keys), registry);
+      lists.onModuleInit();
+    });
+    afterAll(() => lists.onApplicationShutdown());
+
+    it('keeps re-ranking popularity and exploration with a master down: new stats where readable, the last known ones elsewhere', async () => {
+      const cap = config.FEED_EXPLORATION_IMPRESSION_CAP;
+      // Before: popularity in id order reversed (score i + 1), every video past the exploration cap.
+      await writeStats(ids, (i) => 10 * (i + 1), cap);
+      onCatalog('all');
+      await lists.refreshPopularity();
+      expect(lists.current.popular).toEqual(byScore((id) => ids.indexOf(id) + 1));
+      expect(lists.current.exploration).toEqual([]);
+      expect(await unreadable()).toBe(0);
+
+      const ranges = await client.cluster('SLOTS');
+      const down = cluster.ports[2];
+      const slots = await Promise.all(ids.map((id) => client.cluster('KEYSLOT', keys.videoStats(id))));
+      const onDown = new Set(ids.filter((_, i) => ranges.find(([from, to]) => slots[i] >= from && slots[i] <= to)![2][1] === down));
+      const readable = ids.filter((id) => !onDown.has(id));
+      expect(onDown.size).toBeGreaterThan(5);
+      expect(readable.length).toBeGreaterThan(5);
+
+      await cluster.kill(down);
+      try {
+        // The readable videos' engagement turns around (score 60.5 - i) and they fall back under the exploration cap.
+        await writeStats(readable, (i) => 10 * (60 - i) + 5, 0);
+        const started = Date.now();
+        await lists.refreshPopularity();
+        const tookMs = Date.now() - started;
+        const now = (id: string) => (onDown.has(id) ? ids.indexOf(id) + 1 : 60.5 - ids.indexOf(id));
+        expect(lists.current.popular).toEqual(byScore(now));
+        expect(new Set(lists.current.exploration)).toEqual(new Set(readable));
+        expect(await unreadable()).toBe(onDown.size);
+        // The budget for a whole chunk is 5 s; the keys of a master that is down fail well before it.
+        expect(tookMs).toBeLessThan(5000);
+      } finally {
+        await cluster.restart(down);
+      }
+
+      // Back (without its data: the test nodes keep nothing on disk): every video read again.
+      await lists.refreshPopularity();
+      expect(await unreadable()).toBe(0);
+      expect(lists.current.popular).toEqual(byScore((id) => 60.5 - ids.indexOf(id)).filter((id) => !onDown.has(id)));
+    }, 60_000);
   });
 });

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AnyRedis } from '../../src/redis/redis-connection';
 import { REDIS } from '../../src/redis/redis.constants';
 import { RedisKeys } from '../../src/redis/redis-keys';
+import { TRENDING_WINDOWS, TrendingWindow } from '../../src/events/trending';
 import { decodeUserState, UserState } from '../../src/features/user-state';
 import { decodeVideoStats, VideoStats } from '../../src/features/video-stats';
 import { createVideo } from '../factories/video.factory';
@@ -32,13 +33,13 @@ export async function createCatalog(db: DataSource, count: number, dim = 32): Pr
 export interface OnlineSnapshot {
   users: Record<string, { state: UserState; seen: string[]; applied: string[] }>;
   videos: Record<string, { stats: VideoStats; trend: Buffer | null }>;
-  trending: Record<'1h' | '24h', string[]>;
+  trending: Record<TrendingWindow, string[]>;
 }
 
 export async function snapshotOnlineState(app: INestApplicationContext, userIds: string[], videoIds: string[]): Promise<OnlineSnapshot> {
   const redis = app.get<AnyRedis>(REDIS);
   const keys = app.get(RedisKeys);
-  const out: OnlineSnapshot = { users: {}, videos: {}, trending: { '1h': [], '24h': [] } };
+  const out: OnlineSnapshot = { users: {}, videos: {}, trending: { '1h': [], '24h': [], '30d': [] } };
   for (const u of userIds) {
     out.users[u] = {
       state: decodeUserState(await redis.get(keys.userFeatures(u)), 32),
@@ -52,6 +53,6 @@ export async function snapshotOnlineState(app: INestApplicationContext, userIds:
       trend: await redis.getBuffer(keys.videoTrend(v)),
     };
   }
-  for (const w of ['1h', '24h'] as const) out.trending[w] = await redis.zrange(keys.trending(w), 0, -1, 'WITHSCORES');
+  for (const w of TRENDING_WINDOWS) out.trending[w] = await redis.zrange(keys.trending(w), 0, -1, 'WITHSCORES');
   return out;
 }

@@ -35,6 +35,9 @@ export function applyTestEnv(env: NodeJS.ProcessEnv = process.env): void {
   // Tests write a video's stats and expect the next feed to rank by them; the near
   // cache has its own tests, which switch it on.
   env.FEED_STATS_MAX_AGE_MS = env.FEED_STATS_MAX_AGE_MS || '0';
+  // Every training run fits three sequence models; on the default budget that is most of
+  // a test's time. The sequence model's own tests check what it learns.
+  env.TRAIN_SEQUENCE_POSITIONS = env.TRAIN_SEQUENCE_POSITIONS || '20000';
   // Several workers may run at once in one test process: no fixed metrics port.
   env.WORKER_METRICS_PORT = env.WORKER_METRICS_PORT || '0';
 }

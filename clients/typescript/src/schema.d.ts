@@ -497,7 +497,7 @@ export interface components {
              */
             score: number;
             /**
-             * @description candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular, category, followed, fresh, exploration
+             * @description candidate source credited with it (the first registered source that found it): i2i, ann, trending, popular_30d, popular, category, followed, fresh, exploration
              * @example trending
              */
             source: string;

@@ -94,7 +94,7 @@ function renderUser() {
   taste.className = 'muted';
   taste.textContent = u.simulated
     ? `Hidden taste (the recommender never sees it): ${u.tastes.join(', ')}`
-    : 'New user: no history, the feed starts from trending, fresh and exploration.';
+    : 'New user: no history, the feed starts from the popularity order.';
   info.append(name, taste);
 }
 

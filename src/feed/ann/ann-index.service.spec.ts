@@ -92,6 +92,7 @@ describe(AnnIndexService.name, () => {
     // The same neighbours as catalog ordinals, for the candidate pool.
     const ids = index.search(query, 10)!;
     expect(Array.from(index.searchOrdinals(query, 10)!)).toEqual(ids.map((id) => catalog.ordinalOf(id)));
+    expect(index.nearest(query, 10)).toEqual(index.searchOrdinals(query, 10));
   });
 
   it('applies single-video changes in place: uploads are found, takedowns are not', () => {

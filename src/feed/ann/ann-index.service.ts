@@ -11,6 +11,7 @@ import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { WarmupService } from '../../lifecycle/warmup.service';
 import { buildHnswInWorker } from './hnsw-build-worker';
+import { NearestVideos } from './nearest-videos';
 
 interface LiveIndex {
   hnsw: HierarchicalNSW;
@@ -36,7 +37,7 @@ const HEADROOM = 1.1;
 const SHUTDOWN_BUILD_WAIT_MS = 10_000;
 
 @Injectable()
-export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
+export class AnnIndexService implements NearestVideos, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AnnIndexService.name);
   private live: LiveIndex | null = null;
   private building: Promise<void> | null = null;
@@ -95,21 +96,25 @@ export class AnnIndexService implements OnModuleInit, OnApplicationShutdown {
   /** Ids of the (about) k videos most similar to `embedding`, best first; null when no index is live. */
   search(embedding: number[], k: number): string[] | null {
     const live = this.live;
-    const labels = this.nearest(embedding, k);
+    const labels = this.nearestLabels(embedding, k);
     return live && labels ? labels.map((label) => live.ids[label]) : null;
   }
 
   /** As `search`, as catalog ordinals (what the feed's candidate pool takes). */
   searchOrdinals(embedding: number[], k: number): Int32Array | null {
     const live = this.live;
-    const labels = this.nearest(embedding, k);
+    const labels = this.nearestLabels(embedding, k);
     if (!live || !labels) return null;
     const out = new Int32Array(labels.length);
     for (let i = 0; i < labels.length; i++) out[i] = live.ordinals[labels[i]];
     return out;
   }
 
-  private nearest(embedding: number[], k: number): number[] | null {
+  nearest(embedding: number[], k: number): Int32Array | null {
+    return this.searchOrdinals(embedding, k);
+  }
+
+  private nearestLabels(embedding: number[], k: number): number[] | null {
     const live = this.live;
     if (!live) return null;
     const n = Math.min(k, live.ids.length);

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
 export interface HnswBuildJob {
+  /** Distance: cosine (the taste embeddings) or inner product (the sequence model's scores); default cosine. */
+  space?: 'cosine' | 'ip';
   dim: number;
   count: number;
   /** count * dim floats, row i = the vector of label i; transferred to the worker. */
@@ -19,8 +21,8 @@ export interface HnswBuildJob {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { HierarchicalNSW } = require(workerData.hnswlibPath);
-const { dim, count, vectors, capacity, m, efConstruction, file } = workerData.job;
-const index = new HierarchicalNSW('cosine', dim);
+const { space, dim, count, vectors, capacity, m, efConstruction, file } = workerData.job;
+const index = new HierarchicalNSW(space || 'cosine', dim);
 index.initIndex({ maxElements: capacity, m, efConstruction, randomSeed: 100 });
 const point = new Array(dim);
 for (let i = 0; i < count; i++) {

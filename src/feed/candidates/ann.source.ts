@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { AnnIndexService } from '../ann/ann-index.service';
-import { CandidateContext, CandidateSource, SourceUnavailableError } from './candidate-source';
+import { Inject, Injectable } from '@nestjs/common';
+import { NEAREST_VIDEOS, NearestVideos } from '../ann/nearest-videos';
+import { CandidateContext, CandidateIds, CandidateSource, SourceUnavailableError } from './candidate-source';
+
+const NONE = new Int32Array(0);
 
 /** Videos nearest to the user's taste embedding (personalised retrieval over the whole catalog). */
 @Injectable()
@@ -8,12 +10,17 @@ export class AnnSource implements CandidateSource {
   readonly name = 'ann';
   readonly defaultShare = 0.3;
 
-  constructor(private readonly index: AnnIndexService) {}
+  constructor(@Inject(NEAREST_VIDEOS) private readonly index: NearestVideos) {}
 
-  fetch(ctx: CandidateContext): Int32Array {
-    if (!ctx.userHasEmbedding) return new Int32Array(0);
-    const ids = this.index.searchOrdinals(ctx.user.embedding, ctx.limit);
-    if (ids === null) throw new SourceUnavailableError('ann_unavailable', 'the nearest-neighbour index is not built yet');
-    return ids;
+  fetch(ctx: CandidateContext): CandidateIds | Promise<CandidateIds> {
+    if (!ctx.userHasEmbedding) return NONE;
+    const found = this.index.nearest(ctx.user.embedding, ctx.limit);
+    // The in-memory index answers synchronously: no promise on the feed's hot path.
+    return found instanceof Promise ? found.then(orUnavailable) : orUnavailable(found);
   }
+}
+
+function orUnavailable(ids: CandidateIds | null): CandidateIds {
+  if (ids === null) throw new SourceUnavailableError('ann_unavailable', 'the nearest-neighbour index is not built yet');
+  return ids;
 }

@@ -12,7 +12,7 @@ class FakeMetrics {
   }
 }
 
-const ctx = { userId: 'u', user: emptyUserState(4), userHasEmbedding: false, follows: new Set<string>(), history: null, now: 0 };
+const ctx = { userId: 'u', user: emptyUserState(4), userHasEmbedding: false, follows: new Set<string>(), history: null, sequence: null, now: 0 };
 
 describe(CandidateGatherer.name, () => {
   it('runs sources in parallel and drops the ones that fail or miss their budget', async () => {

@@ -95,10 +95,10 @@ export class CandidatePool {
     }
   }
 
-  /** Tops up from a fallback list, looking at no more than `scanMax` of its entries. */
-  fill(ids: CandidateIds, source: string, scanMax = ids.length, start = 0): void {
+  /** Tops up from a fallback list (one source, or each entry's own), looking at no more than `scanMax` of its entries. */
+  fill(ids: CandidateIds, source: string | readonly string[], scanMax = ids.length, start = 0): void {
     const end = Math.min(ids.length, start + scanMax);
-    for (let i = start; i < end && !this.full; i++) this.offerAt(ids, i, source);
+    for (let i = start; i < end && !this.full; i++) this.offerAt(ids, i, typeof source === 'string' ? source : source[i]);
   }
 
   private offerAt(ids: CandidateIds, i: number, source: string): void {

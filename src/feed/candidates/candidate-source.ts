@@ -1,4 +1,5 @@
 import { UserHistory } from '../../features/item-neighbours';
+import { SequenceScores } from '../../features/sequence-scores';
 import { UserState } from '../../features/user-state';
 import { FeedFallbackReason } from '../feed-metrics';
 
@@ -20,6 +21,8 @@ export interface CandidateContext {
   readonly follows: ReadonlySet<string>;
   /** What the user's recent videos say about other videos (null when no item neighbours are loaded). */
   readonly history: UserHistory | null;
+  /** The sequence model's view of the user (null without a model). */
+  readonly sequence: SequenceScores | null;
   /** Epoch ms of the request. */
   readonly now: number;
   /** Return at most this many ids. */

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { CatalogListsService } from '../data/catalog-lists.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
+import { POPULAR_DEFAULT_SHARE, POPULAR_SOURCE } from './popularity-blend';
 
-/** Long-horizon popularity: the most engaged-with videos of all time (the cold-start floor). */
+/** Long-horizon popularity: the most engaged-with videos of all time. */
 @Injectable()
 export class PopularSource implements CandidateSource {
-  readonly name = 'popular';
-  readonly defaultShare = 0.1;
+  readonly name = POPULAR_SOURCE;
+  readonly defaultShare = POPULAR_DEFAULT_SHARE;
 
   constructor(
     private readonly lists: CatalogListsService,

@@ -12,7 +12,7 @@ describe(TrendingSource.name, () => {
     expect(catalog.idsOf(source.fetch(candidateContext({ limit: 2 })))).toEqual(['t1', 't2']);
   });
 
-  it('falls back to all-time popularity while nothing trends', () => {
+  it('falls back to the popularity blend while nothing trends', () => {
     const source = new TrendingSource(trending([]), lists, catalog.asService());
     expect(catalog.idsOf(source.fetch(candidateContext()))).toEqual(['p1', 'p2', 'p3']);
   });

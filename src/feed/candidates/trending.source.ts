@@ -4,7 +4,7 @@ import { CatalogListsService } from '../data/catalog-lists.service';
 import { TrendingCacheService } from '../data/trending-cache.service';
 import { CandidateContext, CandidateSource } from './candidate-source';
 
-/** What is trending now (event pipeline's decayed counters); all-time popularity when nothing trends yet. */
+/** What is trending now (event pipeline's decayed counters); the popularity blend when nothing trends yet. */
 @Injectable()
 export class TrendingSource implements CandidateSource {
   readonly name = 'trending';
@@ -17,7 +17,7 @@ export class TrendingSource implements CandidateSource {
   ) {}
 
   fetch(ctx: CandidateContext): Int32Array {
-    const ids = this.trending.ids.length > 0 ? this.trending.ids : this.lists.fallback;
+    const ids = this.trending.ids.length > 0 ? this.trending.ids : this.lists.fallback.ids;
     return this.catalog.ordinalsOf(ids).subarray(0, ctx.limit);
   }
 }

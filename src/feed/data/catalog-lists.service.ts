@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Gauge, Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
@@ -7,6 +8,8 @@ import { decodeVideoStats } from '../../features/video-stats';
 import { parseHeadWeights } from '../../ranking/head-weights';
 import { FeedStateRepository } from './feed-state.repository';
 import { topK, topKIndices } from '../../common/top-k';
+import { blendByShare, LabelledList, POPULAR_30D_SOURCE, POPULAR_SOURCE, popularityShares } from '../candidates/popularity-blend';
+import { TrendingRepository } from './trending.repository';
 
 export const FRESH_MAX = 2000;
 export const POPULAR_MAX = 5000;
@@ -23,8 +26,12 @@ export interface CatalogLists {
   fresh: string[];
   /** Newest active videos of each creator, newest first. */
   byCreator: Map<string, string[]>;
-  /** Most engaged active videos (from the video stats), best first. */
+  /** Most engaged active videos of all time (from the video stats), best first. */
   popular: string[];
+  /** Active videos by their popularity decayed over 30 days (the 30-day trend scores), best first. */
+  popular30d: string[];
+  /** The cold-start order: `popular30d` and `popular` blended by their sources' shares; the newest videos while neither has any. */
+  fallback: LabelledList;
   /** Per category: the most engaged videos, then the newest. */
   byCategory: Map<string, string[]>;
   /** Among the newest videos, those still under the exploration impression cap, fewest impressions first. */
@@ -41,17 +48,20 @@ interface Structure {
 /** What depends on engagement (recomputed from the Redis video stats). */
 interface Engagement {
   popular: string[];
+  popular30d: string[];
   bestByCategory: Map<string, string[]>;
   impressions: Map<string, number>;
+  /** Popularity score of every video that has one (> 0): what a video whose stats cannot be read is ranked on. */
+  scores: Map<string, number>;
 }
 
-const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], byCategory: new Map(), exploration: [] };
+const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], popular30d: [], fallback: { ids: [], sources: [] }, byCategory: new Map(), exploration: [] };
 
 /**
  * Keeps the lists behind the in-memory candidate sources current: the catalog part is
  * rebuilt when the whole catalog reloads and patched when single videos change
  * (uploads, takedowns); the engagement part is recomputed from the Redis video stats
- * every 30 s in the background. Every update swaps in a new object, so a request
+ * and the 30-day trend scores every 30 s in the background. Every update swaps in a new object, so a request
  * always reads one consistent set.
  */
 @Injectable()
@@ -59,17 +69,27 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
   private readonly logger = new Logger(CatalogListsService.name);
   private lists: CatalogLists = EMPTY_LISTS;
   private structure: Structure = { fresh: [], byCreator: new Map(), newestByCategory: new Map() };
-  private engagement: Engagement = { popular: [], bestByCategory: new Map(), impressions: new Map() };
+  private engagement: Engagement = { popular: [], popular30d: [], bestByCategory: new Map(), impressions: new Map(), scores: new Map() };
   private readonly popularityWeights: Map<string, number>;
+  private readonly blendShares: { decayed: number; allTime: number };
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private readonly unreadable: Gauge;
 
   constructor(
     private readonly catalog: CatalogSnapshotService,
     private readonly config: AppConfig,
     private readonly state: FeedStateRepository,
+    private readonly trending: TrendingRepository,
+    registry: Registry,
   ) {
     this.popularityWeights = parseHeadWeights(config.RANK_WEIGHTS);
+    this.blendShares = popularityShares(config.FEED_SOURCES);
+    this.unreadable = new Gauge({
+      name: 'reelrank_catalog_lists_unreadable_videos',
+      help: 'Videos whose stats the last popularity refresh could not read (their Redis master down): ranked on their last known stats',
+      registers: [registry],
+    });
   }
 
   onModuleInit(): void {
@@ -93,14 +113,18 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     return this.lists;
   }
 
-  /** Popular videos, or the newest ones while no engagement has been counted yet. */
-  get fallback(): string[] {
-    return this.lists.popular.length > 0 ? this.lists.popular : this.lists.fresh;
+  /** The popularity blend (see CatalogLists.fallback). */
+  get fallback(): LabelledList {
+    return this.lists.fallback;
   }
 
-  /** Re-reads every active video's stats from Redis and re-ranks popularity and exploration. */
+  /**
+   * Re-reads every active video's stats and the 30-day scores from Redis and re-ranks popularity and exploration.
+   * On a cluster a video whose key cannot be read keeps its last known score and impressions;
+   * on a single Redis that fails, the previous lists stay.
+   */
   refreshPopularity(): Promise<void> {
-    this.refreshing ??= this.readEngagement()
+    this.refreshing ??= this.readEngagement(this.engagement)
       .then((engagement) => {
         this.engagement = engagement;
         this.compose();
@@ -115,28 +139,54 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     return 0.1 * stats.views + w('like') * stats.likes + w('complete') * stats.completes + w('share') * stats.shares + w('skip') * stats.skips;
   }
 
-  private async readEngagement(): Promise<Engagement> {
+  private async readEngagement(previous: Engagement): Promise<Engagement> {
+    // The 30-day set is one key (read past POPULAR_MAX: taken-down videos keep their scores
+    // in it); while its master cannot be read, the last list stays.
+    const popular30d = await this.trending.popular30d(2 * POPULAR_MAX, STATS_READ_BUDGET_MS).then(
+      (month) => month.filter((id) => this.catalog.get(id)?.active === true).slice(0, POPULAR_MAX),
+      () => previous.popular30d,
+    );
     const videos: CatalogVideo[] = [];
     for (const v of this.catalog.values()) if (v.active) videos.push(v);
     const ids: string[] = [];
     const scores: number[] = [];
     const categories: string[] = [];
     const impressions = new Map<string, number>();
+    const known = new Map<string, number>();
+    let unreadable = 0;
+    let firstError: Error | null = null;
     for (let start = 0; start < videos.length; start += STATS_CHUNK) {
       const chunk = videos.slice(start, start + STATS_CHUNK);
-      const blobs = await this.state.readStats(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
-      blobs.forEach((blob, i) => {
-        if (!blob) return;
-        const stats = decodeVideoStats(blob);
-        const score = this.popularity(stats);
-        if (score > 0) {
-          ids.push(chunk[i].id);
-          scores.push(score);
-          categories.push(chunk[i].category);
+      const read = await this.state.readStatsEach(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
+      firstError ??= read.error;
+      read.values.forEach((blob, i) => {
+        const { id, category } = chunk[i];
+        let score: number;
+        let seen: number;
+        if (blob === undefined) {
+          unreadable++;
+          score = previous.scores.get(id) ?? 0;
+          seen = previous.impressions.get(id) ?? 0;
+        } else if (blob === null) {
+          return;
+        } else {
+          const stats = decodeVideoStats(blob);
+          score = this.popularity(stats);
+          seen = stats.impressions;
         }
-        if (stats.impressions > 0) impressions.set(chunk[i].id, stats.impressions);
+        if (score > 0) {
+          ids.push(id);
+          scores.push(score);
+          categories.push(category);
+          known.set(id, score);
+        }
+        if (seen > 0) impressions.set(id, seen);
       });
       await yieldToLoop();
+    }
+    this.unreadable.set(unreadable);
+    if (unreadable > 0) {
+      this.logger.warn(`popularity refresh: ${unreadable} of ${videos.length} videos' stats unreadable (${firstError?.message}); ranked on their last known stats`);
     }
     const byCategory = new Map<string, { ids: string[]; scores: number[] }>();
     categories.forEach((c, i) => {
@@ -154,7 +204,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
       bestByCategory.set(c, best(group, PER_CATEGORY_MAX));
     }
     await yieldToLoop();
-    return { popular: best({ ids, scores }, POPULAR_MAX), bestByCategory, impressions };
+    return { popular: best({ ids, scores }, POPULAR_MAX), popular30d, bestByCategory, impressions, scores: known };
   }
 
   private rebuildStructure(): void {
@@ -203,7 +253,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     const keep = (id: string) => !changedIds.has(id) || this.catalog.get(id)?.active === true;
     const bestByCategory = new Map<string, string[]>();
     for (const [category, ids] of this.engagement.bestByCategory) bestByCategory.set(category, ids.filter(keep));
-    this.engagement = { ...this.engagement, popular: this.engagement.popular.filter(keep), bestByCategory };
+    this.engagement = { ...this.engagement, popular: this.engagement.popular.filter(keep), popular30d: this.engagement.popular30d.filter(keep), bestByCategory };
     this.compose();
   }
 
@@ -224,7 +274,24 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
       .map((id, i) => ({ id, i, n: seen(id) }))
       .sort((a, b) => a.n - b.n || a.i - b.i)
       .map((e) => e.id);
-    this.lists = { fresh: structure.fresh, byCreator: structure.byCreator, popular: engagement.popular, byCategory, exploration };
+    const { decayed, allTime } = this.blendShares;
+    const blend = blendByShare(
+      [
+        { ids: engagement.popular30d, source: POPULAR_30D_SOURCE, share: decayed },
+        { ids: engagement.popular, source: POPULAR_SOURCE, share: allTime },
+      ],
+      POPULAR_MAX,
+    );
+    const fallback = blend.ids.length > 0 ? blend : { ids: structure.fresh, sources: structure.fresh.map(() => 'fresh') };
+    this.lists = {
+      fresh: structure.fresh,
+      byCreator: structure.byCreator,
+      popular: engagement.popular,
+      popular30d: engagement.popular30d,
+      fallback,
+      byCategory,
+      exploration,
+    };
   }
 }
 

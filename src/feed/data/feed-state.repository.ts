@@ -54,24 +54,19 @@ export class FeedStateRepository {
     });
   }
 
-  /** Packed VideoStats blobs, index-aligned with `videoIds` (null where a video has none); fails as a whole (the popularity refresh). */
-  readStats(videoIds: string[], budgetMs = this.budgetMs): Promise<(Buffer | null)[]> {
-    const keys = videoIds.map((id) => this.keys.videoStats(id));
-    return guardRedis(this.redis, budgetMs, () => mgetBuffers(this.redis, keys));
-  }
-
   /**
-   * Round trip 2: one MGET on a single node, failing (throwing) whole; on a cluster a GET per
-   * video, each failing by itself, so a master that is down costs only its videos' stats.
+   * Round trip 2 (and the popularity refresh, with its own budget): one MGET on a single
+   * node, failing (throwing) whole; on a cluster a GET per video, each failing by itself,
+   * so a master that is down costs only its videos' stats.
    */
-  async readStatsEach(videoIds: string[]): Promise<StatsReads> {
+  async readStatsEach(videoIds: string[], budgetMs = this.budgetMs): Promise<StatsReads> {
     const keys = videoIds.map((id) => this.keys.videoStats(id));
     if (this.redis instanceof Cluster) {
       // A client that is not connected to any node: all of Redis, not some slots.
       if (this.redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${this.redis.status}`);
-      return { ...(await getBuffersEach(this.redis, keys, this.budgetMs)), perKey: true };
+      return { ...(await getBuffersEach(this.redis, keys, budgetMs)), perKey: true };
     }
-    const values = await guardRedis(this.redis, this.budgetMs, () => mgetBuffers(this.redis, keys));
+    const values = await guardRedis(this.redis, budgetMs, () => mgetBuffers(this.redis, keys));
     return { values, failed: 0, error: null, perKey: false };
   }
 

@@ -27,7 +27,8 @@ export interface FilterInput {
 /**
  * Feed stage 2: filters. Takes the sources' candidates round-robin into a pool that keeps
  * only what the user may see (CandidatePool), topped up from popularity then fresh
- * uploads; or, with Redis down, walks the in-memory trending (or popular) list.
+ * uploads; for a user with no history, walks the popularity blend; or, with Redis down,
+ * walks the in-memory trending (or popularity) list.
  */
 @Injectable()
 export class CandidateFilter {
@@ -44,8 +45,18 @@ export class CandidateFilter {
     const max = this.config.FEED_CANDIDATES;
     const pool = this.pool(input, max);
     pool.offerRoundRobin(results);
-    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.fallback), 'popular', max * 4);
+    const popular = this.lists.fallback;
+    if (!pool.full) pool.fill(this.catalog.ordinalsOf(popular.ids), popular.sources, max * 4);
     if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh', max * 4);
+    return pool;
+  }
+
+  /** A user with no history: the first `max` videos of the popularity blend they may see, in its order, then fresh uploads. */
+  coldStart(input: FilterInput, max: number): CandidatePool {
+    const pool = this.pool(input, max);
+    const popular = this.lists.fallback;
+    pool.fill(this.catalog.ordinalsOf(popular.ids), popular.sources);
+    if (!pool.full) pool.fill(this.catalog.ordinalsOf(this.lists.current.fresh), 'fresh');
     return pool;
   }
 
@@ -55,7 +66,7 @@ export class CandidateFilter {
    */
   walk(start: number, max: number, input: Omit<FilterInput, 'seen' | 'served' | 'now'>): { pool: CandidatePool; listLength: number } {
     const trending = this.trending.ids;
-    const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback, 'popular'];
+    const [list, label] = trending.length > 0 ? [trending, 'trending'] : [this.lists.fallback.ids, this.lists.fallback.sources];
     const pool = this.pool({ ...input, seen: [], served: [], now: this.clock.now() }, max);
     pool.fill(this.catalog.ordinalsOf(list), label, list.length, start);
     return { pool, listLength: list.length };

@@ -7,6 +7,8 @@ import { userContext, UserContext } from '../../features/feature-registry';
 import { historyItems, UserHistory } from '../../features/item-neighbours';
 import { decodeUserState, emptyUserState, UserState } from '../../features/user-state';
 import { NeighbourIndexService } from '../../neighbours/neighbour-index.service';
+import { SequenceScores } from '../../features/sequence-scores';
+import { SequenceIndexService } from '../../sequence/sequence-index.service';
 import { FeedStateRepository, UserReads } from '../data/feed-state.repository';
 import { UserGraph, UserGraphRepository } from '../data/user-graph.repository';
 import { FeedFallbackReason } from '../feed-metrics';
@@ -23,8 +25,12 @@ export interface RankingUser {
   user: UserState;
   follows: Set<string>;
   history: UserHistory | null;
+  /** The sequence model's encoding of the user's recent engagement (null without a model). */
+  sequence: SequenceScores | null;
   /** The feature clock's now, shared by the sources, the filters and the features of one request. */
   now: number;
+  /** No engaged videos and no follows: nothing personal to rank with yet (served the popularity order). */
+  cold: boolean;
   context: UserContext & { follows: Set<string> };
 }
 
@@ -39,6 +45,7 @@ export class UserReader {
     private readonly graphs: UserGraphRepository,
     private readonly catalog: CatalogSnapshotService,
     private readonly neighbours: NeighbourIndexService,
+    private readonly sequences: SequenceIndexService,
     private readonly clock: FeatureClock,
   ) {}
 
@@ -55,12 +62,24 @@ export class UserReader {
     return { reads, graph };
   }
 
-  rankingUser(reads: UserReads, graph: UserGraph): RankingUser {
+  async rankingUser(reads: UserReads, graph: UserGraph): Promise<RankingUser> {
     const user = this.decodeUser(reads.state);
     const follows = graph.follows?.size ? new Set([...user.follows, ...graph.follows]) : new Set(user.follows);
     const history = this.history(user);
+    const sequence = await this.sequence(user);
     const now = this.clock.now();
-    return { user, follows, history, now, context: { ...userContext(user, now, history, this.historyKey), follows } };
+    const cold = user.recent.length === 0 && follows.size === 0;
+    return { user, follows, history, sequence, now, cold, context: { ...userContext(user, now, history, this.historyKey, sequence), follows } };
+  }
+
+  /** One encoder inference over the user's recent engagement; a failure ranks without it (logged), never fails the feed. */
+  private async sequence(user: UserState): Promise<SequenceScores | null> {
+    try {
+      return await this.sequences.forUser(user);
+    } catch (err) {
+      this.logger.warn(`sequence encoder failed, ranking without it: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   /** The user's recent videos against the loaded item neighbours, keyed by catalog ordinal. */

@@ -4,6 +4,7 @@ import { FeatureDefinition, UserContext, userContext } from '../../features/feat
 import { buildFeatureMatrix } from '../../features/feature-spec';
 import { initialUserState } from '../../events/follows.repository';
 import { historyItems, ItemNeighbours, UserHistory } from '../../features/item-neighbours';
+import { SequenceScores } from '../../features/sequence-scores';
 import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta, VideoStats } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
@@ -50,6 +51,8 @@ export interface DatasetOptions {
   embeddingRefreshes?: readonly { at: number; learned: ReadonlyMap<number, Float32Array> }[];
   /** Item neighbours as serving would have had them: from `at` on (oldest first); none before the first. */
   neighbourRefreshes?: readonly { at: number; index: ItemNeighbours }[];
+  /** The sequence model's scores for a user's state at a moment, from a model fitted before it; none without. */
+  sequenceScores?: (state: UserState, at: number) => SequenceScores | null;
   /** Per impression row, its ROW_KIND (default: all logged impressions). Sampled rows count as exposed. */
   kinds?: Uint8Array;
   yielder?: EventLoopYielder;
@@ -146,7 +149,7 @@ export async function buildPointInTimeDataset(log: TrainingLog, opts: DatasetOpt
   const contextFor = (state: UserState, at: number): UserContext => {
     const index = neighboursAt(at);
     const history = index && state.recent.length > 0 ? new UserHistory(index, historyItems(state.recent, historyLookup)) : null;
-    return userContext(state, at, history, historyKey);
+    return userContext(state, at, history, historyKey, opts.sequenceScores?.(state, at) ?? null);
   };
   const contextIndex: (ItemNeighbours | null)[] = new Array(log.users.size).fill(null);
   const refreshes = opts.embeddingRefreshes ?? [];

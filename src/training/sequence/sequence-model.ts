@@ -1,5 +1,5 @@
 import { SequencePass } from './sequence-pass';
-import { denseViews, SequenceShape } from './sequence-weights';
+import { DenseWeights, denseViews, SequenceShape } from './sequence-weights';
 
 /**
  * A trained SASRec-style encoder. Items are 1..numItems (0 is padding); the score of item j
@@ -30,19 +30,32 @@ export function checkSequences(sequences: Int32Array[], types: Int32Array[] | un
   });
 }
 
+/** Encodes one history at a time with a model's weights, reusing one set of buffers: the TypeScript twin of the ONNX encoder. */
+export class SequenceEncoder {
+  private readonly weights: DenseWeights<Float64Array>;
+  private readonly pass: SequencePass;
+
+  constructor(private readonly model: SequenceModel) {
+    this.weights = denseViews(Float64Array.from(model.dense), model);
+    this.pass = new SequencePass(model);
+  }
+
+  /** The user vector of a history's last `maxLength` items (a copy, `dim` floats). */
+  encode(seq: Int32Array, types?: Int32Array): Float32Array {
+    const { dim, maxLength } = this.model;
+    const pass = this.pass;
+    pass.forward(this.weights, this.model.itemEmbeddings, seq, types, Math.max(0, seq.length - maxLength), seq.length);
+    // An empty history has no rows: the final layer norm of a zero row is its bias (as in the ONNX graph).
+    const row = pass.n > 0 ? pass.out.subarray((pass.n - 1) * dim, pass.n * dim) : this.weights.finalBias;
+    return Float32Array.from(row);
+  }
+}
+
 /** One user vector per sequence, from its last `maxLength` items: [sequences.length][dim]. */
 export function encodeUsers(model: SequenceModel, sequences: Int32Array[], types?: Int32Array[]): Float32Array {
   checkSequences(sequences, types, model.numItems, model.numTypes);
-  const { dim, maxLength } = model;
-  const weights = denseViews(Float64Array.from(model.dense), model);
-  const pass = new SequencePass(model);
-  const users = new Float32Array(sequences.length * dim);
-  sequences.forEach((seq, u) => {
-    const from = Math.max(0, seq.length - maxLength);
-    pass.forward(weights, model.itemEmbeddings, seq, types?.[u], from, seq.length);
-    // An empty history has no rows: the final layer norm of a zero row is its bias (as in the ONNX graph).
-    const row = pass.n > 0 ? pass.out.subarray((pass.n - 1) * dim, pass.n * dim) : weights.finalBias;
-    users.set(row, u * dim);
-  });
+  const encoder = new SequenceEncoder(model);
+  const users = new Float32Array(sequences.length * model.dim);
+  sequences.forEach((seq, u) => users.set(encoder.encode(seq, types?.[u]), u * model.dim));
   return users;
 }

@@ -5,6 +5,10 @@ import { FollowEntity } from '../../../src/database/entities';
 import { EventApplierService } from '../../../src/events/event-applier.service';
 import { toFeatureEvent } from '../../../src/events/event-jobs';
 import { OnlineStateRepository } from '../../../src/events/online-state.repository';
+import { decodeTrend, logAddExp, trendIncrements } from '../../../src/events/trending';
+import { AnyRedis } from '../../../src/redis/redis-connection';
+import { REDIS } from '../../../src/redis/redis.constants';
+import { RedisKeys } from '../../../src/redis/redis-keys';
 import { applyUserEvent, emptyUserState } from '../../../src/features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../../src/features/video-stats';
 import { buildApplyJob, buildQueuedEvent, randomEvents } from '../../factories/event.factory';
@@ -25,7 +29,7 @@ describe(EventApplierService.name, () => {
     db = await createTestDataSource();
     await truncateAllTables(db);
     await clearTestRedis();
-    videos = await createCatalog(db, 30);
+    videos = await createCatalog(db, 32);
     worker = await createTestWorker();
     applier = worker.get(EventApplierService);
     catalog = worker.get(CatalogSnapshotService);
@@ -117,6 +121,32 @@ describe(EventApplierService.name, () => {
     expect(snap.users[b].state.counts.like).toBe(1);
     expect(await logged(a)).toHaveLength(1);
     expect(await logged(b)).toHaveLength(1);
+  });
+
+  it('keeps the 1h and 24h scores of a trend record written before the 30-day window and starts its 30-day score', async () => {
+    const [legacyVideo, newVideo] = [videos[30], videos[31]];
+    const redis = worker.get<AnyRedis>(REDIS);
+    const keys = worker.get(RedisKeys);
+    const legacy = Buffer.alloc(16);
+    legacy.writeDoubleLE(500.25, 0);
+    legacy.writeDoubleLE(20.5, 8);
+    await redis.set(keys.videoTrend(legacyVideo), legacy);
+    const like = buildQueuedEvent({ videoId: legacyVideo, type: 'like' });
+    const share = buildQueuedEvent({ videoId: newVideo, type: 'share' });
+    await applier.apply(buildApplyJob(uniqueId('u'), [like, share]));
+
+    const inc = trendIncrements('like', like.occurredAt)!;
+    const snap = await snapshotOnlineState(worker, [], [legacyVideo, newVideo]);
+    expect(snap.videos[legacyVideo].trend).toHaveLength(24);
+    const [hour, day, month] = decodeTrend(snap.videos[legacyVideo].trend)!;
+    // Lua's libm and V8's may differ in the last bit of log/exp.
+    expect(Math.abs(hour - logAddExp(500.25, inc[0]))).toBeLessThan(1e-12 * hour);
+    expect(Math.abs(day - logAddExp(20.5, inc[1]))).toBeLessThan(1e-12 * day);
+    expect(month).toBe(inc[2]);
+    expect(decodeTrend(snap.videos[newVideo].trend)).toEqual(trendIncrements('share', share.occurredAt));
+    const set = snap.trending['30d'];
+    expect(Number(set[set.indexOf(legacyVideo) + 1])).toBe(inc[2]);
+    expect(set).toContain(newVideo);
   });
 
   it('starts a new user from the follows table and records what they saw', async () => {
