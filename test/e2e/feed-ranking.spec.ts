@@ -181,6 +181,8 @@ describe('GET /v1/feed ranking with the active model', () => {
     await activateModel(db, redis, keys, 'model-a');
     await waitFor('model-a to serve', async () => (await metricValue(app, 'reelrank_model_active', { version: 'model-a' })) === 1);
     const feed = app.get(FeedService);
+    // Users with a history: a user without one gets the popularity order, not a model's.
+    for (let c = 0; c < 8; c++) await writeUserState(redis, keys, `${userId}-${c}`, user);
     const requestIds: string[] = [];
     const failures: string[] = [];
     let running = true;
