@@ -4,6 +4,7 @@ import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { ItemNeighbours } from '../features/item-neighbours';
 import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
+import { LatestVersion } from '../common/latest-version';
 import { ItemNeighboursRepository, StoredNeighbours } from './item-neighbours.repository';
 
 const ROWS_PER_TURN = 5_000;
@@ -17,15 +18,22 @@ const ROWS_PER_TURN = 5_000;
 @Injectable()
 export class NeighbourIndexService implements OnApplicationBootstrap {
   private readonly logger = new Logger(NeighbourIndexService.name);
-  private current: { version: string; index: ItemNeighbours } | null = null;
-  private loading: Promise<void> | null = null;
+  private readonly loaded: LatestVersion<StoredNeighbours, ItemNeighbours>;
 
   constructor(
     private readonly repository: ItemNeighboursRepository,
     private readonly catalog: CatalogSnapshotService,
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.loaded = new LatestVersion(
+      'item neighbours',
+      this.logger,
+      (version) => this.repository.read(version),
+      (stored) => this.toOrdinals(stored),
+      (stored) => `${stored.videoIds.length} videos, ${stored.neighbours.length} pairs`,
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.pubsub.subscribe(this.keys.neighboursChannel, (version) => void this.load(version));
@@ -33,26 +41,16 @@ export class NeighbourIndexService implements OnApplicationBootstrap {
   }
 
   get index(): ItemNeighbours | null {
-    return this.current?.index ?? null;
+    return this.loaded.value;
   }
 
   get version(): string | null {
-    return this.current?.version ?? null;
+    return this.loaded.version;
   }
 
   /** Loads the named run (default: the newest) unless it is the one serving. */
   load(version?: string): Promise<void> {
-    const run = async () => {
-      if (version && version === this.current?.version) return;
-      const stored = await this.repository.read(version);
-      if (!stored || stored.version === this.current?.version) return;
-      this.current = { version: stored.version, index: await this.toOrdinals(stored) };
-      this.logger.log(`item neighbours ${stored.version} loaded: ${stored.videoIds.length} videos, ${stored.neighbours.length} pairs`);
-    };
-    const previous = this.loading ?? Promise.resolve();
-    const next = previous.then(run).catch((err: Error) => this.logger.warn(`item neighbours not loaded, keeping the previous set: ${err.message}`));
-    this.loading = next;
-    return next;
+    return this.loaded.load(version);
   }
 
   private async toOrdinals(stored: StoredNeighbours): Promise<ItemNeighbours> {

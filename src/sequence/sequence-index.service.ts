@@ -14,6 +14,7 @@ import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { SEQUENCE_ONNX_ITEMS, SEQUENCE_ONNX_TYPES, SEQUENCE_ONNX_USER, sequenceOnnxInputs } from '../training/sequence/sequence-onnx-export';
 import { SequenceModelRepository, StoredSequenceModel } from './sequence-model.repository';
+import { LatestVersion } from '../common/latest-version';
 
 /** One loaded sequence model: its encoder session, item vectors by catalog ordinal, and an inner-product index over them. */
 interface LoadedSequenceModel {
@@ -28,6 +29,8 @@ interface LoadedSequenceModel {
   /** Index label -> catalog ordinal. */
   ordinals: Int32Array;
   hnsw: HierarchicalNSW | null;
+  /** The search breadth set on `hnsw` (changed only when a request asks for more). */
+  ef: number;
 }
 
 /**
@@ -40,8 +43,7 @@ interface LoadedSequenceModel {
 @Injectable()
 export class SequenceIndexService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SequenceIndexService.name);
-  private current: LoadedSequenceModel | null = null;
-  private loading: Promise<void> | null = null;
+  private readonly loaded: LatestVersion<StoredSequenceModel, LoadedSequenceModel>;
 
   constructor(
     private readonly repository: SequenceModelRepository,
@@ -49,7 +51,16 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
     private readonly pubsub: PubSubService,
     private readonly keys: RedisKeys,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.loaded = new LatestVersion(
+      'sequence model',
+      this.logger,
+      (version) => this.repository.read(version),
+      (stored) => this.open(stored),
+      (stored, model) => `${stored.videoIds.length} videos, ${model.ordinals.length} learned`,
+      (old) => old.session.release(),
+    );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.pubsub.subscribe(this.keys.sequenceChannel, (version) => void this.load(version));
@@ -57,29 +68,17 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.loading;
-    await this.current?.session.release();
-    this.current = null;
+    await this.loaded.settled();
+    await this.loaded.value?.session.release();
   }
 
   get version(): string | null {
-    return this.current?.version ?? null;
+    return this.loaded.version;
   }
 
   /** Loads the named model (default: the newest) unless it is the one serving. */
   load(version?: string): Promise<void> {
-    const run = async () => {
-      if (version && version === this.current?.version) return;
-      const stored = await this.repository.read(version);
-      if (!stored || stored.version === this.current?.version) return;
-      const previous = this.current;
-      this.current = await this.open(stored);
-      await previous?.session.release();
-      this.logger.log(`sequence model ${stored.version} loaded: ${stored.videoIds.length} videos, ${this.current.ordinals.length} learned`);
-    };
-    const next = (this.loading ?? Promise.resolve()).then(run).catch((err: Error) => this.logger.warn(`sequence model not loaded, keeping the previous one: ${err.message}`));
-    this.loading = next;
-    return next;
+    return this.loaded.load(version);
   }
 
   /**
@@ -87,7 +86,7 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
    * the user has no engaged video the model knows.
    */
   async forUser(user: UserState): Promise<SequenceScores | null> {
-    const model = this.current;
+    const model = this.loaded.value;
     if (!model) return null;
     const input = sequenceInput(user.recent, (id) => model.items.get(id) ?? 0, model.maxLength);
     if (input.items.length === 0) return SequenceScores.of(null, model.table, model.dim);
@@ -101,11 +100,12 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
 
   /** Catalog ordinals of the `k` videos the user vector scores highest; null while no index is built. */
   searchOrdinals(vector: Float32Array, k: number): Int32Array | null {
-    const model = this.current;
+    const model = this.loaded.value;
     if (!model?.hnsw) return null;
     const n = Math.min(k, model.ordinals.length);
     if (n <= 0 || vector.length !== model.dim) return new Int32Array(0);
-    model.hnsw.setEf(Math.max(this.config.ANN_EF_SEARCH, n));
+    const ef = Math.max(this.config.ANN_EF_SEARCH, n);
+    if (ef !== model.ef) model.hnsw.setEf((model.ef = ef));
     const labels = model.hnsw.searchKnn(Array.from(vector), n).neighbors;
     return Int32Array.from(labels, (label) => model.ordinals[label]);
   }
@@ -127,7 +127,7 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
       learned.push(i);
     });
     const ordinals = Int32Array.from(learned, (i) => rowOrdinals[i]);
-    return { version: stored.version, dim, maxLength: stored.maxLength, session, items, table, ordinals, hnsw: await this.buildIndex(dim, learned, itemVectors) };
+    return { version: stored.version, dim, maxLength: stored.maxLength, session, items, table, ordinals, hnsw: await this.buildIndex(dim, learned, itemVectors), ef: 0 };
   }
 
   /** An inner-product HNSW index over the learned rows (label = position in `learned`), built on a worker thread. */
