@@ -42,7 +42,7 @@ describe(ImpressionLogger.name, () => {
     await db.destroy();
   });
 
-  it('writes batches with every field intact (binary COPY), and a retried batch does not duplicate', async () => {
+  it('writes batches with every field intact (binary COPY), and a retried batch does not duplicate (only its new rows are written)', async () => {
     logger.log(rows('req-1', 3));
     logger.log(rows('req-2', 2, false));
     await logger.flush();
@@ -62,9 +62,12 @@ describe(ImpressionLogger.name, () => {
       expect.objectContaining({ score: null, model_version: null, features: null }),
       expect.objectContaining({ position: 1 }),
     ]);
+    // A batch holding rows already written (a retry after a lost COMMIT answer) writes only the new ones.
     logger.log(rows('req-1', 3));
+    logger.log(rows('req-5', 2));
     await logger.flush();
     expect(await stored('req-1')).toHaveLength(3);
+    expect(await stored('req-5')).toHaveLength(2);
   });
 
   it('keeps what it could not write while Postgres is unreachable, and writes it once it is back', async () => {

@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { WarmupService } from '../../lifecycle/warmup.service';
 import { UserGraphRepository } from './user-graph.repository';
 
-type Row = { kind?: 'f' | 'b'; creator_id: string };
+type Row = { user_id?: string; kind?: 'f' | 'b'; creator_id: string };
 
 /** Postgres as the repository sees it: each query waits until the test answers (or fails) it. */
 class HeldDatabase {
@@ -61,10 +61,41 @@ describe(UserGraphRepository.name, () => {
     const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
     try {
       expect(await repository.get('u2', 5)).toEqual({ follows: new Set(), blocked: new Set(['c3']), complete: true });
+      await new Promise((r) => setTimeout(r, 150)); // the batched re-read
       expect(db.pending.filter((q) => q.sql.includes('follows'))).toHaveLength(1);
       db.failAll(new Error('connection terminated'));
       await tick();
       expect((await repository.get('u2', 5)).blocked).toEqual(new Set(['c3']));
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('re-reads the users whose entries expired together, in one query, and serves the cached entries meanwhile', async () => {
+    db.release('DISTINCT', []);
+    for (const [u, c] of [['u5', 'c5'], ['u6', 'c6'], ['u7', 'c7']]) {
+      const first = repository.get(u, 1000);
+      db.release('follows', [{ kind: 'b', creator_id: c }]);
+      await first;
+    }
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 61_000);
+    try {
+      for (const u of ['u5', 'u6', 'u7', 'u5']) expect((await repository.get(u, 5)).complete).toBe(true);
+      expect(db.pending).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(db.pending).toHaveLength(1);
+      expect(db.pending[0].params).toEqual([['u5', 'u6', 'u7']]);
+      db.release('follows', [
+        { user_id: 'u5', kind: 'f', creator_id: 'c50' },
+        { user_id: 'u6', kind: 'b', creator_id: 'c60' },
+      ]);
+      await tick();
+      expect(await repository.get('u5', 5)).toEqual({ follows: new Set(['c50']), blocked: new Set(), complete: true });
+      expect(await repository.get('u6', 5)).toEqual({ follows: new Set(), blocked: new Set(['c60']), complete: true });
+      // u7 has no rows any more: its old block is gone, and nothing is re-read while the entries are fresh.
+      expect(await repository.get('u7', 5)).toEqual({ follows: new Set(), blocked: new Set(), complete: true });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(db.pending).toHaveLength(0);
     } finally {
       clock.mockRestore();
     }

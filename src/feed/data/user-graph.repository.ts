@@ -20,10 +20,19 @@ export interface UserGraph {
 const TTL_MS = 60_000;
 const MAX_USERS = 200_000;
 const FAILURE_LOG_EVERY_MS = 10_000;
+/** Expired users gathered this long are re-read together, at most REFRESH_BATCH_MAX in one query. */
+const REFRESH_BATCH_MS = 100;
+const REFRESH_BATCH_MAX = 500;
+
+type GraphRow = { user_id: string; kind: 'f' | 'b'; creator_id: string };
+const GRAPH_SQL = `SELECT user_id, 'f' AS kind, creator_id FROM follows WHERE user_id = ANY($1)
+  UNION ALL SELECT user_id, 'b' AS kind, creator_id FROM creator_blocks WHERE user_id = ANY($1)`;
 
 /**
  * A user's follows and blocked creators from Postgres, cached per user (bounded), re-read
- * in the background once a minute and never dropped for a late read. Blocks always
+ * in the background once a minute and never dropped for a late read. The re-reads of
+ * users whose entry expired are gathered for REFRESH_BATCH_MS and made in one query
+ * (a user coming back after a minute would otherwise cost a query per feed). Blocks always
  * apply: a user not cached yet whose read runs past the budget gets the process-wide set
  * of every creator anyone blocked (re-read every minute), and only when even that was
  * never read does the request wait for the user's own blocks.
@@ -37,6 +46,11 @@ export class UserGraphRepository implements OnApplicationBootstrap, OnApplicatio
   private anyoneBlocked: ReadonlySet<string> | null = null;
   private refreshingAnyone: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Expired users waiting for the next batched re-read. */
+  private readonly expired = new Set<string>();
+  /** Users whose batched re-read is in flight. */
+  private readonly refreshing = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -52,6 +66,7 @@ export class UserGraphRepository implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
   }
 
   /**
@@ -62,7 +77,7 @@ export class UserGraphRepository implements OnApplicationBootstrap, OnApplicatio
   async get(userId: string, budgetMs: number): Promise<UserGraph> {
     const cached = this.cache.get(userId);
     if (cached) {
-      if (cached.expires <= Date.now()) this.load(userId).catch(() => undefined);
+      if (cached.expires <= Date.now()) this.refreshLater(userId);
       return { follows: cached.follows, blocked: cached.blocked, complete: true };
     }
     const anyone = this.anyoneBlocked;
@@ -87,17 +102,51 @@ export class UserGraphRepository implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async query(userId: string): Promise<UserGraph> {
-    const rows: { kind: 'f' | 'b'; creator_id: string }[] = await this.db.query(
-      `SELECT 'f' AS kind, creator_id FROM follows WHERE user_id = $1
-       UNION ALL SELECT 'b' AS kind, creator_id FROM creator_blocks WHERE user_id = $1`,
-      [userId],
-    );
-    const follows = new Set(rows.filter((r) => r.kind === 'f').map((r) => r.creator_id));
-    const blocked = new Set(rows.filter((r) => r.kind === 'b').map((r) => r.creator_id));
+    const rows: GraphRow[] = await this.db.query(GRAPH_SQL, [[userId]]);
+    return this.remember(userId, rows);
+  }
+
+  private remember(userId: string, rows: readonly GraphRow[]): UserGraph {
+    const follows = new Set<string>();
+    const blocked = new Set<string>();
+    for (const r of rows) (r.kind === 'f' ? follows : blocked).add(r.creator_id);
     this.cache.delete(userId);
     this.cache.set(userId, { follows, blocked, expires: Date.now() + TTL_MS });
     if (this.cache.size > MAX_USERS) this.cache.delete(this.cache.keys().next().value!);
     return { follows, blocked, complete: true };
+  }
+
+  /** Queues a cached user's re-read for the next batch; the cached entry serves until it lands. */
+  private refreshLater(userId: string): void {
+    if (this.inflight.has(userId) || this.refreshing.has(userId)) return;
+    this.expired.add(userId);
+    if (!this.refreshTimer) {
+      this.refreshTimer = setTimeout(() => void this.refreshExpired(), REFRESH_BATCH_MS);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /** Re-reads the queued users, REFRESH_BATCH_MAX per query; a failure keeps their entries (re-queued on their next feed). */
+  private async refreshExpired(): Promise<void> {
+    this.refreshTimer = null;
+    while (this.expired.size > 0) {
+      const users = [...this.expired].slice(0, REFRESH_BATCH_MAX);
+      for (const u of users) {
+        this.expired.delete(u);
+        this.refreshing.add(u);
+      }
+      try {
+        const rows: GraphRow[] = await this.db.query(GRAPH_SQL, [users]);
+        const byUser = new Map<string, GraphRow[]>(users.map((u) => [u, []]));
+        for (const r of rows) byUser.get(r.user_id)?.push(r);
+        for (const [u, own] of byUser) this.remember(u, own);
+      } catch (err) {
+        this.logFailure(`re-reading follows/blocks of ${users.length} users failed: ${(err as Error).message}`);
+        return;
+      } finally {
+        for (const u of users) this.refreshing.delete(u);
+      }
+    }
   }
 
   /** Re-reads every creator anyone blocked; a failure keeps the previous set. */
