@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { CatalogVideo } from '../features/catalog-video';
 import { CandidateGatherer } from './candidates/candidate-gatherer';
+import { CandidatePool } from './candidates/candidate-pool';
 import { UserReads } from './data/feed-state.repository';
 import { UserGraph } from './data/user-graph.repository';
 import { FeedExplainer, FeedExplanation } from './explain/feed-explainer';
@@ -14,7 +15,7 @@ import { CandidateFilter } from './stages/candidate-filter';
 import { CandidateScorer } from './stages/candidate-scorer';
 import { FeatureHydrator } from './stages/feature-hydrator';
 import { FeedSideEffects } from './stages/feed-side-effects';
-import { Reranker, RerankTrace } from './stages/reranker';
+import { Reranker, RerankOptions, RerankTrace } from './stages/reranker';
 import { UserReader } from './stages/user-reader';
 import { ImpressionRow } from './support/impression-copy';
 
@@ -194,31 +195,32 @@ export class FeedService {
   private coldStart(reads: UserReads, graph: UserGraph, query: FeedQuery, now: number, fallbacks: Set<FeedFallbackReason>, clock: { at: number }): Chosen {
     const input = { exclude: query.exclude, graph, seen: reads.seen, served: reads.served, now, explain: query.explain };
     const pool = this.filter.coldStart(input, query.limit);
-    const traced = pool instanceof TracedCandidatePool ? pool : null;
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
     for (let i = 0; i < pool.size; i++) scores[i] = 1 - i / pool.size;
     this.lap('candidates', clock);
-    const trace = traced ? new RerankTrace() : undefined;
     // In score order (the blend's), nothing capped.
     const options = { ...this.reranker.options(query.limit), maxPerCreator: query.limit, maxPerCategory: query.limit, explorationSlots: 0 };
+    const page = this.listPage(pool, scores, options, COLD_START_VERSION, fallbacks, clock);
+    return { ...page, nextOffset: 0 };
+  }
+
+  /** A page picked from an ordered list (cold start, degraded): rerank with `options`, no ranker, no feature rows. */
+  private listPage(
+    pool: CandidatePool,
+    scores: Float32Array,
+    options: RerankOptions,
+    version: string,
+    fallbacks: Set<FeedFallbackReason>,
+    clock: { at: number },
+  ): Omit<Chosen, 'nextOffset'> {
+    const traced = pool instanceof TracedCandidatePool ? pool : null;
+    const trace = traced ? new RerankTrace() : undefined;
     const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, options, trace);
     this.lap('rerank', clock);
     const explanation =
-      traced && trace
-        ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version: COLD_START_VERSION, trace, picks, fallbacks })
-        : undefined;
-    return {
-      videos: pool.videos,
-      sources: pool.sources,
-      picks,
-      scores: Float32Array.from(picks, (i) => scores[i]),
-      version: COLD_START_VERSION,
-      features: null,
-      width: 0,
-      nextOffset: 0,
-      explanation,
-    };
+      traced && trace ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version, trace, picks, fallbacks }) : undefined;
+    return { videos: pool.videos, sources: pool.sources, picks, scores: Float32Array.from(picks, (i) => scores[i]), version, features: null, width: 0, explanation };
   }
 
   /**
@@ -235,30 +237,12 @@ export class FeedService {
   ): Chosen {
     const start = cursor?.offset ?? 0;
     const { pool, listLength } = this.filter.walk(start, query.limit * 5, { exclude: query.exclude, graph, explain: query.explain });
-    const traced = pool instanceof TracedCandidatePool ? pool : null;
     if (pool.size < query.limit) fallbacks.add('candidates_short');
     const scores = new Float32Array(pool.size);
     for (let i = 0; i < pool.size; i++) scores[i] = 1 - pool.positions[i] / listLength;
     this.lap('candidates', clock);
-    const trace = traced ? new RerankTrace() : undefined;
-    const picks = this.reranker.rerank({ videos: pool.videos, sources: pool.sources, scores, stats: null }, this.reranker.options(query.limit), trace);
-    this.lap('rerank', clock);
-    const explanation =
-      traced && trace
-        ? this.explainer.explain({ catalog: this.catalog, pool: traced, results: [], scores, rank: null, version: FALLBACK_VERSION, trace, picks, fallbacks })
-        : undefined;
-    const nextOffset = picks.reduce((m, i) => Math.max(m, pool.positions[i] + 1), start);
-    return {
-      videos: pool.videos,
-      sources: pool.sources,
-      picks,
-      scores: Float32Array.from(picks, (i) => scores[i]),
-      version: FALLBACK_VERSION,
-      features: null,
-      width: 0,
-      nextOffset,
-      explanation,
-    };
+    const page = this.listPage(pool, scores, this.reranker.options(query.limit), FALLBACK_VERSION, fallbacks, clock);
+    return { ...page, nextOffset: page.picks.reduce((m, i) => Math.max(m, pool.positions[i] + 1), start) };
   }
 
   private decodeCursor(raw: string, userId: string, now: number): FeedCursor {
