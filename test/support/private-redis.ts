@@ -8,7 +8,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface PrivateRedisOptions {
-  /** Append-only file on (fsync every second): what survives a restart. Off: a restart starts empty. */
+  /**
+   * Append-only file on, fsynced before each reply (`appendfsync always`): every write
+   * Redis acknowledged survives a kill, so a loss is ours. With `everysec` Redis may hold
+   * its AOF write back for up to 2 s while an earlier fsync is slow, replies already
+   * sent, and a SIGKILL then loses those writes (seen on a busy CI disk). Off: a restart
+   * starts empty.
+   */
   appendOnly: boolean;
 }
 
@@ -38,7 +44,7 @@ export class PrivateRedis {
     // prettier-ignore
     const args = [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', opts.appendOnly ? 'yes' : 'no', '--appendfsync', 'everysec', '--loglevel', 'notice',
+      '--appendonly', opts.appendOnly ? 'yes' : 'no', '--appendfsync', 'always', '--loglevel', 'notice',
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
