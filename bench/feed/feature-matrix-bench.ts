@@ -1,15 +1,23 @@
 /**
  * The feed's feature matrix in isolation: 500 candidates picked at random from a
- * 100k-video catalog (as a feed request does), the trained model's default features,
+ * 100k-video catalog (as a feed request does), the trained model's default features, for
+ * a user with an embedding, affinities, follows, a history with co-engaged neighbours
+ * and a sequence model's vector,
  * built through the video objects (training's path) and through the dense VideoColumns
  * (serving's path). Prints the median ms per matrix over several 2 s runs of each.
+ * With --cold, a 64 MB buffer is read between two matrices (not timed), so each starts
+ * with caches holding none of the catalog, as a feed does when other work ran since the
+ * last one (a fixed request rate); without it, consecutive matrices keep part of the
+ * tables cached (a saturated api).
  *
- *   npm run build && node dist/bench/feed/feature-matrix-bench.js [--videos 100000] [--candidates 500] [--runs 5]
+ *   npm run build && node dist/bench/feed/feature-matrix-bench.js [--videos 100000] [--candidates 500] [--runs 5] [--cold]
  */
 import { parseArgs } from 'node:util';
 import { CatalogVideo } from '../../src/features/catalog-video';
 import { DEFAULT_TRAIN_FEATURES, userContext } from '../../src/features/feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from '../../src/features/feature-spec';
+import { HISTORY_ITEMS, ItemNeighbours, UserHistory } from '../../src/features/item-neighbours';
+import { SequenceScores } from '../../src/features/sequence-scores';
 import { emptyUserState } from '../../src/features/user-state';
 import { VideoColumns } from '../../src/features/video-columns';
 import { emptyVideoStats, VideoStats } from '../../src/features/video-stats';
@@ -19,11 +27,19 @@ const { values: args } = parseArgs({
     videos: { type: 'string', default: '100000' },
     candidates: { type: 'string', default: '500' },
     runs: { type: 'string', default: '5' },
+    cold: { type: 'boolean', default: false },
   },
 });
 const V = Number(args.videos);
 const N = Number(args.candidates);
 const RUNS = Number(args.runs);
+const COLD = args.cold;
+const evict = new Int32Array(16 << 20);
+let evictSum = 0;
+/** Reads every cache line of 64 MB: what the caches held of the catalog is gone. */
+function evictCaches(): void {
+  for (let i = 0; i < evict.length; i += 16) evictSum += evict[i];
+}
 const DIM = 32;
 const NOW = Date.UTC(2026, 10, 25);
 
@@ -58,7 +74,29 @@ for (let c = 0; c < 20; c += 3) user.categoryAffinity[`topic_${c}`] = c / 4;
 for (let c = 0; c < 40; c++) user.creatorAffinity[`c_${c * 97}`] = 1;
 user.follows = ['c_1', 'c_2', 'c_3'];
 user.lastEventAt = NOW - 60_000;
-const ctx = userContext(user, NOW);
+// A history of 20 videos with 200 co-engaged neighbours each, and a sequence model's
+// vector and table over the catalog, keyed by slot as serving keys them.
+const recentKeys = Array.from({ length: HISTORY_ITEMS }, () => Math.floor(random() * V));
+const neighbours = ItemNeighbours.fromRows(
+  V,
+  new Map(
+    recentKeys.map((key) => {
+      const ids = [...new Set(Array.from({ length: 200 }, () => Math.floor(random() * V)))];
+      return [key, { ids, co: ids.map(() => 1 + Math.floor(random() * 5)), next: ids.map(() => Math.floor(random() * 2)) }];
+    }),
+  ),
+  Float32Array.from({ length: V }, () => 1 + Math.floor(random() * 50)),
+);
+const history = new UserHistory(
+  neighbours,
+  recentKeys.map((key) => ({ key, strength: 1, category: videos[key].category, creatorId: videos[key].creatorId })),
+);
+const sequence = SequenceScores.of(
+  Float32Array.from({ length: DIM }, () => random() - 0.5),
+  Float32Array.from({ length: V * DIM }, () => random() - 0.5),
+  DIM,
+);
+const ctx = userContext(user, NOW, history, (v) => Number(v.id.slice(2)), sequence);
 const features = resolveFeatures({ input: 'x', output: 'y', features: [...DEFAULT_TRAIN_FEATURES], heads: ['h'] });
 
 const table = new VideoColumns(DIM);
@@ -74,14 +112,18 @@ const requests = Array.from({ length: 256 }, () => {
 const out = new Float32Array(N * features.length);
 
 function msPerMatrix(mode: 'objects' | 'columns'): number {
-  const started = process.hrtime.bigint();
+  let timed = 0n;
   let built = 0;
+  const started = process.hrtime.bigint();
   while (process.hrtime.bigint() - started < 2_000_000_000n) {
     const r = requests[built % requests.length];
+    if (COLD) evictCaches();
+    const t = process.hrtime.bigint();
     buildFeatureMatrix(features, ctx, r.videos, r.stats, out, mode === 'columns' ? { table, slots: r.slots } : undefined);
+    timed += process.hrtime.bigint() - t;
     built++;
   }
-  return Number(process.hrtime.bigint() - started) / 1e6 / built;
+  return Number(timed) / 1e6 / built;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -90,7 +132,7 @@ for (let run = 0; run < RUNS; run++) {
   for (const mode of ['objects', 'columns'] as const) results[mode].push(msPerMatrix(mode));
 }
 process.stdout.write(
-  `feature matrix, ${N} random candidates of ${V} videos, ${features.length} features (median of ${RUNS} runs of 2 s):\n` +
+  `feature matrix, ${N} random candidates of ${V} videos, ${features.length} features, ${COLD ? 'caches evicted before each' : 'back to back'} (median of ${RUNS} runs of 2 s):\n` +
     `  through video objects: ${median(results.objects).toFixed(3)} ms\n` +
     `  through VideoColumns:  ${median(results.columns).toFixed(3)} ms\n`,
 );

@@ -2,6 +2,7 @@ import { CatalogVideo } from './catalog-video';
 import { DEFAULT_FEATURE_NAMES, FEATURE_REGISTRY, FeatureContext, userContext, VIDEO_ROW_FEATURES } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures } from './feature-spec';
 import { historyItems, ItemNeighbours, UserHistory } from './item-neighbours';
+import { SequenceScores } from './sequence-scores';
 import { VideoColumns } from './video-columns';
 import { applyUserEvent, emptyUserState } from './user-state';
 import { decodeVideoStats, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from './video-stats';
@@ -60,7 +61,7 @@ describe('feature matrix', () => {
 
   it('reads from the columns exactly what every feature with a fast path computes', () => {
     const table = new VideoColumns(4);
-    const withFastPath = FEATURE_REGISTRY.filter((f) => f.columnReader);
+    const withFastPath = FEATURE_REGISTRY.filter((f) => f.columnFill);
     expect(withFastPath.map((f) => f.name)).toEqual(
       expect.arrayContaining([
         'user_video_cosine',
@@ -90,10 +91,19 @@ describe('feature matrix', () => {
     const history = new UserHistory(neighbours, historyItems(user.recent, (id) => ({ key: keyOf(id), category: videos[keyOf(id)].category, creatorId: videos[keyOf(id)].creatorId })));
     const withHistory = userContext(user, ctx.now, history, (v) => keyOf(v.id));
     expect(history.value(4, 0)).not.toBe(0);
-    for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now), withHistory]) {
+    // And a sequence model's vector, with rows for the first 10 keys only (the rest score 0).
+    const sequence = SequenceScores.of(Float32Array.from([0.5, -1, 2, 0.25]), Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)), 4);
+    const withSequence = userContext(user, ctx.now, history, (v) => keyOf(v.id), sequence);
+    expect(sequence.score(3)).not.toBe(0);
+    for (const u of [ctx, following, userContext(emptyUserState(4), ctx.now), withHistory, withSequence]) {
       for (const f of withFastPath) {
-        const read = f.columnReader!(u as FeatureContext, table);
-        videos.forEach((v, i) => expect([f.name, read(slots[i])]).toEqual([f.name, f.compute({ ...u, video: v, stats: stats[i] } as FeatureContext)]));
+        // Column 1 of a 3-wide matrix, so a fill that writes past its column or row is caught.
+        const out = new Float32Array(slots.length * 3).fill(-7);
+        f.columnFill!(u as FeatureContext, table)(Int32Array.from(slots), out, 3, 1);
+        videos.forEach((v, i) => {
+          expect([f.name, out[i * 3 + 1]]).toEqual([f.name, Math.fround(f.compute({ ...u, video: v, stats: stats[i] } as FeatureContext))]);
+          expect([out[i * 3], out[i * 3 + 2]]).toEqual([-7, -7]);
+        });
       }
     }
   });

@@ -74,11 +74,11 @@ export interface FeatureDefinition {
   perVideo?: boolean;
   /**
    * Optional fast path for serving: given one request's context (user and time), a
-   * reader of the value for a candidate's slot in the dense VideoColumns, instead of
-   * `compute` through `ctx.video`. Must equal `compute` exactly (a test holds every
-   * feature that has one to it).
+   * filler of this feature's column for all the candidates at once, read from their
+   * slots in the dense VideoColumns instead of `compute` through `ctx.video`. Must equal
+   * `compute` exactly (a test holds every feature that has one to it).
    */
-  columnReader?(ctx: FeatureContext, columns: VideoColumns): (slot: number) => number;
+  columnFill?(ctx: FeatureContext, columns: VideoColumns): ColumnFill;
   /**
    * True when the value grows with how many events arrive before they decay (a decayed
    * sum), so one dense session reaches values a history spread over days never shows:
@@ -88,6 +88,36 @@ export interface FeatureDefinition {
   sessionScaled?: boolean;
   compute(ctx: FeatureContext): number;
 }
+
+/**
+ * Writes one feature for every candidate: `out[i * width + j]` for the candidate in
+ * `slots[i]`. A loop per feature, over candidates picked from anywhere in the catalog:
+ * its body is small, so the CPU has many of those scattered reads in flight at once,
+ * where one row at a time through a reader per feature waited on them one by one.
+ */
+export type ColumnFill = (slots: Int32Array, out: Float32Array, width: number, j: number) => void;
+
+/** The same value for every candidate. */
+const fillConstant =
+  (value: number): ColumnFill =>
+  (slots, out, width, j) => {
+    for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = value;
+  };
+
+/** `values[ids[slot]]` for every candidate: a value per interned category or creator, looked up by the slot's id. */
+const fillByIds =
+  (values: Float64Array, ids: Int32Array): ColumnFill =>
+  (slots, out, width, j) => {
+    for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = values[ids[slots[i]]];
+  };
+
+/** A value for the creators in `values` (interned ids), `otherwise` for the rest. */
+const fillByCreator =
+  (columns: VideoColumns, values: Map<number, number>, otherwise: number): ColumnFill =>
+  (slots, out, width, j) => {
+    const creators = columns.creators;
+    for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = values.get(creators[slots[i]]) ?? otherwise;
+  };
 
 const { HOUR, DAY } = USER_TIME_CONSTANTS;
 const log1p = Math.log1p;
@@ -124,19 +154,22 @@ function historySignal(name: string, signal: number, description: string, transf
     name,
     description,
     compute: (c) => (c.history ? transform(c.history.value(c.historyKey(c.video), signal)) : 0),
-    columnReader: (c) => {
+    columnFill: (c) => {
       const history = c.history;
-      if (!history || history.empty) return () => transform(0);
+      if (!history || history.empty) return fillConstant(transform(0));
       history.accumulate();
-      return (slot) => transform(history.value(slot, signal));
+      return (slots, out, width, j) => {
+        // One lookup of the candidates' rows per request, shared by the history signals.
+        const rows = history.accumulatedRows(slots);
+        for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = transform(history.accumulatedValue(rows[i], signal));
+      };
     },
   };
 }
 
-/** A column reader from one value per interned category, computed once per request. */
-function byCategory(columns: VideoColumns, value: (category: string) => number): (slot: number) => number {
-  const values = columns.perCategory(value);
-  return (slot) => values[columns.categories[slot]];
+/** A column fill from one value per interned category, computed once per request. */
+function byCategory(columns: VideoColumns, value: (category: string) => number): ColumnFill {
+  return fillByIds(columns.perCategory(value), columns.categories);
 }
 
 export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
@@ -211,7 +244,10 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     description: 'log(1 + hours since upload)',
     compute: (c) => log1p(Math.max(0, c.now - c.video.createdAt) / HOUR),
     // Not perVideo: it moves with the clock, so serving computes it per request (from the columns).
-    columnReader: (c, columns) => (slot) => log1p(Math.max(0, c.now - columns.createdAt[slot]) / HOUR),
+    columnFill: (c, columns) => (slots, out, width, j) => {
+      const createdAt = columns.createdAt;
+      for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = log1p(Math.max(0, c.now - createdAt[slots[i]]) / HOUR);
+    },
   },
   { name: 'video_duration_log', perVideo: true, description: 'log(1 + duration in seconds)', compute: (c) => log1p(c.video.durationMs / 1000) },
   { name: 'video_has_embedding', perVideo: true, description: '1 if the video has an embedding', compute: (c) => (c.video.embedding ? 1 : 0) },
@@ -219,35 +255,34 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     name: 'user_video_cosine',
     description: 'cosine of user taste and video embedding (0 if either is missing)',
     compute: (c) => (c.userHasEmbedding ? cosine(c.userEmbedding, c.video.embedding) : 0),
-    columnReader: (c, columns) => (c.userHasEmbedding ? (slot) => columns.dot(c.userEmbedding, slot) : () => 0),
+    columnFill: (c, columns) => (c.userHasEmbedding ? (slots, out, width, j) => columns.dots(c.userEmbedding, slots, out, width, j) : fillConstant(0)),
   },
   {
     name: 'user_category_affinity',
     description: "user's decayed affinity for the video's category",
     sessionScaled: true,
     compute: (c) => categoryAffinity(c, c.video.category),
-    columnReader: (c, columns) => byCategory(columns, (category) => categoryAffinity(c, category)),
+    columnFill: (c, columns) => byCategory(columns, (category) => categoryAffinity(c, category)),
   },
   {
     name: 'user_category_share',
     description: "the video's category's share of the user's positive affinity",
     compute: (c) => categoryShare(c, c.video.category),
-    columnReader: (c, columns) => byCategory(columns, (category) => categoryShare(c, category)),
+    columnFill: (c, columns) => byCategory(columns, (category) => categoryShare(c, category)),
   },
   {
     name: 'user_creator_affinity',
     description: "user's decayed affinity for the video's creator",
     sessionScaled: true,
     compute: (c) => creatorAffinity(c, c.video.creatorId),
-    columnReader: (c, columns) => {
+    columnFill: (c, columns) => {
       // Only the user's (few) creators get a value; every other creator reads as creatorAffinity of none.
       const values = new Map<number, number>();
       for (const creator of Object.keys(c.user.creatorAffinity)) {
         const id = columns.creatorIds.get(creator);
         if (id !== undefined) values.set(id, creatorAffinity(c, creator));
       }
-      const none = decayedAt(0, c.user.lastEventAt, c.now, DAY);
-      return (slot) => values.get(columns.creators[slot]) ?? none;
+      return fillByCreator(columns, values, decayedAt(0, c.user.lastEventAt, c.now, DAY));
     },
   },
   historySignal('history_similarity', 0, "recency-weighted co-engagement similarity (cosine) of the candidate to the user's last videos"),
@@ -258,30 +293,30 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     name: 'history_category_share',
     description: "recency-weighted share of the user's last videos in the candidate's category",
     compute: (c) => (c.history ? c.history.categoryShare(c.video.category) : 0),
-    columnReader: (c, columns) => byCategory(columns, (category) => (c.history ? c.history.categoryShare(category) : 0)),
+    columnFill: (c, columns) => byCategory(columns, (category) => (c.history ? c.history.categoryShare(category) : 0)),
   },
   {
     name: 'history_creator_share',
     description: "recency-weighted share of the user's last videos by the candidate's creator",
     compute: (c) => (c.history ? c.history.creatorShare(c.video.creatorId) : 0),
-    columnReader: (c, columns) => {
+    columnFill: (c, columns) => {
       const history = c.history;
-      if (!history || history.empty) return () => 0;
+      if (!history || history.empty) return fillConstant(0);
       const values = new Map<number, number>();
       for (const item of history.items) {
         const id = columns.creatorIds.get(item.creatorId);
         if (id !== undefined) values.set(id, history.creatorShare(item.creatorId));
       }
-      return (slot) => values.get(columns.creators[slot]) ?? 0;
+      return fillByCreator(columns, values, 0);
     },
   },
   {
     name: 'sequence_score',
     description: "the sequence model's score: the user's encoded recent engagement (in order) times the candidate's learned vector; 0 without a model or history",
     compute: (c) => (c.sequence ? c.sequence.score(c.historyKey(c.video)) : 0),
-    columnReader: (c) => {
+    columnFill: (c) => {
       const sequence = c.sequence;
-      return sequence ? (slot) => sequence.score(slot) : () => 0;
+      return sequence ? (slots, out, width, j) => sequence.scores(slots, out, width, j) : fillConstant(0);
     },
   },
   {
@@ -294,9 +329,13 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     name: 'user_follows_creator',
     description: '1 if the user follows the creator',
     compute: (c) => (c.follows.has(c.video.creatorId) ? 1 : 0),
-    columnReader: (c, columns) => {
+    columnFill: (c, columns) => {
       const followed = columns.creatorSet(c.follows);
-      return (slot) => (followed.has(columns.creators[slot]) ? 1 : 0);
+      if (followed.size === 0) return fillConstant(0);
+      return (slots, out, width, j) => {
+        const creators = columns.creators;
+        for (let i = 0, at = j; i < slots.length; i++, at += width) out[at] = followed.has(creators[slots[i]]) ? 1 : 0;
+      };
     },
   },
 ];

@@ -53,7 +53,8 @@ export function resolveFeatures(spec: FeatureSpec): FeatureDefinition[] {
  * row i is `videos[i]` with `stats[i]`. Used by serving and by offline training alike.
  * With `columns` (serving: the candidates' slots in dense VideoColumns whose rows were
  * computed from the same stats), video-only features are copied from the slot's row and
- * features with a `columnReader` read the columns; the rest are computed as without them.
+ * features with a `columnFill` fill their column from the columns; the rest are computed
+ * as without them.
  */
 export function buildFeatureMatrix(
   features: FeatureDefinition[],
@@ -70,8 +71,9 @@ export function buildFeatureMatrix(
   const perVideo: number[] = [];
   const fromRows: number[] = [];
   const rowSlots: number[] = [];
-  const fromColumns: number[] = [];
-  const readers: ((slot: number) => number)[] = [];
+  // One array for every column fill (the history signals share a lookup keyed by it).
+  const slots = columns && (columns.slots.length === n ? columns.slots : columns.slots.subarray(0, n));
+  if (columns && slots) columns.table.touch(slots);
   for (let j = 0; j < width; j++) {
     const slot = columns ? videoRowSlot(features[j].name) : undefined;
     if (slot !== undefined) {
@@ -79,9 +81,9 @@ export function buildFeatureMatrix(
       rowSlots.push(slot);
       continue;
     }
-    if (columns && features[j].columnReader) {
-      fromColumns.push(j);
-      readers.push(features[j].columnReader!(ctx, columns.table));
+    if (columns && slots && features[j].columnFill) {
+      features[j].columnFill!(ctx, columns.table)(slots, matrix, width, j);
+      zeroNonFinite(matrix, n, width, j);
       continue;
     }
     if (!features[j].perUser) {
@@ -95,19 +97,13 @@ export function buildFeatureMatrix(
     const value = Number.isFinite(v) ? v : 0;
     for (let i = 0; i < n; i++) matrix[i * width + j] = value;
   }
-  if (columns) {
-    const { table, slots } = columns;
-    const rows = table.rows;
-    const rowWidth = table.rowWidth;
+  if (columns && slots && fromRows.length > 0) {
+    const rows = columns.table.rows;
+    const rowWidth = columns.table.rowWidth;
     for (let i = 0; i < n; i++) {
-      const slot = slots[i];
       const base = i * width;
-      const row = slot * rowWidth;
+      const row = slots[i] * rowWidth;
       for (let k = 0; k < fromRows.length; k++) matrix[base + fromRows[k]] = rows[row + rowSlots[k]];
-      for (let k = 0; k < fromColumns.length; k++) {
-        const v = readers[k](slot);
-        matrix[base + fromColumns[k]] = Number.isFinite(v) ? v : 0;
-      }
     }
   }
   if (perVideo.length === 0) return matrix;
@@ -122,4 +118,12 @@ export function buildFeatureMatrix(
     }
   }
   return matrix;
+}
+
+/** NaN and ±Infinity (a value too large for float32 included) in column `j` become 0, as `compute`'s values do. */
+function zeroNonFinite(matrix: Float32Array, n: number, width: number, j: number): void {
+  for (let i = 0, at = j; i < n; i++, at += width) {
+    const v = matrix[at];
+    if (v - v !== 0) matrix[at] = 0;
+  }
 }

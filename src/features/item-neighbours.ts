@@ -121,7 +121,14 @@ export class UserHistory {
   private readonly categoryShares = new Map<string, number>();
   private readonly creatorShares = new Map<string, number>();
   /** After `accumulate`: each found key's row in `values` (SIGNALS per row). */
-  private accumulated: { rows: KeyRows; values: Float64Array; lastKey: number; lastRow: number } | null = null;
+  private accumulated: {
+    rows: KeyRows;
+    values: Float64Array;
+    lastKey: number;
+    lastRow: number;
+    /** The last `accumulatedRows` answer, for the next signal's column. */
+    rowsOf: { keys: Int32Array; rows: Int32Array } | null;
+  } | null = null;
 
   /** `items` most recent first. */
   constructor(
@@ -189,6 +196,26 @@ export class UserHistory {
   }
 
   /** Unions the recent videos' neighbour lists once; afterwards `value` reads from it. */
+  /**
+   * After `accumulate`: each key's row in the accumulated values (-1 where no history
+   * item has it as a neighbour), looked up once for the same `keys` array however many
+   * signals read them (the feature matrix fills a column per signal).
+   */
+  accumulatedRows(keys: Int32Array): Int32Array {
+    const accumulated = this.accumulated;
+    if (!accumulated) throw new Error('accumulatedRows before accumulate');
+    if (accumulated.rowsOf?.keys === keys) return accumulated.rowsOf.rows;
+    const rows = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) rows[i] = accumulated.rows.find(keys[i]);
+    accumulated.rowsOf = { keys, rows };
+    return rows;
+  }
+
+  /** A signal at a row from `accumulatedRows` (0 at -1): what `value` answers for that row's key. */
+  accumulatedValue(row: number, signal: number): number {
+    return row < 0 ? 0 : this.accumulated!.values[row * SIGNALS + signal];
+  }
+
   accumulate(): void {
     if (this.accumulated) return;
     const index = this.index;
@@ -220,7 +247,7 @@ export class UserHistory {
         }
       }
     }
-    this.accumulated = { rows, values, lastKey: -1, lastRow: -1 };
+    this.accumulated = { rows, values, lastKey: -1, lastRow: -1, rowsOf: null };
   }
 
   /** The accumulated keys, best first by the recency-weighted similarity plus the transition score, positives only. */

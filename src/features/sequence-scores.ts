@@ -1,3 +1,4 @@
+import { touchRows } from '../common/touch-rows';
 import { EVENT_WEIGHTS } from '../events/event-types';
 import { RecentEngagement } from './user-state';
 
@@ -76,5 +77,23 @@ export class SequenceScores {
     const at = key * d;
     for (let i = 0; i < d; i++) s += u[i] * this.table[at + i];
     return s;
+  }
+
+  /** `score(keys[i])` into `out[i * width + j]` for every key: the feature matrix's column. */
+  scores(keys: Int32Array, out: Float32Array, width: number, j: number): void {
+    const u = this.userVector();
+    const d = this.dim;
+    const table = this.table;
+    if (u) touchRows(table, keys, d);
+    for (let i = 0, o = j; i < keys.length; i++, o += width) {
+      const key = keys[i];
+      if (!u || key < 0 || (key + 1) * d > table.length) {
+        out[o] = 0;
+        continue;
+      }
+      let s = 0;
+      for (let k = 0, at = key * d; k < d; k++, at++) s += u[k] * table[at];
+      out[o] = s;
+    }
   }
 }
