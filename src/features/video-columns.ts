@@ -91,7 +91,8 @@ export class VideoColumns {
     let sum = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      if (slot < this.capacity) sum += rows[slot * w] + this.createdAt[slot] + this.categories[slot] + this.creators[slot];
+      // A row's first and last values: the two cache lines it may straddle.
+      if (slot < this.capacity) sum += rows[slot * w] + rows[slot * w + w - 1] + this.createdAt[slot] + this.categories[slot] + this.creators[slot];
     }
     this.touched = sum;
   }

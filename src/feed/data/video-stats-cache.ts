@@ -73,6 +73,8 @@ export class VideoStatsCache implements OnModuleInit {
   private entries = new Float64Array(0);
   private capacity = 0;
   private stats: VideoStats[] = [];
+  /** Where `touch` leaves its sum, so its reads cannot be optimised away. */
+  private touched = 0;
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
@@ -122,19 +124,36 @@ export class VideoStatsCache implements OnModuleInit {
     this.validAfter = Date.now();
   }
 
+  /**
+   * Reads each candidate's entry, catalog version, stats and columns once, in short loops
+   * with many cache misses in flight (see touchRows), so the loop below, whose body would
+   * wait on each candidate's misses in turn, finds them cached.
+   */
+  private touch(slots: Int32Array): void {
+    const entries = this.entries;
+    const limit = Math.min(this.capacity, entries.length / ENTRY);
+    let sum = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const o = slots[i];
+      if (o < limit) sum += entries[o * ENTRY] + this.catalog.versionAt(o) + (this.stats[o] === undefined ? 0 : 1);
+    }
+    this.touched = sum;
+    this.columns.touch(slots);
+  }
+
   async hydrate({ videos, ordinals }: StatsCandidates, now: number): Promise<HydratedStats> {
     const maxAge = this.config.FEED_STATS_MAX_AGE_MS;
     const columns = this.columns;
     const n = videos.length;
     const stats = new Array<VideoStats>(n);
-    const slots = new Int32Array(n);
+    const slots = Int32Array.from(ordinals);
+    this.touch(slots);
     const missingAt: number[] = [];
     for (let i = 0; i < n; i++) {
-      const o = ordinals[i];
+      const o = slots[i];
       if (o >= this.capacity) this.grow(o + 1);
       const entries = this.entries;
       const at = o * ENTRY;
-      slots[i] = o;
       const version = this.catalog.versionAt(o);
       if (entries[at + VERSION] !== version) {
         // First sight of this video, or a new object for it: its columns and row, from the stats held so far.
