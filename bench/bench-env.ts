@@ -172,3 +172,23 @@ export function apiNodeArgs(): string[] {
   // "node [flags...] dist/src/main.js"
   return scripts['start:api'].trim().split(/\s+/).slice(1, -1);
 }
+
+/**
+ * The env of an api a feed bench starts on its world: the world's database and Redis
+ * prefix, production mode, warnings only. Rate limits stay on (their Redis round trip is
+ * part of every request) but high enough that the bench's one IP and 10k users never
+ * hit them.
+ */
+export function benchApiEnv(databaseUrl: string, prefix: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    THROTTLE_IP_LIMIT: '1000000000',
+    THROTTLE_USER_LIMIT: '1000000000',
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: prefix,
+    PORT: String(port),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}

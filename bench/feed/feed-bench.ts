@@ -34,7 +34,7 @@ import { Queue } from 'bullmq';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { apiNodeArgs, benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
+import { apiNodeArgs, benchApiEnv, benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
 import { failoverProbe } from './failover-probe';
@@ -203,19 +203,7 @@ async function startApi(): Promise<ChildProcess> {
   const entry = PROCESSES > 1 ? 'dist/bench/feed/cluster-api.js' : 'dist/src/main.js';
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn('node', [...apiNodeArgs(), ...nodeArgs, join(ROOT, entry)], {
-    env: {
-      // Rate limits stay on (their Redis round trip is part of every request) but high
-      // enough that the bench's one IP and 10k users never hit them.
-      THROTTLE_IP_LIMIT: '1000000000',
-      THROTTLE_USER_LIMIT: '1000000000',
-      ...process.env,
-      DATABASE_URL,
-      REDIS_PREFIX: PREFIX,
-      PORT: String(PORT),
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      API_PROCESSES: String(PROCESSES),
-    },
+    env: benchApiEnv(DATABASE_URL, PREFIX, PORT, { API_PROCESSES: String(PROCESSES) }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`api exited with ${code}`))));

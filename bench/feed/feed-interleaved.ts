@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
-import { benchConfig, freePort, waitForReady, withDatabase } from '../bench-env';
+import { benchApiEnv, benchConfig, freePort, waitForReady, withDatabase } from '../bench-env';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,16 +60,7 @@ async function startApi(label: string, checkout: string): Promise<Api> {
   const startFlags = scripts['start:api'].trim().split(/\s+/).slice(1, -1);
   const nodeArgs = (process.env[`BENCH_${label.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
   const child = spawn('node', [...startFlags, ...nodeArgs, join(checkout, 'dist/src/main.js')], {
-    env: {
-      THROTTLE_IP_LIMIT: '1000000000',
-      THROTTLE_USER_LIMIT: '1000000000',
-      ...process.env,
-      DATABASE_URL,
-      REDIS_PREFIX: PREFIX,
-      PORT: String(port),
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-    },
+    env: benchApiEnv(DATABASE_URL, PREFIX, port),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
