@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { readTrainingRun, writeTrainingRun } from '../database/training-runs';
 
 /** One training run's sequence model as stored: the ONNX encoder and the item vectors, with video ids. */
 export interface StoredSequenceModel {
@@ -14,37 +15,29 @@ export interface StoredSequenceModel {
   itemVectors: Float32Array;
 }
 
-/** Runs kept besides the newest, so an api loading while a new run is written still finds its row. */
-const KEEP_PREVIOUS = 1;
-
 /** Reads and writes the sequence_models table (one row per training run). */
 @Injectable()
 export class SequenceModelRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async write(m: StoredSequenceModel): Promise<void> {
-    await this.db.transaction(async (q) => {
-      await q.query(
-        `INSERT INTO sequence_models (version, video_ids, dim, max_length, encoder, item_vectors)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (version) DO UPDATE SET video_ids = EXCLUDED.video_ids, dim = EXCLUDED.dim, max_length = EXCLUDED.max_length,
-           encoder = EXCLUDED.encoder, item_vectors = EXCLUDED.item_vectors, created_at = now()`,
-        [m.version, m.videoIds, m.dim, m.maxLength, Buffer.from(m.encoder), Buffer.from(m.itemVectors.buffer, m.itemVectors.byteOffset, m.itemVectors.byteLength)],
-      );
-      await q.query(
-        `DELETE FROM sequence_models WHERE version NOT IN (SELECT version FROM sequence_models ORDER BY created_at DESC, version DESC LIMIT $1)`,
-        [1 + KEEP_PREVIOUS],
-      );
+  write(m: StoredSequenceModel): Promise<void> {
+    return writeTrainingRun(this.db, 'sequence_models', {
+      version: m.version,
+      video_ids: m.videoIds,
+      dim: m.dim,
+      max_length: m.maxLength,
+      encoder: Buffer.from(m.encoder),
+      item_vectors: Buffer.from(m.itemVectors.buffer, m.itemVectors.byteOffset, m.itemVectors.byteLength),
     });
   }
 
   /** The newest run, or the named one; null when there is none. */
   async read(version?: string): Promise<StoredSequenceModel | null> {
-    const rows: { version: string; video_ids: string[]; dim: number; max_length: number; encoder: Buffer; item_vectors: Buffer }[] = await this.db.query(
-      version ? `SELECT * FROM sequence_models WHERE version = $1` : `SELECT * FROM sequence_models ORDER BY created_at DESC, version DESC LIMIT 1`,
-      version ? [version] : [],
+    const r = await readTrainingRun<{ version: string; video_ids: string[]; dim: number; max_length: number; encoder: Buffer; item_vectors: Buffer }>(
+      this.db,
+      'sequence_models',
+      version,
     );
-    const r = rows[0];
     if (!r) return null;
     return {
       version: r.version,
