@@ -29,7 +29,6 @@ describe(VideoColumns.name, () => {
     videos.forEach((v, i) => {
       const s = slots[i];
       const has = v.embedding !== null && v.embedding.length === dim;
-      expect(table.hasEmbedding[s]).toBe(has ? 1 : 0);
       expect(Array.from(table.embeddings.subarray(s * dim, (s + 1) * dim))).toEqual(has ? Array.from(v.embedding!) : [0, 0, 0, 0]);
       expect(table.createdAt[s]).toBe(v.createdAt);
       expect(table.categories[s]).toBe(table.categoryIds.get(v.category));

@@ -21,9 +21,8 @@ const INITIAL_CAPACITY = 1024;
 export class VideoColumns {
   readonly rowWidth = VIDEO_ROW_FEATURES.length;
   rows: Float32Array;
+  /** `dim` values per slot; zeros where the video has no embedding of `dim` values. */
   embeddings: Float32Array;
-  /** 1 where the slot's video has an embedding of `dim` values. */
-  hasEmbedding: Uint8Array;
   /** The slot's upload time (epoch ms). */
   createdAt: Float64Array;
   /** The slot's category and creator, as ids interned in `categoryIds` / `creatorIds`. */
@@ -38,7 +37,6 @@ export class VideoColumns {
   constructor(readonly dim: number) {
     this.rows = new Float32Array(0);
     this.embeddings = new Float32Array(0);
-    this.hasEmbedding = new Uint8Array(0);
     this.createdAt = new Float64Array(0);
     this.categories = new Int32Array(0);
     this.creators = new Int32Array(0);
@@ -50,7 +48,6 @@ export class VideoColumns {
     if (slot >= this.capacity) this.grow(Math.max(this.capacity * 2, slot + 1));
     const e = video.embedding;
     const has = e !== null && e.length === this.dim;
-    this.hasEmbedding[slot] = has ? 1 : 0;
     if (has) this.embeddings.set(e, slot * this.dim);
     else this.embeddings.fill(0, slot * this.dim, (slot + 1) * this.dim);
     this.createdAt[slot] = video.createdAt;
@@ -120,8 +117,6 @@ export class VideoColumns {
     rows.set(this.rows);
     const embeddings = new Float32Array(capacity * this.dim);
     embeddings.set(this.embeddings);
-    const hasEmbedding = new Uint8Array(capacity);
-    hasEmbedding.set(this.hasEmbedding);
     const createdAt = new Float64Array(capacity);
     createdAt.set(this.createdAt);
     const categories = new Int32Array(capacity);
@@ -130,7 +125,6 @@ export class VideoColumns {
     creators.set(this.creators);
     this.rows = rows;
     this.embeddings = embeddings;
-    this.hasEmbedding = hasEmbedding;
     this.createdAt = createdAt;
     this.categories = categories;
     this.creators = creators;
