@@ -1,4 +1,4 @@
-import { touchRows } from '../common/touch-rows';
+import { keepTouched, touchRows } from '../common/touch-rows';
 import { CatalogVideo } from './catalog-video';
 import { computeVideoRow, VIDEO_ROW_FEATURES } from './feature-registry';
 import { VideoStats } from './video-stats';
@@ -31,8 +31,6 @@ export class VideoColumns {
   readonly categoryIds = new Map<string, number>();
   readonly creatorIds = new Map<string, number>();
   private capacity = 0;
-  /** Where `touch` leaves its sum, so its reads cannot be optimised away. */
-  private touched = 0;
 
   constructor(readonly dim: number) {
     this.rows = new Float32Array(0);
@@ -91,7 +89,7 @@ export class VideoColumns {
       // A row's first and last values: the two cache lines it may straddle.
       if (slot < this.capacity) sum += rows[slot * w] + rows[slot * w + w - 1] + this.createdAt[slot] + this.categories[slot] + this.creators[slot];
     }
-    this.touched = sum;
+    keepTouched(sum);
   }
 
   /** The dot product of `user` with each slot's embedding (0 without one) into `out[i * width + j]`: the feature matrix's column. */

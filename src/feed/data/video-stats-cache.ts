@@ -1,3 +1,4 @@
+import { keepTouched } from '../../common/touch-rows';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
@@ -73,8 +74,6 @@ export class VideoStatsCache implements OnModuleInit {
   private entries = new Float64Array(0);
   private capacity = 0;
   private stats: VideoStats[] = [];
-  /** Where `touch` leaves its sum, so its reads cannot be optimised away. */
-  private touched = 0;
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
@@ -125,9 +124,10 @@ export class VideoStatsCache implements OnModuleInit {
   }
 
   /**
-   * Reads each candidate's entry, catalog version, stats and columns once, in short loops
-   * with many cache misses in flight (see touchRows), so the loop below, whose body would
-   * wait on each candidate's misses in turn, finds them cached.
+   * Reads each candidate's entry, catalog version and stats once, in a short loop with
+   * many cache misses in flight (see touchRows), so the loop below, whose body would wait
+   * on each candidate's misses in turn, finds them cached. (The feature matrix touches
+   * the candidates' columns itself: VideoColumns.touch.)
    */
   private touch(slots: Int32Array): void {
     const entries = this.entries;
@@ -137,8 +137,7 @@ export class VideoStatsCache implements OnModuleInit {
       const o = slots[i];
       if (o < limit) sum += entries[o * ENTRY] + this.catalog.versionAt(o) + (this.stats[o] === undefined ? 0 : 1);
     }
-    this.touched = sum;
-    this.columns.touch(slots);
+    keepTouched(sum);
   }
 
   async hydrate({ videos, ordinals }: StatsCandidates, now: number): Promise<HydratedStats> {
