@@ -6,7 +6,11 @@
  * On a shared machine whose load swings within minutes, bursts seconds apart see much
  * the same machine, where whole feed-bench runs minutes apart do not.
  *
- *   npm run build && node dist/bench/feed/feed-interleaved.js --a /path/to/old/checkout --b /path/to/new/checkout [--pairs 6] [--seconds 10]
+ *   npm run build && node dist/bench/feed/feed-interleaved.js --a /path/to/old/checkout --b /path/to/new/checkout [--pairs 6] [--seconds 10] [--rate 200]
+ *
+ * With --rate, each burst sends that many feeds per second instead of as many as the api
+ * answers: the CPU per feed of an api that is not saturated (requests arrive one by one,
+ * so no write carries several of them), which is what a steady rate costs.
  *
  * Each checkout must be built (`npm run build`); --a and --b may be the same checkout, with
  * BENCH_A_NODE_ARGS / BENCH_B_NODE_ARGS (extra node flags) telling them apart. The world must exist: run
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     b: { type: 'string' },
     pairs: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '10' },
+    rate: { type: 'string' },
   },
 });
 if (!args.a || !args.b) throw new Error('--a and --b: the two checkouts to compare');
@@ -68,13 +73,14 @@ async function startApi(label: string, checkout: string): Promise<Api> {
   return { label, child, base };
 }
 
-async function burst(api: Api, tokens: string[], seconds: number, amount?: number): Promise<{ rps: number; cpuPerFeed: number; non2xx: number }> {
+async function burst(api: Api, tokens: string[], seconds: number, amount?: number, rate?: number): Promise<{ rps: number; cpuPerFeed: number; non2xx: number }> {
   let next = 0;
   const before = cpuMs(api.child.pid!);
   const result = await autocannon({
     url: api.base,
     connections: 50,
     ...(amount ? { amount } : { duration: seconds }),
+    ...(rate ? { overallRate: rate } : {}),
     requests: [{ method: 'GET', path: '/v1/feed', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
   });
   return { rps: result.requests.total / result.duration, cpuPerFeed: (cpuMs(api.child.pid!) - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
@@ -89,14 +95,14 @@ async function main(): Promise<void> {
   const started = new Date();
   try {
     apis.push(await startApi('a', args.a!), await startApi('b', args.b!));
-    log(`a = ${args.a} ${process.env.BENCH_A_NODE_ARGS ?? ''}, b = ${args.b} ${process.env.BENCH_B_NODE_ARGS ?? ''} (each with its start:api node flags); both warm; load average ${load()}`);
+    log(`a = ${args.a} ${process.env.BENCH_A_NODE_ARGS ?? ''}, b = ${args.b} ${process.env.BENCH_B_NODE_ARGS ?? ''} (each with its start:api node flags); both warm; ${args.rate ? `${args.rate} feeds/s` : 'saturated'}; load average ${load()}`);
     for (const api of apis) await burst(api, tokens, 0, tokens.length);
     log(`warm-up done (every user once on each); load average ${load()}`);
     const perFeed: Record<string, number[]> = { a: [], b: [] };
     for (let pair = 0; pair < Number(args.pairs); pair++) {
       const order = pair % 2 === 0 ? apis : [...apis].reverse();
       for (const api of order) {
-        const r = await burst(api, tokens, Number(args.seconds));
+        const r = await burst(api, tokens, Number(args.seconds), undefined, args.rate ? Number(args.rate) : undefined);
         perFeed[api.label].push(r.cpuPerFeed);
         log(`pair ${pair + 1} ${api.label}: ${r.rps.toFixed(0)} feeds/s, api CPU ${r.cpuPerFeed.toFixed(3)} ms/feed, non-2xx ${r.non2xx}; load average ${load()}`);
       }

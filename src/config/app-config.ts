@@ -214,14 +214,6 @@ export class AppConfig {
   @IsInt() @Min(0) @Max(600_000)
   FEED_STATS_MAX_AGE_MS = 30_000;
 
-  /**
-   * How long a feed response may wait for its served ids to be written. The page is sent
-   * only after Redis acknowledged them, so the next page (from any api) cannot repeat it;
-   * past this budget the page is sent anyway and counted as `served_write_failed`.
-   */
-  @IsNumber() @Min(1) @Max(10_000)
-  FEED_SERVED_WRITE_BUDGET_MS = 250;
-
   /** How long a feed session (its served ids, for paging) is remembered. */
   @IsInt() @Min(60) @Max(7 * 86_400)
   FEED_SESSION_TTL_S = 3600;
@@ -389,9 +381,13 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean()
   THROTTLE_ENABLED = true;
 
-  /** A rate-limit check waiting longer than this for Redis lets the request through. */
+  /** A rate-limit sync that Redis has not answered within this many ms is given up: its hits count on this instance only. */
   @IsInt() @Min(1) @Max(10_000)
   THROTTLE_REDIS_TIMEOUT_MS = 100;
+
+  /** Each api instance counts hits at once and adds them to the shared counts in Redis this often (ms); other instances see them that much later. */
+  @IsInt() @Min(1) @Max(10_000)
+  THROTTLE_SYNC_MS = 50;
 
   /** Rate-limit window in seconds. */
   @IsInt() @Min(1) @Max(86_400)

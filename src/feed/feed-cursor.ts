@@ -9,7 +9,15 @@ export interface FeedCursor {
   offset: number;
   /** Epoch ms the cursor was issued. */
   issuedAt: number;
+  /**
+   * Ids the page that issued the cursor served, not stored yet: the next page's request
+   * adds them to the session's served set in the same round trip that reads it.
+   */
+  served: string[];
 }
+
+/** Ids a cursor carries at most (the largest page; what a page served while Redis was away is carried on with it). */
+export const CURSOR_SERVED_MAX = 50;
 
 export class InvalidCursorError extends Error {}
 
@@ -18,7 +26,8 @@ const SIGNATURE_BYTES = 16;
 /**
  * Opaque paging cursors: base64url JSON plus an HMAC (keyed from JWT_SECRET) over the
  * payload and the user id, so a cursor cannot be forged, edited or used by another
- * user, and expires with its session.
+ * user, and expires with its session. Cursors issued before `served` existed (three
+ * fields) decode with none.
  */
 @Injectable()
 export class FeedCursorCodec {
@@ -35,7 +44,7 @@ export class FeedCursorCodec {
   }
 
   encode(cursor: FeedCursor, userId: string): string {
-    const payload = Buffer.from(JSON.stringify([cursor.session, cursor.offset, cursor.issuedAt])).toString('base64url');
+    const payload = Buffer.from(JSON.stringify([cursor.session, cursor.offset, cursor.issuedAt, cursor.served])).toString('base64url');
     return `${payload}.${this.sign(payload, userId).toString('base64url')}`;
   }
 
@@ -55,18 +64,23 @@ export class FeedCursorCodec {
     }
     if (
       !Array.isArray(fields) ||
-      fields.length !== 3 ||
+      (fields.length !== 3 && fields.length !== 4) ||
       typeof fields[0] !== 'string' ||
-      !fields.slice(1).every((n) => Number.isSafeInteger(n) && n >= 0)
+      !fields.slice(1, 3).every((n) => Number.isSafeInteger(n) && n >= 0) ||
+      (fields.length === 4 && !isIdList(fields[3]))
     ) {
       throw new InvalidCursorError('cursor is malformed');
     }
-    const [session, offset, issuedAt] = fields as [string, number, number];
+    const [session, offset, issuedAt, served = []] = fields as [string, number, number, string[]?];
     if (now - issuedAt > this.ttlMs) throw new InvalidCursorError('cursor has expired: start a new feed session');
-    return { session, offset, issuedAt };
+    return { session, offset, issuedAt, served };
   }
 
   private sign(payload: string, userId: string): Buffer {
     return createHmac('sha256', this.key).update(userId).update('\0').update(payload).digest().subarray(0, SIGNATURE_BYTES);
   }
+}
+
+function isIdList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= CURSOR_SERVED_MAX && value.every((id) => typeof id === 'string');
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { RankFallbackReason } from '../ranking/ranker';
 
-export const FEED_STAGES = ['user', 'candidates', 'filter', 'hydrate', 'rank', 'rerank', 'remember', 'total'] as const;
+export const FEED_STAGES = ['user', 'candidates', 'filter', 'hydrate', 'rank', 'rerank', 'total'] as const;
 export type FeedStage = (typeof FEED_STAGES)[number];
 
 export type FeedFallbackReason =
@@ -13,7 +13,6 @@ export type FeedFallbackReason =
   /** Some candidates' stats were unreadable (their master down or slow on a cluster): ranked on cached or empty stats, still personalised. */
   | 'video_stats_partial'
   | 'user_graph_unavailable'
-  | 'served_write_failed'
   | 'candidates_short';
 
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];

@@ -23,7 +23,8 @@ export class FeedQueryDto {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page; omit to start a new session', example: 'WyJfNGNRbm01eGpWLWtKMUFqIiwwLDE3OTYyODg1MzI1Mzdd.3RUfnzTmbmfkbvYZZOn9Rg' })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  // A cursor carries the ids of the page that issued it: up to 50 ids of up to 64 characters.
+  @MaxLength(6144)
   @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: 'cursor must be a nextCursor returned by this endpoint' })
   cursor?: string;
 

@@ -56,12 +56,14 @@ class Stages {
   rerankOptions: RerankOptions | null = null;
   /** The reranker's page: indices into the pool, in page order. */
   picks = [2, 0];
-  remembered: string[] | null = null;
+  /** The ids each user read was handed to store (the previous page's, from its cursor). */
+  carried: (readonly string[])[] = [];
+  readonly cursors = new FeedCursorCodec(Object.assign(new AppConfig(), { JWT_SECRET: 'test-secret' }));
   served: { impressions: ImpressionRow[]; fallbacks: FeedFallbackReason[] } | null = null;
 
   service(): FeedService {
     const users = {
-      read: async () => (this.calls.push('user'), this.userReads),
+      read: async (_user: string, _session: string | null, carried: readonly string[]) => (this.calls.push('user'), this.carried.push(carried), this.userReads),
       rankingUser: () => ({ user: emptyUserState(4), follows: new Set<string>(), history: null, now: 1000, cold: this.cold, context: { userHasEmbedding: false } }),
     } as unknown as UserReader;
     const gatherer = { gather: async () => (this.calls.push('sources'), this.sourceResults) } as unknown as CandidateGatherer;
@@ -126,10 +128,6 @@ class Stages {
       },
     } as unknown as Reranker;
     const sideEffects = {
-      rememberServed: async (_user: string, _session: string, ids: string[]) => {
-        this.calls.push('remember');
-        this.remembered = ids;
-      },
       served: (impressions: ImpressionRow[], fallbacks: Set<FeedFallbackReason>) => {
         this.calls.push('side effects');
         this.served = { impressions, fallbacks: [...fallbacks] };
@@ -138,7 +136,7 @@ class Stages {
     const metrics = { stage: () => undefined } as unknown as FeedMetrics;
     return new FeedService(
       catalog as unknown as CatalogSnapshotService,
-      new FeedCursorCodec(Object.assign(new AppConfig(), { JWT_SECRET: 'test-secret' })),
+      this.cursors,
       users,
       gatherer,
       filter,
@@ -157,7 +155,7 @@ describe(FeedService.name, () => {
     const stages = new Stages();
     const page = await stages.service().feed('u1', { limit: 2, exclude: ['v4'] });
 
-    expect(stages.calls).toEqual(['user', 'sources', 'filter', 'hydrate', 'score', 'rerank', 'remember', 'side effects']);
+    expect(stages.calls).toEqual(['user', 'sources', 'filter', 'hydrate', 'score', 'rerank', 'side effects']);
     expect(stages.filterInput).toMatchObject({ exclude: ['v4'], seen: ['v5'], served: [], now: 1000 });
     expect(stages.rankRequest!.videos.map((v) => v.id)).toEqual(['v0', 'v1', 'v2', 'v3']);
     expect(stages.rankRequest!.userId).toBe('u1');
@@ -165,7 +163,7 @@ describe(FeedService.name, () => {
       ['v2', 0.3, 'ann'],
       ['v0', 0.1, 'ann'],
     ]);
-    expect(stages.remembered).toEqual(['v2', 'v0']);
+    expect(stages.cursors.decode(page.nextCursor, 'u1').served).toEqual(['v2', 'v0']);
     expect(stages.served!.impressions.map((r) => [r.videoId, r.position, r.modelVersion, Array.from(r.features!)])).toEqual([
       ['v2', 0, 'm-test', [4, 5]],
       ['v0', 1, 'm-test', [0, 1]],
@@ -187,10 +185,10 @@ describe(FeedService.name, () => {
     const stages = new Stages();
     stages.hydrateFallback = 'video_stats_partial';
     const page = await stages.service().feed('u1', { limit: 2, exclude: [] });
-    expect(stages.calls).toEqual(['user', 'sources', 'filter', 'hydrate', 'score', 'rerank', 'remember', 'side effects']);
+    expect(stages.calls).toEqual(['user', 'sources', 'filter', 'hydrate', 'score', 'rerank', 'side effects']);
     expect(page.items.map((i) => i.videoId)).toEqual(['v2', 'v0']);
     expect(stages.served!.impressions.map((r) => r.modelVersion)).toEqual(['m-test', 'm-test']);
-    expect(stages.remembered).toEqual(['v2', 'v0']);
+    expect(stages.cursors.decode(page.nextCursor, 'u1').served).toEqual(['v2', 'v0']);
     expect(stages.served!.fallbacks).toEqual(['video_stats_partial']);
   });
 
@@ -209,7 +207,7 @@ describe(FeedService.name, () => {
     stages.picks = [0, 1, 2];
     const page = await stages.service().feed('u1', { limit: 3, exclude: ['v4'] });
 
-    expect(stages.calls).toEqual(['user', 'cold start', 'rerank', 'remember', 'side effects']);
+    expect(stages.calls).toEqual(['user', 'cold start', 'rerank', 'side effects']);
     expect(stages.filterInput).toMatchObject({ exclude: ['v4'], seen: ['v5'], served: [], now: 1000 });
     // Scores fall with the popularity order, and nothing is capped or inserted.
     expect(Array.from(stages.rerankInput!.scores)).toEqual([1, expect.closeTo(2 / 3, 6), expect.closeTo(1 / 3, 6)]);
@@ -219,7 +217,7 @@ describe(FeedService.name, () => {
       ['v1', 'popular'],
       ['v0', 'popular_30d'],
     ]);
-    expect(stages.remembered).toEqual(['v3', 'v1', 'v0']);
+    expect(stages.cursors.decode(page.nextCursor, 'u1').served).toEqual(['v3', 'v1', 'v0']);
     expect(stages.served!.impressions.map((r) => [r.modelVersion, r.features])).toEqual([
       [COLD_START_VERSION, null],
       [COLD_START_VERSION, null],
@@ -227,7 +225,7 @@ describe(FeedService.name, () => {
     ]);
   });
 
-  it('walks the in-memory list when the user could not be read, without scoring or remembering, and pages on from the cursor', async () => {
+  it('walks the in-memory list when the user could not be read, without scoring, and pages on from the cursor, carrying the ids not stored', async () => {
     const stages = new Stages();
     stages.userReads = { reads: null, graph };
     stages.picks = [1, 0];
@@ -244,11 +242,19 @@ describe(FeedService.name, () => {
       [FALLBACK_VERSION, null],
       [FALLBACK_VERSION, null],
     ]);
-    expect(stages.remembered).toBeNull();
+    expect(stages.cursors.decode(first.nextCursor, 'u1').served).toEqual(['v1', 'v0']);
 
     stages.calls = [];
     const second = await service.feed('u1', { limit: 2, exclude: [], cursor: first.nextCursor });
     expect(second.items.map((i) => i.videoId)).toEqual(['v3', 'v2']);
+    expect(stages.carried).toEqual([[], ['v1', 'v0']]);
+    // Redis still away: the first page's ids were not stored, so they go on with the second's.
+    expect(stages.cursors.decode(second.nextCursor, 'u1').served).toEqual(['v1', 'v0', 'v3', 'v2']);
+
+    stages.userReads = new Stages().userReads;
+    const third = await service.feed('u1', { limit: 2, exclude: [], cursor: second.nextCursor });
+    expect(stages.carried[2]).toEqual(['v1', 'v0', 'v3', 'v2']);
+    expect(stages.cursors.decode(third.nextCursor, 'u1').served).toEqual(third.items.map((i) => i.videoId));
   });
 
   it('answers 400 for a cursor it did not issue to this user', async () => {

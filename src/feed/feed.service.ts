@@ -9,7 +9,7 @@ import { UserReads } from './data/feed-state.repository';
 import { UserGraph } from './data/user-graph.repository';
 import { FeedExplainer, FeedExplanation } from './explain/feed-explainer';
 import { TracedCandidatePool } from './explain/traced-candidate-pool';
-import { FeedCursor, FeedCursorCodec, InvalidCursorError } from './feed-cursor';
+import { CURSOR_SERVED_MAX, FeedCursor, FeedCursorCodec, InvalidCursorError } from './feed-cursor';
 import { FeedFallbackReason, FeedMetrics, FeedStage } from './feed-metrics';
 import { CandidateFilter } from './stages/candidate-filter';
 import { CandidateScorer } from './stages/candidate-scorer';
@@ -66,7 +66,8 @@ interface Chosen {
  * GET /v1/feed, as its stages, each a class of its own (src/feed/stages, sources in
  * src/feed/candidates): read the user -> candidate sources in parallel -> filters ->
  * hydrate stats and features -> score (the RANKER) -> rerank for diversity and
- * exploration -> side effects (served set, impressions, metrics). Each stage is timed;
+ * exploration -> side effects (impressions, metrics). The page's ids go in its cursor,
+ * and the next page's request adds them to the session's served set as it reads it. Each stage is timed;
  * a user with no history gets the popularity order; when Redis is down or slow, the
  * page is a walk down the in-memory trending list.
  */
@@ -94,7 +95,7 @@ export class FeedService {
     const fallbacks = new Set<FeedFallbackReason>();
     const clock = { at: started };
 
-    const { reads, graph } = await this.users.read(userId, cursor ? session : null, fallbacks);
+    const { reads, graph } = await this.users.read(userId, cursor ? session : null, cursor?.served ?? [], fallbacks);
     this.lap('user', clock);
 
     const chosen = reads
@@ -125,11 +126,11 @@ export class FeedService {
       });
     });
 
-    if (reads) await this.sideEffects.rememberServed(userId, session, servedIds, fallbacks);
-    this.lap('remember', clock);
     this.sideEffects.served(impressions, fallbacks);
     this.metrics.stage('total', performance.now() - started);
-    const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now };
+    // This page's ids are stored by the next page's request; while Redis is away, the ones not stored yet are carried on.
+    const served = reads ? servedIds : [...(cursor?.served ?? []), ...servedIds].slice(-CURSOR_SERVED_MAX);
+    const next: FeedCursor = { session, offset: chosen.nextOffset, issuedAt: now, served };
     const page: FeedPage = { requestId, items, nextCursor: this.cursors.encode(next, userId) };
     if (chosen.explanation) page.explain = chosen.explanation;
     return page;

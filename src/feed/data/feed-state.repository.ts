@@ -24,8 +24,9 @@ export interface StatsReads extends EachRead<Buffer | null> {
 
 /**
  * The feed's Redis I/O, two round trips per request: everything about the user in
- * one pipeline (all in the user's hash slot), then the candidates' packed stats in
- * one MGET (a GET per video on a cluster). Every call runs under the Redis budget (see guardRedis).
+ * one pipeline (all in the user's hash slot; it also stores the ids the previous page
+ * served, which its cursor carries), then the candidates' packed stats in one MGET (a
+ * GET per video on a cluster). Every call runs under the Redis budget (see guardRedis).
  */
 @Injectable()
 export class FeedStateRepository {
@@ -39,17 +40,25 @@ export class FeedStateRepository {
     this.budgetMs = config.FEED_REDIS_BUDGET_MS;
   }
 
-  /** Round trip 1: user state, watched videos, and the ids already served in this session. */
-  readUser(userId: string, sessionId: string | null): Promise<UserReads> {
+  /**
+   * Round trip 1: user state, watched videos, and the ids already served in this session,
+   * after adding `carried` (the previous page's, from its cursor) to them; the served set
+   * expires FEED_SESSION_TTL_S after its last page.
+   */
+  readUser(userId: string, sessionId: string | null, carried: readonly string[] = []): Promise<UserReads> {
     return guardRedis(this.redis, this.budgetMs, async () => {
       const pipeline = this.redis.pipeline().get(this.keys.userFeatures(userId)).zrange(this.keys.userSeen(userId), 0, SEEN_READ_MAX - 1, 'REV');
-      if (sessionId) pipeline.smembers(this.keys.userServed(userId, sessionId));
+      if (sessionId) {
+        const served = this.keys.userServed(userId, sessionId);
+        if (carried.length > 0) pipeline.sadd(served, ...carried).expire(served, this.config.FEED_SESSION_TTL_S);
+        pipeline.smembers(served);
+      }
       const results = (await pipeline.exec()) ?? [];
       for (const [err] of results) if (err) throw err;
       return {
         state: results[0][1] as string | null,
         seen: results[1][1] as string[],
-        served: sessionId ? (results[2][1] as string[]) : [],
+        served: sessionId ? (results[results.length - 1][1] as string[]) : [],
       };
     });
   }
@@ -70,17 +79,4 @@ export class FeedStateRepository {
     return { values, failed: 0, error: null, perKey: false };
   }
 
-  /**
-   * Adds the ids served on this page to the session's served set (which expires with the
-   * session). Waits for the acknowledgement up to FEED_SERVED_WRITE_BUDGET_MS, longer than
-   * a read may take: a page sent before its ids are stored could come back on the next page.
-   */
-  async rememberServed(userId: string, sessionId: string, videoIds: string[]): Promise<void> {
-    if (videoIds.length === 0) return;
-    const key = this.keys.userServed(userId, sessionId);
-    await guardRedis(this.redis, this.config.FEED_SERVED_WRITE_BUDGET_MS, async () => {
-      const results = (await this.redis.pipeline().sadd(key, ...videoIds).expire(key, this.config.FEED_SESSION_TTL_S).exec()) ?? [];
-      for (const [err] of results) if (err) throw err;
-    });
-  }
 }

@@ -1,27 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { FeedStateRepository } from '../data/feed-state.repository';
 import { ImpressionLogger } from '../data/impression-logger.service';
 import { FeedFallbackReason, FeedMetrics } from '../feed-metrics';
 import { ImpressionRow } from '../support/impression-copy';
 
 const DEGRADATION_LOG_EVERY_MS = 10_000;
 
-/** Feed stage 6: what a served page leaves behind: the served set for paging, impressions, metrics and degradation reports. */
+/** Feed stage 6: what a served page leaves behind: impressions, metrics and degradation reports (its served ids go in its cursor). */
 @Injectable()
 export class FeedSideEffects {
   private readonly logger = new Logger(FeedSideEffects.name);
   private readonly degradationLogged = new Map<FeedFallbackReason, { at: number; count: number }>();
 
   constructor(
-    private readonly state: FeedStateRepository,
     private readonly impressions: ImpressionLogger,
     private readonly metrics: FeedMetrics,
   ) {}
-
-  /** Remembers the page's videos for this session so the next page does not repeat them; a failed write is a fallback. */
-  async rememberServed(userId: string, sessionId: string, videoIds: string[], fallbacks: Set<FeedFallbackReason>): Promise<void> {
-    await this.state.rememberServed(userId, sessionId, videoIds).catch(() => fallbacks.add('served_write_failed'));
-  }
 
   /** Counts the served items, queues their impressions for the background COPY and reports the request's fallbacks. */
   served(impressions: ImpressionRow[], fallbacks: Set<FeedFallbackReason>): void {

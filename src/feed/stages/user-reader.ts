@@ -49,10 +49,13 @@ export class UserReader {
     private readonly clock: FeatureClock,
   ) {}
 
-  /** Blocks always apply (see UserGraphRepository); a failed Redis read is a fallback, not an error. */
-  async read(userId: string, sessionId: string | null, fallbacks: Set<FeedFallbackReason>): Promise<FeedUserReads> {
+  /**
+   * Blocks always apply (see UserGraphRepository); a failed Redis read is a fallback, not an
+   * error. `carried`: the previous page's ids, stored in the session's served set first.
+   */
+  async read(userId: string, sessionId: string | null, carried: readonly string[], fallbacks: Set<FeedFallbackReason>): Promise<FeedUserReads> {
     const [reads, graph] = await Promise.all([
-      this.state.readUser(userId, sessionId).catch((err: Error) => {
+      this.state.readUser(userId, sessionId, carried).catch((err: Error) => {
         fallbacks.add(err instanceof RedisTimeoutError ? 'redis_timeout' : 'redis_unavailable');
         return null;
       }),
