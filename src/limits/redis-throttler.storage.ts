@@ -64,7 +64,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
   async onModuleInit(): Promise<void> {
     if (this.redis.status === 'ready') return;
     // An unreachable Redis rejects at the first error: the api then starts counting on its own.
-    await Promise.race([once(this.redis, 'ready'), sleep(CONNECT_WAIT_MS)]).catch(() => undefined);
+    // The wait does not hold the process open once the race is settled (an unref'd timer).
+    await Promise.race([once(this.redis, 'ready'), sleep(CONNECT_WAIT_MS, undefined, { ref: false })]).catch(() => undefined);
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerStorageRecord> {
