@@ -55,7 +55,7 @@ export async function waitForReady(baseUrl: string, timeoutMs = 300_000): Promis
 const CLOCK_TICKS = 100;
 
 /** CPU (user + system, ms) of one process from /proc, or null when it is gone or not readable. */
-function procCpuMs(pid: number): number | null {
+export function procCpuMs(pid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;

@@ -362,6 +362,14 @@ async function paced(tokens: string[], rate: number, seconds: number, redis: Any
   };
 }
 
+/** Quartiles of the watched-set sizes of 200 users spread over the world: a user at the cap costs a feed more than the seed's typical user. */
+async function watchedSizes(redis: AnyRedis, keys: RedisKeys, userIds: string[]): Promise<string> {
+  const picked = Array.from({ length: 200 }, (_, i) => userIds[Math.floor((i * userIds.length) / 200)]);
+  const sizes = (await Promise.all(picked.map((id) => redis.zcard(keys.userSeen(id))))).sort((a, b) => a - b);
+  const q = (p: number) => sizes[Math.min(sizes.length - 1, Math.floor(p * sizes.length))];
+  return `min ${sizes[0]}, quartiles ${q(0.25)} / ${q(0.5)} / ${q(0.75)}, max ${sizes[sizes.length - 1]} (200 users)`;
+}
+
 async function main(): Promise<void> {
   PORT = Number(process.env.BENCH_PORT ?? (await freePort()));
   BASE = `http://127.0.0.1:${PORT}`;
@@ -380,6 +388,7 @@ async function main(): Promise<void> {
     const secret = new TextEncoder().encode(config.JWT_SECRET);
     const userIds = Array.from({ length: USERS }, (_, i) => `u_${String(i + 1).padStart(7, '0')}`);
     const tokens = await Promise.all(userIds.map((id) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setExpirationTime('2h').sign(secret)));
+    log(`users' watched sets (what each feed reads and filters by; capped at USER_SEEN_MAX, ${config.USER_SEEN_MAX}): ${await watchedSizes(redis, keys, userIds)}`);
     const bootStarted = Date.now();
     api = await startApi();
     log(`api ready (ANN index built, model warm) in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

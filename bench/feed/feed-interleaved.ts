@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
-import { benchApiEnv, benchConfig, freePort, waitForReady, withDatabase } from '../bench-env';
+import { benchApiEnv, benchConfig, freePort, procCpuMs, waitForReady, withDatabase } from '../bench-env';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,17 +40,10 @@ const config = benchConfig();
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? withDatabase(config.DATABASE_URL, 'reelrank_bench_feed');
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? 'rrbenchfeed';
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const CLOCK_TICKS = 100;
 
 const log = (msg: string) => process.stdout.write(`[interleaved] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-
-/** CPU time (user + system, ms, every thread) the process has used. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
 
 interface Api {
   label: string;
@@ -75,7 +68,7 @@ async function startApi(label: string, checkout: string): Promise<Api> {
 
 async function burst(api: Api, tokens: string[], seconds: number, amount?: number, rate?: number): Promise<{ rps: number; cpuPerFeed: number; non2xx: number }> {
   let next = 0;
-  const before = cpuMs(api.child.pid!);
+  const before = procCpuMs(api.child.pid!)!;
   const result = await autocannon({
     url: api.base,
     connections: 50,
@@ -83,7 +76,7 @@ async function burst(api: Api, tokens: string[], seconds: number, amount?: numbe
     ...(rate ? { overallRate: rate } : {}),
     requests: [{ method: 'GET', path: '/v1/feed', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
   });
-  return { rps: result.requests.total / result.duration, cpuPerFeed: (cpuMs(api.child.pid!) - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
+  return { rps: result.requests.total / result.duration, cpuPerFeed: (procCpuMs(api.child.pid!)! - before) / Math.max(1, result.requests.total), non2xx: result.non2xx };
 }
 
 async function main(): Promise<void> {
