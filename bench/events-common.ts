@@ -7,7 +7,7 @@ import { AppConfig } from '../src/config/app-config';
 import { QueuedEvent } from '../src/events/event-jobs';
 import { EventQueuesRepository } from '../src/events/event-queues.repository';
 import { createRedisClient } from '../src/redis/redis-connection';
-import { apiNodeArgs } from './bench-env';
+import { apiNodeArgs, deleteAndVacuum } from './bench-env';
 import { unlinkMatching } from './redis-load';
 
 /** Helpers shared by the event pipeline benchmarks (bench/events-*.ts). */
@@ -107,8 +107,7 @@ export async function countLogged(config: AppConfig, prefix: string, idPrefix: s
 export async function deleteBenchInteractions(config: AppConfig, prefix: string): Promise<number> {
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
   try {
-    const { rowCount } = await pool.query(`DELETE FROM interactions WHERE user_id LIKE $1`, [`${prefix}-%`]);
-    return rowCount ?? 0;
+    return await deleteAndVacuum(pool, 'interactions', 'user_id LIKE $1', [`${prefix}-%`]);
   } finally {
     await pool.end();
   }

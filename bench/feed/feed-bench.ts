@@ -34,7 +34,7 @@ import { Queue } from 'bullmq';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { apiNodeArgs, benchApiEnv, benchConfig, DatabaseCpu, freePort, waitForReady, withDatabase } from '../bench-env';
+import { apiNodeArgs, benchApiEnv, benchConfig, DatabaseCpu, deleteAndVacuum, freePort, waitForReady, withDatabase } from '../bench-env';
 import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
 import { failoverProbe } from './failover-probe';
@@ -545,12 +545,12 @@ async function main(): Promise<void> {
       }
       connection.disconnect();
       // The online state keeps their effect until the next `npm run replay`; the log drops them (an earlier run's too).
-      const { rowCount } = await pool.query(`DELETE FROM interactions WHERE event_id LIKE 'bench-%'`);
-      log(`background events logged by the worker (deleted, with any left by earlier runs): ${rowCount}`);
+      const deleted = await deleteAndVacuum(pool, 'interactions', `event_id LIKE 'bench-%'`, []);
+      log(`background events logged by the worker (deleted, with any left by earlier runs): ${deleted}`);
     }
     // The run's impressions carry no engagement: delete them so they never reach training and reruns start alike.
-    const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
-    log(`impressions the api logged during the run (written, then deleted): ${rowCount}`);
+    const deleted = await deleteAndVacuum(pool, 'impressions', `served_at >= $1 AND source <> 'seed'`, [new Date(benchStarted)]);
+    log(`impressions the api logged during the run (written, then deleted and vacuumed): ${deleted}`);
     await pool.end();
     await redis.quit();
     await postgres?.close();

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
-import { benchApiEnv, benchConfig, freePort, procCpuMs, waitForReady, withDatabase } from '../bench-env';
+import { benchApiEnv, benchConfig, deleteAndVacuum, freePort, procCpuMs, waitForReady, withDatabase } from '../bench-env';
 
 const { values: args } = parseArgs({
   options: {
@@ -113,8 +113,8 @@ async function main(): Promise<void> {
     }
     // As feed-bench: the run's impressions carry no engagement, so they never reach training.
     const pool = new Pool({ connectionString: DATABASE_URL, max: 1 });
-    const { rowCount } = await pool.query(`DELETE FROM impressions WHERE served_at >= $1 AND source <> 'seed'`, [started]);
-    log(`impressions the apis logged (written, then deleted): ${rowCount}`);
+    const deleted = await deleteAndVacuum(pool, 'impressions', `served_at >= $1 AND source <> 'seed'`, [started]);
+    log(`impressions the apis logged (written, then deleted and vacuumed): ${deleted}`);
     await pool.end();
   }
 }
