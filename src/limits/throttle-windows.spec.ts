@@ -111,6 +111,11 @@ describe(ThrottleWindows.name, () => {
           }
         }
       }),
+      {
+        numRuns: 500,
+        // Once found: a failed sync's hits were dropped when a later sync's answer replaced the shared count.
+        examples: [[[{ kind: 'hit', key: 'x' }, { kind: 'take' }, { kind: 'fail' }, { kind: 'hit', key: 'x' }, { kind: 'take' }, { kind: 'answer' }, { kind: 'hit', key: 'x' }]]],
+      },
     );
   });
 });

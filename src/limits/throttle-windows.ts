@@ -19,6 +19,8 @@ export interface ThrottleHit {
 interface Window {
   /** The shared count at the last answer from Redis (every instance's hits sent by then). */
   shared: number;
+  /** Hits counted here whose sync failed: never in Redis, so never in `shared`. */
+  unshared: number;
   /** Hits counted here and sent, not answered yet. */
   sent: number;
   /** Hits counted here and not sent yet. */
@@ -53,12 +55,12 @@ export class ThrottleWindows {
   hit(key: string, ttlMs: number, limit: number, blockMs: number, now: number): ThrottleHit {
     let w = this.windows.get(key);
     if (!w || w.endsAt <= now) {
-      w = { shared: 0, sent: 0, unsent: 0, endsAt: now + ttlMs, id: this.nextId++, ttlMs, blockMs, limit };
+      w = { shared: 0, unshared: 0, sent: 0, unsent: 0, endsAt: now + ttlMs, id: this.nextId++, ttlMs, blockMs, limit };
       // Re-inserted, so the map stays in order of window start (what `sweep` relies on).
       this.windows.delete(key);
       this.windows.set(key, w);
     }
-    const before = w.shared + w.sent + w.unsent;
+    const before = w.shared + w.unshared + w.sent + w.unsent;
     w.unsent++;
     this.unsent.add(key);
     if (before <= limit && before + 1 > limit && blockMs > ttlMs) w.endsAt = Math.max(w.endsAt, now + blockMs);
@@ -93,7 +95,7 @@ export class ThrottleWindows {
     const w = this.windows.get(sync.key);
     if (!w || w.id !== sync.window) return;
     w.sent -= sync.hits;
-    w.shared += sync.hits;
+    w.unshared += sync.hits;
   }
 
   /**
