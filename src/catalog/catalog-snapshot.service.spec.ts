@@ -4,6 +4,7 @@ import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { CatalogRepository } from './catalog.repository';
 import { CatalogSnapshotService } from './catalog-snapshot.service';
+import { videoIdHash } from './video-id-hash';
 
 const video = (id: string): CatalogVideo => ({ id, creatorId: 'c', title: '', category: 'x', tags: [], durationMs: 1000, createdAt: 0, embedding: null, active: true });
 
@@ -92,6 +93,8 @@ describe('CatalogSnapshotService ordinals', () => {
     expect([...repository.rows.keys()].every((id) => catalog.isActive(catalog.findOrdinal(id)))).toBe(true);
     expect(catalog.videoAt(b)).toBe(repository.rows.get('b'));
     expect(catalog.findOrdinal('never-seen')).toBe(-1);
+    // The dense id-hash column has every id's hash at its ordinal, past the initial capacity too.
+    expect([...repository.rows.keys()].every((id) => catalog.idHashAt(catalog.findOrdinal(id)) === videoIdHash(id))).toBe(true);
 
     // A list's ordinals are computed once per list; an id the catalog lacks gets one too, for its video may come.
     const list = ['b', 'later', 'known'];

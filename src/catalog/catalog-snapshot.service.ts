@@ -3,6 +3,7 @@ import { CatalogVideo } from '../features/catalog-video';
 import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { CatalogRepository } from './catalog.repository';
+import { videoIdHash } from './video-id-hash';
 
 /** Message on the catalog channel: changed ids, or `all` after bulk changes (e.g. new learned embeddings). */
 export interface CatalogChange {
@@ -28,6 +29,8 @@ export interface CatalogOrdinals {
   activeCreatedAt(ordinal: number): number;
   /** Goes up each time the catalog stores a new object for the ordinal's video (an edit, a reload). */
   versionAt(ordinal: number): number;
+  /** videoIdHash of the ordinal's id (0 for an ordinal never given). */
+  idHashAt(ordinal: number): number;
 }
 
 /**
@@ -48,6 +51,8 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
   private activeCreatedAtByOrdinal = new Float64Array(1024).fill(NaN);
   /** Per ordinal: how many objects the catalog has stored for the video. */
   private versions = new Uint32Array(1024);
+  /** Per ordinal: videoIdHash of its id (the candidate filter's exclusion test reads this, not the video's id). */
+  private idHashes = new Int32Array(1024);
   private readonly ordinalLists = new WeakMap<readonly string[], Int32Array>();
   /** Ids loadMissing found in no table, and until when it will not ask again. */
   private readonly notFoundUntil = new Map<string, number>();
@@ -104,7 +109,11 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
         const createdAt = new Float64Array(this.activeCreatedAtByOrdinal.length * 2).fill(NaN);
         createdAt.set(this.activeCreatedAtByOrdinal);
         this.activeCreatedAtByOrdinal = createdAt;
+        const idHashes = new Int32Array(this.idHashes.length * 2);
+        idHashes.set(this.idHashes);
+        this.idHashes = idHashes;
       }
+      this.idHashes[ordinal] = videoIdHash(id);
     }
     return ordinal;
   }
@@ -127,6 +136,10 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
 
   versionAt(ordinal: number): number {
     return this.versions[ordinal];
+  }
+
+  idHashAt(ordinal: number): number {
+    return this.idHashes[ordinal];
   }
 
   /**

@@ -1,3 +1,4 @@
+import { videoIdHash } from '../catalog/video-id-hash';
 import { BadRequestException } from '@nestjs/common';
 import { CatalogSnapshotService } from '../catalog/catalog-snapshot.service';
 import { AppConfig } from '../config/app-config';
@@ -37,6 +38,7 @@ const catalog: PoolCatalog = {
   videoAt: (ordinal) => VIDEOS[ordinal],
   isActive: () => true,
   activeCreatedAt: (ordinal) => VIDEOS[ordinal].createdAt,
+  idHashAt: (ordinal) => videoIdHash(VIDEOS[ordinal].id),
 };
 const graph: UserGraph = { follows: new Set(), blocked: new Set(), complete: true } as unknown as UserGraph;
 

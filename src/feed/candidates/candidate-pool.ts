@@ -2,9 +2,10 @@ import { CatalogOrdinals } from '../../catalog/catalog-snapshot.service';
 import { CatalogVideo } from '../../features/catalog-video';
 import { SourceResult } from './candidate-gatherer';
 import { CandidateIds } from './candidate-source';
+import { ExcludedIds } from './excluded-ids';
 
 /** What the pool reads of the catalog. */
-export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt'>;
+export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt' | 'idHashAt'>;
 
 /** What the user must not be shown. */
 export interface CandidateExclusions {
@@ -28,10 +29,11 @@ export interface CandidateExclusions {
  * It works on catalog ordinals: an offered ordinal is checked against a small integer set
  * and the catalog's dense column of active videos' upload times before its video object is
  * read (read through the objects, the upload time was a cache miss per candidate: ~5% of a
- * feed's CPU). The excluded ids (watched, served, client's) stay strings in a set of their
- * own, checked against the offered videos' ids: turning each into an ordinal cost a cache
- * miss apiece in the catalog's 100k-entry id map, ~1.2 ms per feed for a user with 2,000
- * watched videos, where building the set is ~0.1 ms.
+ * feed's CPU). The excluded ids (watched, served, client's) are kept by hash (ExcludedIds)
+ * and tested against the hash the catalog keeps per ordinal: turning each into an ordinal
+ * cost a cache miss apiece in the catalog's 100k-entry id map (~1.2 ms per feed for a user
+ * with 2,000 watched videos), and testing each offered video's id string read its object
+ * and its id, two cache misses per candidate (~0.1 ms per feed).
  */
 export class CandidatePool {
   readonly videos: CatalogVideo[] = [];
@@ -41,7 +43,7 @@ export class CandidatePool {
   /** Position of each kept candidate in the list it was offered from (used by the degraded walk). */
   readonly positions: number[] = [];
   private readonly offered = new Set<number>();
-  private readonly excludedIds: Set<string>;
+  private readonly excludedIds: ExcludedIds;
   private readonly blockedCreators: ReadonlySet<string>;
   private readonly publishedBy: number;
 
@@ -50,9 +52,7 @@ export class CandidatePool {
     exclusions: CandidateExclusions,
     readonly max: number,
   ) {
-    this.excludedIds = new Set(exclusions.seen);
-    for (const id of exclusions.served) this.excludedIds.add(id);
-    for (const id of exclusions.exclude) this.excludedIds.add(id);
+    this.excludedIds = new ExcludedIds(exclusions.seen, exclusions.served, exclusions.exclude);
     this.blockedCreators = exclusions.blockedCreators;
     this.publishedBy = exclusions.publishedBy;
   }
@@ -72,7 +72,7 @@ export class CandidatePool {
     // NaN (taken down, or not in the catalog) is never <=.
     if (!(this.catalog.activeCreatedAt(ordinal) <= this.publishedBy)) return false;
     const video = this.catalog.videoAt(ordinal)!;
-    if (this.excludedIds.has(video.id)) return false;
+    if (this.excludedIds.excludes(this.catalog.idHashAt(ordinal), video)) return false;
     if (this.blockedCreators.size > 0 && this.blockedCreators.has(video.creatorId)) return false;
     this.videos.push(video);
     this.ordinals.push(ordinal);

@@ -1,3 +1,4 @@
+import { videoIdHash } from '../../catalog/video-id-hash';
 import { CatalogVideo } from '../../features/catalog-video';
 import { CandidatePool, PoolCatalog } from '../candidates/candidate-pool';
 import { TracedCandidatePool } from './traced-candidate-pool';
@@ -21,6 +22,9 @@ class Catalog implements PoolCatalog {
   }
   activeCreatedAt(ordinal: number): number {
     return this.isActive(ordinal) ? this.videos[ordinal]!.createdAt : NaN;
+  }
+  idHashAt(ordinal: number): number {
+    return videoIdHash(this.ids[ordinal]);
   }
 }
 
