@@ -95,6 +95,9 @@ describe('CatalogSnapshotService ordinals', () => {
     expect(catalog.findOrdinal('never-seen')).toBe(-1);
     // The dense id-hash column has every id's hash at its ordinal, past the initial capacity too.
     expect([...repository.rows.keys()].every((id) => catalog.idHashAt(catalog.findOrdinal(id)) === videoIdHash(id))).toBe(true);
+    // Touching ordinals (a cache hint) skips those the catalog never gave, and changes nothing.
+    expect(() => catalog.touch(Int32Array.of(-1, b, 1 << 30))).not.toThrow();
+    expect(catalog.videoAt(b)).toBe(repository.rows.get('b'));
 
     // A list's ordinals are computed once per list; an id the catalog lacks gets one too, for its video may come.
     const list = ['b', 'later', 'known'];

@@ -4,6 +4,7 @@ import { PubSubService } from '../redis/pubsub.service';
 import { RedisKeys } from '../redis/redis-keys';
 import { CatalogRepository } from './catalog.repository';
 import { videoIdHash } from './video-id-hash';
+import { keepTouched } from '../common/touch-rows';
 
 /** Message on the catalog channel: changed ids, or `all` after bulk changes (e.g. new learned embeddings). */
 export interface CatalogChange {
@@ -31,6 +32,12 @@ export interface CatalogOrdinals {
   versionAt(ordinal: number): number;
   /** videoIdHash of the ordinal's id (0 for an ordinal never given). */
   idHashAt(ordinal: number): number;
+  /**
+   * Reads what activeCreatedAt, idHashAt and videoAt read for each ordinal, in one short
+   * loop with many cache misses in flight (see touchRows), so a loop that checks the
+   * ordinals one by one afterwards finds them cached.
+   */
+  touch(ordinals: Int32Array): void;
 }
 
 /**
@@ -140,6 +147,19 @@ export class CatalogSnapshotService implements OnApplicationBootstrap, CatalogOr
 
   idHashAt(ordinal: number): number {
     return this.idHashes[ordinal];
+  }
+
+  touch(ordinals: Int32Array): void {
+    const createdAt = this.activeCreatedAtByOrdinal;
+    const hashes = this.idHashes;
+    const videos = this.byOrdinal;
+    const limit = this.ordinals.size;
+    let sum = 0;
+    for (let i = 0; i < ordinals.length; i++) {
+      const o = ordinals[i];
+      if (o >= 0 && o < limit) sum += createdAt[o] + hashes[o] + (videos[o] === undefined ? 0 : 1);
+    }
+    keepTouched(sum);
   }
 
   /**

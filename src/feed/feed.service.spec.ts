@@ -39,6 +39,7 @@ const catalog: PoolCatalog = {
   isActive: () => true,
   activeCreatedAt: (ordinal) => VIDEOS[ordinal].createdAt,
   idHashAt: (ordinal) => videoIdHash(VIDEOS[ordinal].id),
+  touch: () => undefined,
 };
 const graph: UserGraph = { follows: new Set(), blocked: new Set(), complete: true } as unknown as UserGraph;
 

@@ -5,7 +5,7 @@ import { CandidateIds } from './candidate-source';
 import { ExcludedIds } from './excluded-ids';
 
 /** What the pool reads of the catalog. */
-export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt' | 'idHashAt'>;
+export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt' | 'idHashAt' | 'touch'>;
 
 /** What the user must not be shown. */
 export interface CandidateExclusions {
@@ -89,6 +89,8 @@ export class CandidatePool {
 
   /** Takes from every source in turn (1st of each, 2nd of each, ...) so a cut at `max` is fair to all. */
   offerRoundRobin(results: SourceResult[]): void {
+    // The sources' ordinals are scattered over the catalog's columns: fetched in one pass, not one offer at a time.
+    for (const r of results) if (r.ids instanceof Int32Array) this.catalog.touch(r.ids);
     const longest = results.reduce((m, r) => Math.max(m, r.ids.length), 0);
     for (let i = 0; i < longest && !this.full; i++) {
       for (const r of results) if (i < r.ids.length) this.offerAt(r.ids, i, r.source);

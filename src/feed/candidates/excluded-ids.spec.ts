@@ -23,13 +23,22 @@ describe(ExcludedIds.name, () => {
     expect(excludes(both, 'liquid')).toBe(true);
   });
 
-  it('answers as a set of the ids would, for any ids', () => {
+  it('answers as a set of the ids would, for any ids, and counts each id once', () => {
     fc.assert(
-      fc.property(fc.array(fc.string()), fc.array(fc.string()), (listed, asked) => {
-        const excluded = new ExcludedIds(listed);
-        const set = new Set(listed);
-        for (const id of [...listed, ...asked]) expect(excludes(excluded, id)).toBe(set.has(id));
+      fc.property(fc.array(fc.string()), fc.array(fc.string()), fc.array(fc.string()), (seen, served, asked) => {
+        const excluded = new ExcludedIds(seen, served);
+        const set = new Set([...seen, ...served]);
+        expect(excluded.size).toBe(set.size);
+        for (const id of [...seen, ...served, ...asked]) expect(excludes(excluded, id)).toBe(set.has(id));
       }),
     );
+  });
+
+  it('holds thousands of ids (the table grows to twice their number)', () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => `v_${i}`);
+    const excluded = new ExcludedIds(ids, ids);
+    expect(excluded.size).toBe(3000);
+    expect(ids.every((id) => excludes(excluded, id))).toBe(true);
+    expect(excludes(excluded, 'v_3000')).toBe(false);
   });
 });

@@ -26,6 +26,7 @@ class Catalog implements PoolCatalog {
   idHashAt(ordinal: number): number {
     return videoIdHash(this.ids[ordinal]);
   }
+  touch(): void {}
 }
 
 const catalog = new Catalog();
