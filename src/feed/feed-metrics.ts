@@ -27,6 +27,7 @@ export class FeedMetrics {
   private readonly dropped: Counter<'source' | 'reason'>;
   private readonly served: Counter<'source'>;
   private readonly servedBySource = new Map<string, Counter.Internal>();
+  private readonly sourceBySource = new Map<string, Histogram.Internal<'source'>>();
 
   constructor(registry: Registry) {
     this.stageHistogram = new Histogram({
@@ -72,7 +73,9 @@ export class FeedMetrics {
   }
 
   source(source: string, ms: number): void {
-    this.sourceHistogram.labels(source).observe(ms / 1000);
+    let child = this.sourceBySource.get(source);
+    if (!child) this.sourceBySource.set(source, (child = this.sourceHistogram.labels(source)));
+    child.observe(ms / 1000);
   }
 
   fallback(reason: FeedFallbackReason): void {
