@@ -5,7 +5,7 @@
  * candidates per request) alternating with GET /health/live as a same-run baseline.
  * Prints medians over the rounds and the per-stage breakdown from /metrics.
  *
- *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--rate-seconds 10] [--events 1000]
+ *   npm run build && node dist/bench/feed/feed-bench.js [--rounds 3] [--duration 15] [--processes 1] [--rates 10,100,250,400] [--rate-seconds 10] [--rate-warmup 5] [--events 1000]
  *
  * On a Redis Cluster, `--kill-master host:port` runs a failover probe instead of the rounds:
  * explained feeds at `--probe-rate` (50/s) for `--probe-seconds` (40), the master shut down
@@ -60,6 +60,8 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '1' },
     /** Seconds of each fixed-rate run. */
     'rate-seconds': { type: 'string', default: '10' },
+    /** Seconds at each fixed rate before its measured run (not counted): what the saturated rounds left queued drains first. */
+    'rate-warmup': { type: 'string', default: '5' },
     /** Background events/s (views and likes on popular videos) posted during the feed runs, with a worker applying them; 0: none. */
     events: { type: 'string', default: '0' },
     'kill-master': { type: 'string', default: '' },
@@ -76,6 +78,7 @@ const RATES = args.rates ? args.rates.split(',').map(Number) : [];
 const EVENTS_PER_SECOND = Number(args.events);
 const EVENT_ID_PREFIX = `bench-${Date.now().toString(36)}`;
 const RATE_SECONDS = Number(args['rate-seconds']);
+const RATE_WARMUP_SECONDS = Number(args['rate-warmup']);
 const MAX_EVENT_POSTS_IN_FLIGHT = 64;
 const KILL_MASTER = args['kill-master'];
 const config = benchConfig();
@@ -338,15 +341,14 @@ async function cannon(path: string, tokens: string[] | null, duration: number, a
  * 50 in flight at X/s is 50/X s each on average).
  */
 async function paced(tokens: string[], rate: number, seconds: number, redis: AnyRedis, postgres: DatabaseCpu | null) {
+  const request = (i: number) => ({ method: 'GET' as const, path: '/v1/feed', headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } });
+  // At the rate first, unmeasured: the backlog of what ran before (the saturated rounds' queued events, the worker catching up) is not this rate's.
+  if (RATE_WARMUP_SECONDS > 0) await openLoop(PORT, rate, RATE_WARMUP_SECONDS, (i) => request(i + Math.floor(tokens.length / 2)));
   const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
   await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
   const loopStarted = performance.now();
-  const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, (i) => ({
-    method: 'GET',
-    path: '/v1/feed',
-    headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
-  }));
+  const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, request);
   const cpuMsPerRequest = api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN;
   await timeline.stop();
   const q = (p: number) => quantileMs(latencies, p);
