@@ -6,7 +6,7 @@
  * On a shared machine whose load swings within minutes, bursts seconds apart see much
  * the same machine, where whole feed-bench runs minutes apart do not.
  *
- *   npm run build && node dist/bench/feed/feed-interleaved.js --a /path/to/old/checkout --b /path/to/new/checkout [--pairs 6] [--seconds 10] [--rate 200]
+ *   npm run build && node dist/bench/feed/feed-interleaved.js --a /path/to/old/checkout --b /path/to/new/checkout [--pairs 6] [--seconds 10] [--rate 200] [--node-a /path/to/node] [--node-b /path/to/node]
  *
  * With --rate, each burst sends that many feeds per second instead of as many as the api
  * answers: the CPU per feed of an api that is not saturated (requests arrive one by one,
@@ -33,6 +33,9 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '10' },
     rate: { type: 'string' },
+    /** The node binary each api runs on (default: the first `node` on PATH), to compare Node versions. */
+    'node-a': { type: 'string', default: 'node' },
+    'node-b': { type: 'string', default: 'node' },
   },
 });
 if (!args.a || !args.b) throw new Error('--a and --b: the two checkouts to compare');
@@ -57,7 +60,7 @@ async function startApi(label: string, checkout: string): Promise<Api> {
   // Each checkout's api as its own start:api runs it ("node [flags...] dist/src/main.js"), plus the extra flags.
   const startFlags = scripts['start:api'].trim().split(/\s+/).slice(1, -1);
   const nodeArgs = (process.env[`BENCH_${label.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
-  const child = spawn('node', [...startFlags, ...nodeArgs, join(checkout, 'dist/src/main.js')], {
+  const child = spawn(args[label === 'a' ? 'node-a' : 'node-b']!, [...startFlags, ...nodeArgs, join(checkout, 'dist/src/main.js')], {
     env: benchApiEnv(DATABASE_URL, PREFIX, port),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
