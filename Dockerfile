@@ -1,15 +1,14 @@
 # syntax=docker/dockerfile:1
 # One image for every process: api (default command), worker, and the migrate/seed job.
 
-FROM node:22-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 # Native addons (hnswlib-node) are compiled at install time.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-# onnxruntime-node's install step only fetches CUDA providers; npm >= 11 skips it through
-# package.json allowScripts, the npm 10 of this image through this variable.
+# onnxruntime-node's install step only fetches CUDA providers: skipped.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci
 
@@ -21,7 +20,7 @@ COPY migrations migrations
 COPY scripts scripts
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

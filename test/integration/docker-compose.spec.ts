@@ -80,13 +80,15 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(hostPorts.services).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
   });
 
-  it('has RabbitMQ for the stream process, and builds on Node 22', () => {
+  it('has RabbitMQ for the stream process, and builds on the Node that CI tests on', () => {
     const stream = compose.services.stream;
     expect(stream.environment).toEqual(expect.objectContaining({ STREAM_TRANSPORT: 'rmq', STREAM_RMQ_URL: expect.stringContaining('@rabbitmq:5672') }));
     expect(dependsOn(stream).rabbitmq).toEqual({ condition: 'service_healthy' });
     const bases = [...read('Dockerfile').matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
     expect(bases.length).toBeGreaterThan(0);
-    for (const base of bases.filter((b) => b.startsWith('node:'))) expect(base).toMatch(/^node:22[-.]/);
+    const ciNode = /^NODE_MAJOR=(\d+)$/m.exec(read('.ci/run'))?.[1];
+    expect(ciNode).toBe('24');
+    for (const base of bases.filter((b) => b.startsWith('node:'))) expect(base).toMatch(new RegExp(`^node:${ciNode}[-.]`));
   });
 
   it('provisions Grafana with the dashboard and Prometheus with the api and worker as targets', () => {
