@@ -81,7 +81,7 @@ function traffic(rng: Rng, users: number, perUser: number, videos: number, shift
     out.matrix.set(row, i * FEATURES.length);
     out.user[i] = u;
     out.video[i] = v;
-    out.rows.push({ features: row, userId: `u${u}`, videoId: `v${v}` });
+    out.rows.push({ features: Float32Array.from(row), userId: `u${u}`, videoId: `v${v}` });
   }
   return out;
 }
