@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
 import type { CandidatePool } from '../../src/feed/candidates/candidate-pool';
 import type { CatalogVideo } from '../../src/features/catalog-video';
+import { createRng } from '../../src/training/model/mlp';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,18 +49,8 @@ function evictCaches(): void {
   for (let i = 0; i < evict.length; i += 16) evictSum += evict[i];
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function main(): Promise<void> {
-  const random = rng(20261204);
+  const random = createRng(20261204);
   // Allocated one after another, as the catalog loader does.
   const videos: CatalogVideo[] = Array.from({ length: V }, (_, i) => ({
     id: `v_${String(i).padStart(7, '0')}`,
