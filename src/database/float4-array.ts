@@ -5,8 +5,8 @@
  * for NULL) and a big-endian float4. The elements of every dimension in order; NULL is NaN.
  *
  * Reading feature rows this way instead of as text arrays (which node-postgres parses
- * character by character) takes a query of 50,000 29-float rows from ~0.55 s of client CPU
- * to ~0.22 s. pg-types has no binary parser for float4[].
+ * character by character) takes 50,000 rows of 29 floats from ~720 to ~135 ms of client
+ * CPU (bench/monitoring/drift-rows.ts). pg-types has no binary parser for float4[].
  */
 export function decodeFloat4ArraySend(bytes: Buffer): Float32Array {
   const dimensions = bytes.readInt32BE(0);

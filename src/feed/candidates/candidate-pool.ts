@@ -27,9 +27,10 @@ export interface CandidateExclusions {
  * excluded by the client, creator not blocked), up to `max`.
  *
  * It works on catalog ordinals: an offered ordinal is checked against a small integer set
- * and the catalog's dense column of active videos' upload times before its video object is
- * read (read through the objects, the upload time was a cache miss per candidate: ~5% of a
- * feed's CPU). The excluded ids (watched, served, client's) are kept by hash (ExcludedIds)
+ * and the catalog's dense columns (active videos' upload times, id hashes), touched for all
+ * the sources' ordinals in one pass first; the video object is read only to check a blocked
+ * creator or to confirm an equal hash (read through the objects, the upload time was a
+ * cache miss per candidate: ~5% of a feed's CPU). The excluded ids (watched, served, client's) are kept by hash (ExcludedIds)
  * and tested against the hash the catalog keeps per ordinal: turning each into an ordinal
  * cost a cache miss apiece in the catalog's 100k-entry id map (~1.2 ms per feed for a user
  * with 2,000 watched videos), and testing each offered video's id string read its object
