@@ -70,8 +70,8 @@ const stats: VideoStats[] = videos.map((_, i) => ({ ...emptyVideoStats(), impres
 
 const user = emptyUserState(DIM);
 user.embedding = Array.from({ length: DIM }, () => random() - 0.5);
-for (let c = 0; c < 20; c += 3) user.categoryAffinity[`topic_${c}`] = c / 4;
-for (let c = 0; c < 40; c++) user.creatorAffinity[`c_${c * 97}`] = 1;
+for (let c = 0; c < 20; c += 3) user.categoryAffinity.set(`topic_${c}`, c / 4);
+for (let c = 0; c < 40; c++) user.creatorAffinity.set(`c_${c * 97}`, 1);
 user.follows = ['c_1', 'c_2', 'c_3'];
 user.lastEventAt = NOW - 60_000;
 // A history of 20 videos with 200 co-engaged neighbours each, and a sequence model's

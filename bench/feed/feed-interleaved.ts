@@ -13,7 +13,9 @@
  * so no write carries several of them), which is what a steady rate costs.
  *
  * Each checkout must be built (`npm run build`); --a and --b may be the same checkout, with
- * BENCH_A_NODE_ARGS / BENCH_B_NODE_ARGS (extra node flags) telling them apart. The world must exist: run
+ * BENCH_A_NODE_ARGS / BENCH_B_NODE_ARGS (extra node flags) telling them apart.
+ * BENCH_A_REDIS_PREFIX / BENCH_B_REDIS_PREFIX give a side its own copy of the world's Redis
+ * state (made by dist/bench/feed/copy-world.js), e.g. with user states in a newer stored form. The world must exist: run
  * dist/bench/feed/feed-bench.js once first (same env: BENCH_DATABASE_URL, BENCH_REDIS_PREFIX, BENCH_USERS).
  */
 import autocannon from 'autocannon';
@@ -61,7 +63,7 @@ async function startApi(label: string, checkout: string): Promise<Api> {
   const startFlags = scripts['start:api'].trim().split(/\s+/).slice(1, -1);
   const nodeArgs = (process.env[`BENCH_${label.toUpperCase()}_NODE_ARGS`] ?? '').split(' ').filter(Boolean);
   const child = spawn(args[label === 'a' ? 'node-a' : 'node-b']!, [...startFlags, ...nodeArgs, join(checkout, 'dist/src/main.js')], {
-    env: benchApiEnv(DATABASE_URL, PREFIX, port),
+    env: benchApiEnv(DATABASE_URL, process.env[`BENCH_${label.toUpperCase()}_REDIS_PREFIX`] ?? PREFIX, port),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

@@ -64,9 +64,9 @@ function decayCounts(counts: EventCounts, last: number, now: number, tau: number
   return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, decayedAt(v, last, now, tau)])) as EventCounts;
 }
 
-function decayedSorted(map: Record<string, number>, last: number, now: number, limit: number): Record<string, number> {
+function decayedSorted(map: Map<string, number>, last: number, now: number, limit: number): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(map)
+    [...map]
       .map(([k, v]) => [k, decayedAt(v, last, now, USER_TIME_CONSTANTS.DAY)] as const)
       .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
       .slice(0, limit),

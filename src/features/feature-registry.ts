@@ -41,7 +41,7 @@ export function userContext(
   sequence: SequenceScores | null = null,
 ): UserContext {
   let total = 0;
-  for (const v of Object.values(user.categoryAffinity)) if (v > 0) total += v;
+  for (const v of user.categoryAffinity.values()) if (v > 0) total += v;
   return {
     user,
     now,
@@ -134,15 +134,15 @@ function cosine(user: Float64Array, video: Float32Array | null): number {
 }
 
 function categoryAffinity(c: FeatureContext, category: string): number {
-  return decayedAt(c.user.categoryAffinity[category] ?? 0, c.user.lastEventAt, c.now, DAY);
+  return decayedAt(c.user.categoryAffinity.get(category) ?? 0, c.user.lastEventAt, c.now, DAY);
 }
 
 function categoryShare(c: FeatureContext, category: string): number {
-  return c.categoryAffinityTotal > 0 ? Math.max(0, c.user.categoryAffinity[category] ?? 0) / c.categoryAffinityTotal : 0;
+  return c.categoryAffinityTotal > 0 ? Math.max(0, c.user.categoryAffinity.get(category) ?? 0) / c.categoryAffinityTotal : 0;
 }
 
 function creatorAffinity(c: FeatureContext, creator: string): number {
-  return decayedAt(c.user.creatorAffinity[creator] ?? 0, c.user.lastEventAt, c.now, DAY);
+  return decayedAt(c.user.creatorAffinity.get(creator) ?? 0, c.user.lastEventAt, c.now, DAY);
 }
 
 /** Signed log1p, for sums that can go negative (skipped history) and grow without bound. */
@@ -278,7 +278,7 @@ export const FEATURE_REGISTRY: readonly FeatureDefinition[] = [
     columnFill: (c, columns) => {
       // Only the user's (few) creators get a value; every other creator reads as creatorAffinity of none.
       const values = new Map<number, number>();
-      for (const creator of Object.keys(c.user.creatorAffinity)) {
+      for (const creator of c.user.creatorAffinity.keys()) {
         const id = columns.creatorIds.get(creator);
         if (id !== undefined) values.set(id, creatorAffinity(c, creator));
       }

@@ -35,8 +35,8 @@ describe('user state', () => {
     expect(s.embedding[0]).toBeCloseTo(1);
     applyUserEvent(s, event('skip', 2000, 1000), skipped);
     expect(s.embedding[1]).toBeLessThan(0);
-    expect(s.categoryAffinity.dance).toBeGreaterThan(0);
-    expect(s.categoryAffinity.cooking).toBeLessThan(0);
+    expect(s.categoryAffinity.get('dance')).toBeGreaterThan(0);
+    expect(s.categoryAffinity.get('cooking')).toBeLessThan(0);
     expect(s.counts.like).toBe(1);
     expect(s.counts.skip).toBe(1);
   });
@@ -69,6 +69,24 @@ describe('user state', () => {
     expect(s.recent).toEqual([]);
     applyUserEvent(s, { ...event('comment', 1000), videoId: 'v1' }, liked);
     expect(s.counts.comment).toBe(1);
+  });
+
+  it('stores the affinity maps as flat key-value arrays and still reads the objects of states stored before', () => {
+    const s = emptyUserState(4);
+    applyUserEvent(s, event('like', 1000), liked);
+    applyUserEvent(s, event('skip', 2000, 1000), skipped);
+    const stored = JSON.parse(encodeUserState(s)) as Record<string, unknown>;
+    expect(stored.categoryAffinity).toEqual(['dance', s.categoryAffinity.get('dance'), 'cooking', s.categoryAffinity.get('cooking')]);
+    expect(stored.creatorAffinity).toEqual(['c-dance', s.creatorAffinity.get('c-dance'), 'c-cooking', s.creatorAffinity.get('c-cooking')]);
+    const old = { ...stored, categoryAffinity: { dance: 1.5, cooking: -1 }, creatorAffinity: { 'c-dance': 2 } };
+    const decoded = decodeUserState(JSON.stringify(old), 4);
+    expect([...decoded.categoryAffinity]).toEqual([
+      ['dance', 1.5],
+      ['cooking', -1],
+    ]);
+    expect([...decoded.creatorAffinity]).toEqual([['c-dance', 2]]);
+    applyUserEvent(decoded, event('like', 3000), liked);
+    expect(decoded.creatorAffinity.get('c-dance')).toBeGreaterThan(2);
   });
 
   it('decays windowed counters with time', () => {

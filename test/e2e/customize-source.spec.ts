@@ -26,7 +26,7 @@ export class LikedCreatorsSource implements CandidateSource {
   constructor(private readonly lists: CatalogListsService) {}
 
   fetch(ctx: CandidateContext): string[] {
-    const creators = Object.entries(ctx.user.creatorAffinity)
+    const creators = [...ctx.user.creatorAffinity]
       .filter(([, a]) => a > 0)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5);

@@ -11,7 +11,7 @@ describe(CategoryAffinitySource.name, () => {
   ]);
   const source = (topCategories: number) =>
     new CategoryAffinitySource(fakeLists({ byCategory }), catalog.asService(), Object.assign(new AppConfig(), { FEED_TOP_CATEGORIES: topCategories }));
-  const user = { categoryAffinity: { cooking: 3, pets: 1, music: 0.5, dance: 0 } };
+  const user = { categoryAffinity: new Map(Object.entries({ cooking: 3, pets: 1, music: 0.5, dance: 0 })) };
 
   it('draws from the top FEED_TOP_CATEGORIES categories in proportion to affinity', () => {
     expect(catalog.idsOf(source(2).fetch(candidateContext({ user, limit: 4 })))).toEqual(['k1', 'k2', 'k3', 'p1']);

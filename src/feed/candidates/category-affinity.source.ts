@@ -17,7 +17,7 @@ export class CategoryAffinitySource implements CandidateSource {
   ) {}
 
   fetch(ctx: CandidateContext): Int32Array {
-    const top = Object.entries(ctx.user.categoryAffinity)
+    const top = [...ctx.user.categoryAffinity]
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1])
       .slice(0, this.config.FEED_TOP_CATEGORIES);
