@@ -14,6 +14,13 @@ describe(FeedCursorCodec.name, () => {
     return `${payload}.${sig.toString('base64url')}`;
   };
 
+  it('gives each session 12 random bytes of its own, across refills of its pool of random bytes', () => {
+    const sessions = Array.from({ length: 1000 }, () => codec.newSession());
+    expect(new Set(sessions).size).toBe(1000);
+    for (const s of sessions) expect(Buffer.from(s, 'base64url')).toHaveLength(12);
+    expect(sessions.every((s) => /^[A-Za-z0-9_-]{16}$/.test(s))).toBe(true);
+  });
+
   it('round-trips for the same user', () => {
     expect(codec.decode(codec.encode(cursor, 'u1'), 'u1', now + 1000)).toEqual(cursor);
   });
