@@ -3,6 +3,7 @@ import { CatalogVideo } from '../../features/catalog-video';
 import { SourceResult } from './candidate-gatherer';
 import { CandidateIds } from './candidate-source';
 import { ExcludedIds } from './excluded-ids';
+import { OrdinalSet } from './ordinal-set';
 
 /** What the pool reads of the catalog. */
 export type PoolCatalog = Pick<CatalogOrdinals, 'findOrdinal' | 'videoAt' | 'isActive' | 'activeCreatedAt' | 'idHashAt' | 'touch'>;
@@ -43,7 +44,7 @@ export class CandidatePool {
   readonly sources: string[] = [];
   /** Position of each kept candidate in the list it was offered from (used by the degraded walk). */
   readonly positions: number[] = [];
-  private readonly offered = new Set<number>();
+  private readonly offered: OrdinalSet;
   private readonly excludedIds: ExcludedIds;
   private readonly blockedCreators: ReadonlySet<string>;
   private readonly publishedBy: number;
@@ -56,6 +57,8 @@ export class CandidatePool {
     this.excludedIds = new ExcludedIds(exclusions.seen, exclusions.served, exclusions.exclude);
     this.blockedCreators = exclusions.blockedCreators;
     this.publishedBy = exclusions.publishedBy;
+    // Sources are asked for more than `max` (filters drop some): room for twice that many offers before the set grows.
+    this.offered = new OrdinalSet(max * 2);
   }
 
   get size(): number {
@@ -68,8 +71,7 @@ export class CandidatePool {
 
   /** Offers the video at a catalog ordinal; true if it was kept. */
   offer(ordinal: number, source: string, position = 0): boolean {
-    if (this.full || this.offered.has(ordinal)) return false;
-    this.offered.add(ordinal);
+    if (this.full || !(ordinal >= 0) || !this.offered.add(ordinal)) return false;
     // NaN (taken down, or not in the catalog) is never <=.
     if (!(this.catalog.activeCreatedAt(ordinal) <= this.publishedBy)) return false;
     const video = this.catalog.videoAt(ordinal)!;
