@@ -85,6 +85,10 @@ describe('user state', () => {
       ['cooking', -1],
     ]);
     expect([...decoded.creatorAffinity]).toEqual([['c-dance', 2]]);
+    // What an earlier worker makes of the arrays (it decays them as objects): entries that are not a name and a number are dropped.
+    const mangled = decodeUserState(JSON.stringify({ ...stored, categoryAffinity: [null, 'dance', 2, 'cooking', 'x'], creatorAffinity: ['c-dance', null] }), 4);
+    expect([...mangled.categoryAffinity]).toEqual([]);
+    expect([...mangled.creatorAffinity]).toEqual([]);
     applyUserEvent(decoded, event('like', 3000), liked);
     expect(decoded.creatorAffinity.get('c-dance')).toBeGreaterThan(2);
   });

@@ -202,9 +202,12 @@ function storeAffinities(map: Map<string, number>): StoredAffinities {
 function loadAffinities(stored: StoredAffinities | Record<string, number> | undefined): Map<string, number> {
   const map = new Map<string, number>();
   if (Array.isArray(stored)) {
-    for (let i = 0; i + 1 < stored.length; i += 2) map.set(String(stored[i]), Number(stored[i + 1]));
+    for (let i = 0; i + 1 < stored.length; i += 2) {
+      const [key, value] = [stored[i], stored[i + 1]];
+      if (typeof key === 'string' && typeof value === 'number' && Number.isFinite(value)) map.set(key, value);
+    }
   } else if (stored) {
-    for (const k of Object.keys(stored)) map.set(k, stored[k]);
+    for (const k of Object.keys(stored)) if (Number.isFinite(stored[k])) map.set(k, stored[k]);
   }
   return map;
 }
