@@ -33,7 +33,7 @@ export function topKIndices(keys: Float64Array, k: number): number[] {
  * median-of-three pivot): ~1.5-2 ms over 94k keys where the native sort took ~10 ms.
  * NaN sorts last in a typed-array sort; keys with NaN take that sort to keep its answer.
  */
-function kthLargest(keys: Float64Array, k: number): number {
+export function kthLargest(keys: Float64Array, k: number): number {
   const n = keys.length;
   const target = n - k;
   const a = keys.slice();

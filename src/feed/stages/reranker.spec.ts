@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { emptyVideoStats } from '../../features/video-stats';
@@ -99,5 +100,31 @@ describe(Reranker.name, () => {
       'exploration_slot',
       'below_cut',
     ]);
+  });
+
+  it('walks past the best candidates it ordered first when the caps reject all of them', () => {
+    // The 60 best are one creator's: a page of 10 takes 2 of them, then has to reach the rest.
+    const videos = [...Array.from({ length: 60 }, (_, i) => video(i, 'a', `cat${i % 10}`)), ...Array.from({ length: 40 }, (_, i) => video(60 + i, `c${i}`, `cat${i % 10}`))];
+    const scores = Float32Array.from(videos, (_, i) => 1000 - i);
+    const picks = reranker.rerank({ videos, sources: videos.map(() => 'ann'), scores, stats: null }, { ...reranker.options(10), explorationSlots: 0 });
+    expect(picks).toEqual([0, 1, 60, 61, 62, 63, 64, 65, 66, 67]);
+  });
+
+  it('picks the same page whether or not it traces (the trace orders every candidate first)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ creator: fc.nat(6), category: fc.nat(4), exploration: fc.boolean(), score: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(NaN)) }), { maxLength: 200 }),
+        fc.integer({ min: 1, max: 30 }),
+        (rows, limit) => {
+          const videos = rows.map((r, i) => video(i, `c${r.creator}`, `k${r.category}`));
+          const sources = rows.map((r) => (r.exploration ? 'exploration' : 'ann'));
+          const scores = Float32Array.from(rows, (r) => r.score);
+          const stats = rows.map((_, i) => ({ ...emptyVideoStats(), impressions: i % 7 }));
+          const input = { videos, sources, scores, stats };
+          const opts = { ...reranker.options(limit), explorationImpressionCap: 4 };
+          expect(reranker.rerank(input, opts)).toEqual(reranker.rerank(input, opts, new RerankTrace()));
+        },
+      ),
+    );
   });
 });

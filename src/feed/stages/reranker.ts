@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { VideoStats } from '../../features/video-stats';
-import { orderByScore } from '../support/score-order';
+import { LazyScoreOrder, orderByScore } from '../support/score-order';
 
 export interface RerankInput {
   videos: CatalogVideo[];
@@ -27,6 +27,13 @@ export interface RerankOptions {
 }
 
 export const EXPLORATION_SOURCE = 'exploration';
+
+/**
+ * How many candidates per page slot the score order is worked out for before the passes
+ * start (the rest only if the caps reject that many): with the default caps a page of 20
+ * is filled from about its best 30.
+ */
+const ORDER_PREFIX_PER_SLOT = 4;
 
 /** How the reranker placed a candidate, or why it left it out. */
 export type RerankDecision =
@@ -76,7 +83,7 @@ export class Reranker {
   rerank(input: RerankInput, opts: RerankOptions, trace?: RerankTrace): number[] {
     const n = input.videos.length;
     const { scores, videos, sources, stats } = input;
-    const order = orderByScore(scores, n);
+    const order = new LazyScoreOrder(scores, n, opts.limit * ORDER_PREFIX_PER_SLOT);
     if (trace) this.startTrace(trace, order, n);
     const creators: ArrayLike<number | string> = input.groups?.creators ?? videos.map((v) => v.creatorId);
     const categories: ArrayLike<number | string> = input.groups?.categories ?? videos.map((v) => v.category);
@@ -99,9 +106,8 @@ export class Reranker {
 
     const explore: number[] = [];
     const slots = Math.min(opts.explorationSlots, opts.limit);
-    for (let k = 0; k < n && explore.length < slots; k++) {
-      const i = order[k];
-      if (sources[i] !== EXPLORATION_SOURCE) continue;
+    for (const i of slots > 0 ? explorationOrder(sources, scores, n) : []) {
+      if (explore.length >= slots) break;
       if (stats && stats[i].impressions >= opts.explorationImpressionCap) continue;
       if (fits(i, true, true)) take(i, explore, 'exploration_slot');
       else if (trace) trace.decisions[i] = capHit(i);
@@ -112,7 +118,7 @@ export class Reranker {
     for (const { checkCreator, checkCategory, decision } of PASSES) {
       if (trace) this.resetPassedOver(trace, picked);
       for (let k = 0; k < n && main.length < need; k++) {
-        const i = order[k];
+        const i = order.at(k);
         if (picked[i]) continue;
         if (fits(i, checkCreator, checkCategory)) take(i, main, decision);
         else if (trace) trace.decisions[i] = capHit(i);
@@ -133,9 +139,19 @@ export class Reranker {
     for (let i = 0; i < picked.length; i++) if (!picked[i]) trace.decisions[i] = 'below_cut';
   }
 
-  private startTrace(trace: RerankTrace, order: ArrayLike<number>, n: number): void {
+  private startTrace(trace: RerankTrace, order: LazyScoreOrder, n: number): void {
     trace.scoreRank = new Int32Array(n);
-    for (let k = 0; k < n; k++) trace.scoreRank[order[k]] = k;
+    for (let k = 0; k < n; k++) trace.scoreRank[order.at(k)] = k;
     trace.decisions = new Array<RerankDecision>(n).fill('below_cut');
   }
+}
+
+/** The exploration source's candidates among the first n, best score first (as they come in the whole score order). */
+function explorationOrder(sources: readonly string[], scores: Float32Array, n: number): number[] {
+  const found: number[] = [];
+  for (let i = 0; i < n; i++) if (sources[i] === EXPLORATION_SOURCE) found.push(i);
+  if (found.length < 2) return found;
+  // `found` is in index order, so equal scores keep index order here too.
+  const order = orderByScore(Float32Array.from(found, (i) => scores[i]));
+  return Array.from(order, (k) => found[k]);
 }

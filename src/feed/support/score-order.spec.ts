@@ -1,4 +1,5 @@
-import { orderByScore } from './score-order';
+import fc from 'fast-check';
+import { bestByScore, LazyScoreOrder, orderByScore } from './score-order';
 
 const byComparator = (scores: Float32Array) =>
   Array.from(scores, (_, i) => i).sort((a, b) => {
@@ -30,5 +31,19 @@ describe(orderByScore.name, () => {
   it('sorts only the first n scores, and refuses more than there are', () => {
     expect(Array.from(orderByScore(Float32Array.from([1, 3, 2, 99]), 3))).toEqual([1, 2, 0]);
     expect(() => orderByScore(Float32Array.from([1, 2]), 3)).toThrow(RangeError);
+  });
+});
+
+describe(bestByScore.name, () => {
+  it('is the first m of the whole order, ties and NaN included', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(NaN), fc.double({ noNaN: true })), { maxLength: 300 }), fc.nat(320), (values, m) => {
+        const scores = Float32Array.from(values);
+        const whole = Array.from(orderByScore(scores, scores.length));
+        expect(Array.from(bestByScore(scores, scores.length, m))).toEqual(whole.slice(0, m));
+        const lazy = new LazyScoreOrder(scores, scores.length, m);
+        expect(Array.from({ length: scores.length }, (_, k) => lazy.at(k))).toEqual(whole);
+      }),
+    );
   });
 });

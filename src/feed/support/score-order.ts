@@ -1,3 +1,5 @@
+import { kthLargest } from '../../common/top-k';
+
 /** Candidates per sort: indices must fit in the low bits of a packed key. */
 const INDEX_BITS = 21;
 const INDEX_SPAN = 2 ** INDEX_BITS;
@@ -14,6 +16,52 @@ const bits = new Uint32Array(f32.buffer);
  * comparator sort of 500 candidates was ~3% of a feed request's CPU.
  */
 export function orderByScore(scores: Float32Array, n = scores.length): Uint32Array {
+  const keys = packedKeys(scores, n);
+  keys.sort();
+  return indicesOf(keys);
+}
+
+/**
+ * The first `m` indices of `orderByScore(scores, n)`: the m-th best key is selected
+ * (quickselect), and only the keys up to it are sorted. A page of 20 reads about the
+ * best 80 of 500 candidates; sorting all of them was ~2.5% of a feed's CPU.
+ */
+export function bestByScore(scores: Float32Array, n: number, m: number): Uint32Array {
+  if (m >= n) return orderByScore(scores, n);
+  if (m <= 0) return new Uint32Array(0);
+  const keys = packedKeys(scores, n);
+  // Keys are distinct (each holds its index): the m best are exactly those <= the m-th smallest.
+  const cutoff = kthLargest(keys, n - m + 1);
+  const best = new Float64Array(m);
+  let j = 0;
+  for (let i = 0; i < n; i++) if (keys[i] <= cutoff) best[j++] = keys[i];
+  best.sort();
+  return indicesOf(best);
+}
+
+/**
+ * `orderByScore(scores, length)`, worked out only as far as it is read: the best `prefix`
+ * first (bestByScore), the whole order the first time `at` reads past them.
+ */
+export class LazyScoreOrder {
+  private order: Uint32Array;
+
+  constructor(
+    private readonly scores: Float32Array,
+    readonly length: number,
+    prefix: number,
+  ) {
+    this.order = bestByScore(scores, length, prefix);
+  }
+
+  /** The index in place `k` (0 = best), for k < length. */
+  at(k: number): number {
+    if (k >= this.order.length && this.order.length < this.length) this.order = orderByScore(this.scores, this.length);
+    return this.order[k];
+  }
+}
+
+function packedKeys(scores: Float32Array, n: number): Float64Array {
   if (n > scores.length || n > INDEX_SPAN) throw new RangeError(`orderByScore: ${n} of ${scores.length} scores (at most ${INDEX_SPAN})`);
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -27,8 +75,11 @@ export function orderByScore(scores: Float32Array, n = scores.length): Uint32Arr
     }
     keys[i] = (UINT32_MAX - ordered) * INDEX_SPAN + i;
   }
-  keys.sort();
-  const order = new Uint32Array(n);
-  for (let k = 0; k < n; k++) order[k] = keys[k] % INDEX_SPAN;
+  return keys;
+}
+
+function indicesOf(sortedKeys: Float64Array): Uint32Array {
+  const order = new Uint32Array(sortedKeys.length);
+  for (let k = 0; k < sortedKeys.length; k++) order[k] = sortedKeys[k] % INDEX_SPAN;
   return order;
 }
