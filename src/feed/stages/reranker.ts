@@ -30,8 +30,7 @@ export const EXPLORATION_SOURCE = 'exploration';
 
 /**
  * How many candidates per page slot the score order is worked out for before the passes
- * start (the rest only if the caps reject that many): with the default caps a page of 20
- * is filled from about its best 30.
+ * start; the rest of the order only if the caps reject that many.
  */
 const ORDER_PREFIX_PER_SLOT = 4;
 
