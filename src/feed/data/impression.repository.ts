@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AppConfig } from '../../config/app-config';
-import { encodeImpressionsCopy, IMPRESSION_COLUMNS, ImpressionRow } from '../support/impression-copy';
+import { IMPRESSION_COLUMNS, ImpressionRow, impressionsCopyChunks } from '../support/impression-copy';
 
 const COLUMNS = IMPRESSION_COLUMNS.join(', ');
 
@@ -49,7 +49,7 @@ export class ImpressionRepository {
   }
 
   private copy(client: PoolClient, table: string, rows: ImpressionRow[]): Promise<void> {
-    return pipeline(Readable.from([encodeImpressionsCopy(rows)]), client.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN (FORMAT binary)`)));
+    return pipeline(Readable.from(impressionsCopyChunks(rows)), client.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN (FORMAT binary)`)));
   }
 
   private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {

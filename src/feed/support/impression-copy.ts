@@ -1,3 +1,5 @@
+import { setImmediate } from 'node:timers/promises';
+
 /** One served item, as logged for training (the impressions table). */
 export interface ImpressionRow {
   requestId: string;
@@ -39,15 +41,40 @@ function textSize(s: string | null): number {
  * side: the cheapest way to ship feature vectors to Postgres).
  */
 export function encodeImpressionsCopy(rows: readonly ImpressionRow[]): Buffer {
-  let size = SIGNATURE.length + 8 + 2;
+  return encodeRows(rows, true, true);
+}
+
+/** Rows per chunk of impressionsCopyChunks. */
+const CHUNK_ROWS = 100;
+
+/**
+ * The bytes of encodeImpressionsCopy, CHUNK_ROWS rows at a time, each chunk encoded in a
+ * turn of the event loop of its own. A flush holds a few thousand rows (~1,250 at 250
+ * feeds/s); encoded at once they held the api's loop for 4–9 ms at every flush
+ * (encodeImpressionsCopy was ~37 µs per feed in a profile at 470 feeds/s).
+ */
+export async function* impressionsCopyChunks(rows: readonly ImpressionRow[]): AsyncGenerator<Buffer> {
+  for (let start = 0; start === 0 || start < rows.length; start += CHUNK_ROWS) {
+    if (start > 0) await setImmediate();
+    const end = Math.min(rows.length, start + CHUNK_ROWS);
+    yield encodeRows(rows.slice(start, end), start === 0, end === rows.length);
+  }
+}
+
+/** Rows in COPY's binary format, with the signature and header first and the trailer last when asked. */
+function encodeRows(rows: readonly ImpressionRow[], header: boolean, trailer: boolean): Buffer {
+  let size = (header ? SIGNATURE.length + 8 : 0) + (trailer ? 2 : 0);
   for (const r of rows) {
     size += 2 + textSize(r.requestId) + textSize(r.userId) + textSize(r.videoId) + 8 + textSize(r.source) + 8;
     size += textSize(r.modelVersion) + (r.features ? 4 + 20 + r.features.length * 8 : 4) + 12;
   }
   const buf = Buffer.allocUnsafe(size);
-  let o = SIGNATURE.copy(buf, 0);
-  o = buf.writeInt32BE(0, o);
-  o = buf.writeInt32BE(0, o);
+  let o = 0;
+  if (header) {
+    o = SIGNATURE.copy(buf, 0);
+    o = buf.writeInt32BE(0, o);
+    o = buf.writeInt32BE(0, o);
+  }
   const text = (s: string | null) => {
     if (s === null) {
       o = buf.writeInt32BE(-1, o);
@@ -88,6 +115,6 @@ export function encodeImpressionsCopy(rows: readonly ImpressionRow[]): Buffer {
     o = buf.writeInt32BE(8, o);
     o = buf.writeBigInt64BE(BigInt(r.servedAt - PG_EPOCH_MS) * 1000n, o);
   }
-  o = buf.writeInt16BE(-1, o);
+  if (trailer) o = buf.writeInt16BE(-1, o);
   return buf.subarray(0, o);
 }
