@@ -1,11 +1,10 @@
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { Registry } from 'prom-client';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
-import { VALIDATION_OPTIONS } from '../common/validation';
+import { FastPathValidationPipe, VALIDATION_OPTIONS } from '../common/validation';
 import { depthLimitedJsonParser } from '../common/json-body-parser';
 import { rejectNulInUrls } from '../common/nul-guard';
 import { AppConfig, loadConfig } from '../config/app-config';
@@ -58,7 +57,7 @@ export async function createApiApp(options: { logger?: false } = {}): Promise<Ne
     { bodyLimit: config.BODY_LIMIT_BYTES },
     depthLimitedJsonParser(app.getHttpAdapter().getInstance(), config.JSON_MAX_DEPTH),
   );
-  app.useGlobalPipes(new ValidationPipe(VALIDATION_OPTIONS));
+  app.useGlobalPipes(new FastPathValidationPipe(VALIDATION_OPTIONS));
   app.useGlobalFilters(new AllExceptionsFilter({ bodyLimitBytes: config.BODY_LIMIT_BYTES }));
   // process.exit after shutdown (not a re-raised signal) so pino flushes its buffered lines on 'exit'
   app.enableShutdownHooks([], { useProcessExit: true });

@@ -1,6 +1,6 @@
-import { HttpException, Injectable, ValidationPipe } from '@nestjs/common';
+import { HttpException, Injectable } from '@nestjs/common';
 import { findUnstorableText } from '../common/unstorable-text';
-import { VALIDATION_OPTIONS } from '../common/validation';
+import { FastPathValidationPipe, VALIDATION_OPTIONS } from '../common/validation';
 import { EventIngestService } from '../events/event-ingest.service';
 import { StreamMessageDto } from './stream-message.dto';
 
@@ -16,7 +16,7 @@ export type StreamOutcome =
  */
 @Injectable()
 export class StreamIngestService {
-  private readonly validation = new ValidationPipe(VALIDATION_OPTIONS);
+  private readonly validation = new FastPathValidationPipe(VALIDATION_OPTIONS);
 
   constructor(private readonly ingest: EventIngestService) {}
 
@@ -24,10 +24,10 @@ export class StreamIngestService {
     const unstorable = findUnstorableText(payload);
     if (unstorable) return { status: 'rejected', reason: unstorable };
     try {
-      const message: StreamMessageDto = await this.validation.transform(payload, {
+      const message = (await this.validation.transform(payload, {
         type: 'body',
         metatype: StreamMessageDto,
-      });
+      })) as StreamMessageDto;
       const result = await this.ingest.ingest(message.userId, message.events);
       return { status: 'ingested', accepted: result.accepted, duplicates: result.duplicates };
     } catch (err) {
