@@ -31,35 +31,67 @@ export function bestByScore(scores: Float32Array, n: number, m: number): Uint32A
   if (m >= n) return orderByScore(scores, n);
   if (m <= 0) return new Uint32Array(0);
   const keys = packedKeys(scores, n);
-  // Keys are distinct (each holds its index): the m best are exactly those <= the m-th smallest.
-  const cutoff = kthLargest(keys, n - m + 1);
-  const best = new Float64Array(m);
-  let j = 0;
-  for (let i = 0; i < n; i++) if (keys[i] <= cutoff) best[j++] = keys[i];
-  best.sort();
-  return indicesOf(best);
+  return indicesOf(sortedBest(keys, bestCutoff(keys, m), m));
 }
 
 /**
  * `orderByScore(scores, length)`, worked out only as far as it is read: the best `prefix`
- * first (bestByScore), the whole order the first time `at` reads past them.
+ * first (as bestByScore); the first time `at` reads past them, the keys after the
+ * prefix, kept from that selection, are sorted and appended (not the whole order again:
+ * where the caps send the reranker past the prefix, as they do on most pages of a catalog
+ * with few categories, that cost a selection and the whole sort).
  */
 export class LazyScoreOrder {
   private order: Uint32Array;
+  /** The packed keys and the prefix's last one, until `at` reads past the prefix. */
+  private keys: Float64Array | null = null;
+  private cutoff = 0;
 
   constructor(
-    private readonly scores: Float32Array,
+    scores: Float32Array,
     readonly length: number,
     prefix: number,
   ) {
-    this.order = bestByScore(scores, length, prefix);
+    const keys = packedKeys(scores, length);
+    if (prefix >= length || prefix <= 0) {
+      keys.sort();
+      this.order = indicesOf(keys);
+      return;
+    }
+    this.cutoff = bestCutoff(keys, prefix);
+    this.order = indicesOf(sortedBest(keys, this.cutoff, prefix));
+    this.keys = keys;
   }
 
   /** The index in place `k` (0 = best), for k < length. */
   at(k: number): number {
-    if (k >= this.order.length && this.order.length < this.length) this.order = orderByScore(this.scores, this.length);
+    if (k >= this.order.length && this.keys) {
+      const { keys, cutoff } = this;
+      this.keys = null;
+      const rest = new Float64Array(this.length - this.order.length);
+      let r = 0;
+      for (let i = 0; i < keys.length; i++) if (keys[i] > cutoff) rest[r++] = keys[i];
+      rest.sort();
+      const whole = new Uint32Array(this.length);
+      whole.set(this.order);
+      whole.set(indicesOf(rest), this.order.length);
+      this.order = whole;
+    }
     return this.order[k];
   }
+}
+
+/** The m-th smallest key, 0 < m < keys.length. Keys are distinct (each holds its index): the m best are exactly those <= it. */
+function bestCutoff(keys: Float64Array, m: number): number {
+  return kthLargest(keys, keys.length - m + 1);
+}
+
+/** The m keys up to `cutoff`, sorted. */
+function sortedBest(keys: Float64Array, cutoff: number, m: number): Float64Array {
+  const best = new Float64Array(m);
+  let j = 0;
+  for (let i = 0; i < keys.length; i++) if (keys[i] <= cutoff) best[j++] = keys[i];
+  return best.sort();
 }
 
 function packedKeys(scores: Float32Array, n: number): Float64Array {
