@@ -110,6 +110,23 @@ describe(Reranker.name, () => {
     expect(picks).toEqual([0, 1, 60, 61, 62, 63, 64, 65, 66, 67]);
   });
 
+  it('sorts the whole order at once after pages that read past the prefix, and picks the same pages', () => {
+    // One creator's 60 best: every page of 10 reads past the best 40.
+    const videos = [...Array.from({ length: 60 }, (_, i) => video(i, 'a', `cat${i % 10}`)), ...Array.from({ length: 40 }, (_, i) => video(60 + i, `c${i}`, `cat${i % 10}`))];
+    const scores = Float32Array.from(videos, (_, i) => 1000 - i);
+    const input = { videos, sources: videos.map(() => 'ann'), scores, stats: null };
+    const opts = { ...reranker.options(10), explorationSlots: 0 };
+    const adapting = new Reranker(Object.assign(new AppConfig(), { FEED_MAX_PER_CREATOR: 2 }));
+    expect(adapting.orderPrefix.size(videos.length, 10)).toBe(40);
+    const pages = Array.from({ length: 80 }, () => adapting.rerank(input, opts));
+    expect(adapting.orderPrefix.size(videos.length, 10)).toBe(videos.length);
+    for (const page of pages) expect(page).toEqual([0, 1, 60, 61, 62, 63, 64, 65, 66, 67]);
+    // Pages the prefix serves bring it back.
+    const easy = { ...input, videos: videos.map((v, i) => video(i, `c${i}`, `cat${i % 10}`)) };
+    for (let i = 0; i < 80; i++) adapting.rerank(easy, opts);
+    expect(adapting.orderPrefix.size(videos.length, 10)).toBe(40);
+  });
+
   it('picks the same page whether or not it traces (the trace orders every candidate first)', () => {
     fc.assert(
       fc.property(
