@@ -5,8 +5,8 @@ import { timestampProblem } from './timestamp';
 
 /**
  * A fast path in front of class-validator for the DTOs a hot route takes (the event
- * batches: class-validator spends 15-24 µs per event on them, most of the api's CPU per
- * event; the feed's query: ~65 µs per feed). The DTO names a JSON schema that accepts only
+ * batches: class-validator spends 11-13 µs per event on them, most of the api's CPU per
+ * event; the feed's query: ~10 µs, ~65 under load; bench/validation-bench.ts). The DTO names a JSON schema that accepts only
  * values its class-validator rules accept; ajv compiles it once. A value the schema accepts
  * is passed on as it is, or as class-transformer makes it (`transform`); any other value
  * goes to class-validator, which stays the one authority for what is refused and how the
