@@ -19,7 +19,8 @@
  * lives in its own database on that server. The timed phases start once the api's
  * /health/ready says it is warm (ANN index built; the model is warmed before it listens).
  *
- * The api runs with the node flags of package.json's start:api. Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_DATABASE_URL (default: DATABASE_URL's
+ * The api runs with the node flags of package.json's start:api. Env: BENCH_API_NODE_ARGS (extra node flags for the api, e.g. --cpu-prof), BENCH_WORKER_NODE_ARGS (the same for the
+ * background events' worker), BENCH_DATABASE_URL (default: DATABASE_URL's
  * server, database reelrank_bench_feed), BENCH_REDIS_PREFIX (rrbenchfeed), BENCH_PORT (default: a free port from the OS),
  * BENCH_VIDEOS (100000), BENCH_USERS (10000).
  */
@@ -131,7 +132,8 @@ async function metricsText(): Promise<string> {
 
 /** The worker, as `npm run start:worker` runs it, applying the background events. */
 function startWorker(): ChildProcess {
-  return spawn('node', [join(ROOT, 'dist/src/worker.js')], {
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawn('node', [...nodeArgs, join(ROOT, 'dist/src/worker.js')], {
     env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, NODE_ENV: 'production', LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', RETRAIN_EVERY: 'off' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -18,6 +18,12 @@ import {
 import { DriftMetrics } from './drift.metrics';
 import { ActiveModelForDrift, DriftRepository, LiveFeatureRow } from './drift.repository';
 import { ModelScorer } from './model-scorer';
+import { EventLoopYielder } from '../training/event-loop-yielder';
+
+/** The check's comparisons run in slices of this many ms... */
+const CHECK_SLICE_MS = 10;
+/** ...at about this share of a core (a slice, then three times as long idle): ~0.7 s of work spread over ~3 s. */
+const CHECK_CPU_SHARE = 0.25;
 
 type NewReport = Omit<DriftReportEntity, 'id'>;
 /** A report and the features and heads it alerts on, with their PSI. */
@@ -141,7 +147,7 @@ export class DriftService {
         live.rows.length,
       );
     }
-    const skew = this.skew(model, spec, live);
+    const skew = await this.skew(model, spec, live);
     const candidate = computeBaseline(spec.features, live.matrix, live.scores, DEFAULT_BASELINE_BINS, live.clusters);
     const thin = thinnestDistribution(candidate);
     if (thin) {
@@ -193,8 +199,8 @@ export class DriftService {
         onReference,
       );
     }
-    const skew = this.skew(model, spec, live);
-    const compared = this.comparisons(reference, spec, live);
+    const skew = await this.skew(model, spec, live);
+    const compared = await this.comparisons(reference, spec, live);
     const values = psiValues(compared);
     const maxPsi = maxOf(values);
     const over = compared.filter((c) => c.psi > this.config.DRIFT_ALERT_PSI);
@@ -221,10 +227,10 @@ export class DriftService {
   }
 
   /** Training-serving skew: PSI of the live window against the model's training baseline, when it has one. Never alerts. */
-  private skew(model: ActiveModelForDrift, spec: FeatureSpec, live: LiveWindow): Pick<NewReport, 'skewPsi' | 'maxSkewPsi'> {
+  private async skew(model: ActiveModelForDrift, spec: FeatureSpec, live: LiveWindow): Promise<Pick<NewReport, 'skewPsi' | 'maxSkewPsi'>> {
     const baseline = parseBaseline(model.trainingInfo?.baseline);
     if (!baseline) return { skewPsi: null, maxSkewPsi: null };
-    const values = psiValues(this.comparisons(baseline, spec, live));
+    const values = psiValues(await this.comparisons(baseline, spec, live));
     return { skewPsi: values, maxSkewPsi: maxOf(values) };
   }
 
@@ -255,8 +261,13 @@ export class DriftService {
     }
   }
 
-  /** Every feature and head of the spec that `base` has, compared with the live window, each on `base`'s bins. */
-  private comparisons(base: DriftBaseline, spec: FeatureSpec, live: LiveWindow): Comparison[] {
+  /**
+   * Every feature and head of the spec that `base` has, compared with the live window, each
+   * on `base`'s bins. Paced (CHECK_CPU_SHARE): over DRIFT_MAX_SAMPLES impressions the
+   * comparisons are ~0.7 s of CPU per check, which at once took a core from the api beside
+   * the worker and stalled its feeds.
+   */
+  private async comparisons(base: DriftBaseline, spec: FeatureSpec, live: LiveWindow): Promise<Comparison[]> {
     const width = spec.features.length;
     const pairs: [string, BinnedDistribution, ArrayLike<number>][] = [
       ...spec.features.flatMap((name, j): [string, BinnedDistribution, ArrayLike<number>][] =>
@@ -268,10 +279,14 @@ export class DriftService {
     ];
     // the floor of each is set for all of them at once
     const count = spec.features.filter((name) => base.features[name]).length + spec.heads.filter((head) => base.scores[head]).length;
-    return pairs.flatMap(([key, distribution, values]) => {
+    const yielder = new EventLoopYielder(CHECK_SLICE_MS, CHECK_CPU_SHARE);
+    const compared: Comparison[] = [];
+    for (const [key, distribution, values] of pairs) {
       const c = compare(key, distribution, values, live.clusters, base.sampleSize, count);
-      return c ? [c] : [];
-    });
+      if (c) compared.push(c);
+      await yielder.pauseIfDue();
+    }
+    return compared;
   }
 }
 

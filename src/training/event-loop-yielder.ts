@@ -1,13 +1,19 @@
 /**
- * Lets long CPU-bound loops (dataset walk, ALS, evaluation) share the process with
- * queue workers: `if (y.due()) await y.pause()` hands control back to the event loop
- * once `sliceMs` of work has run. `due()` reads the clock only every 256 calls.
+ * Lets long CPU-bound loops (dataset walk, ALS, evaluation, the drift check) share the
+ * process with queue workers: `if (y.due()) await y.pause()` hands control back to the
+ * event loop once `sliceMs` of work has run. `due()` reads the clock only every 256 calls.
+ * With `cpuShare` below 1 a pause also waits, so that the loop uses about that share of a
+ * core: a periodic job that would otherwise take a core for a second at once (on a small
+ * machine, from the api beside it) is spread over a few.
  */
 export class EventLoopYielder {
   private sliceStart = Date.now();
   private calls = 0;
 
-  constructor(private readonly sliceMs = 20) {}
+  constructor(
+    private readonly sliceMs = 20,
+    private readonly cpuShare = 1,
+  ) {}
 
   due(): boolean {
     if ((++this.calls & 255) !== 0) return false;
@@ -20,7 +26,9 @@ export class EventLoopYielder {
   }
 
   async pause(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    const ran = Date.now() - this.sliceStart;
+    if (this.cpuShare < 1) await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(ran * (1 / this.cpuShare - 1))));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
     this.sliceStart = Date.now();
   }
 }
