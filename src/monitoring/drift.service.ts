@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventLoopYielder } from '../common/event-loop-yielder';
 import { AppConfig } from '../config/app-config';
 import { DriftPsi, DriftReferenceEntity, DriftReportEntity } from '../database/entities';
 import { FeatureSpec, validateFeatureSpec } from '../features';
@@ -18,7 +19,6 @@ import {
 import { DriftMetrics } from './drift.metrics';
 import { ActiveModelForDrift, DriftRepository, LiveFeatureRow } from './drift.repository';
 import { ModelScorer } from './model-scorer';
-import { EventLoopYielder } from '../training/event-loop-yielder';
 
 /** The check's comparisons run in slices of this many ms... */
 const CHECK_SLICE_MS = 10;

@@ -27,7 +27,7 @@ import {
   RankingMetrics,
   rankingMetrics,
 } from './evaluation/offline-evaluation';
-import { EventLoopYielder } from './event-loop-yielder';
+import { EventLoopYielder } from '../common/event-loop-yielder';
 import { heuristicScores, heuristicTerms } from '../ranking/heuristic-ranker';
 import { activationDecision } from './activation-decision';
 import { logLoss } from './model/metrics';

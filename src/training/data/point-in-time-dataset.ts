@@ -8,7 +8,7 @@ import { SequenceScores } from '../../features/sequence-scores';
 import { applyUserEvent, FeatureEvent, UserState } from '../../features/user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta, VideoStats } from '../../features/video-stats';
 import { createRng } from '../model/mlp';
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { ROW_KIND } from './interaction-rows';
 import { NO_REQUEST, TrainingLog, UNKNOWN_VIDEO } from './training-log';
 

@@ -1,6 +1,6 @@
 import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { createRng } from '../model/mlp';
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { EventLog, UNKNOWN_VIDEO } from '../data/training-log';
 
 export interface AlsOptions {

@@ -7,7 +7,7 @@
  * output is an MlpWeights with no hidden layer (one `engage` head), so it exports to ONNX
  * and serves like the MLP: a sigmoid of the score, which keeps the order.
  */
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { createRng, MlpWeights, Standardizer } from './mlp';
 
 export const LISTWISE_HEAD = 'engage';

@@ -1,7 +1,7 @@
 import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { ItemNeighbours } from '../../features/item-neighbours';
 import { EventLog, UNKNOWN_VIDEO } from '../data/training-log';
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 
 export interface NeighbourOptions {
   /** Two videos at most this many steps apart in one user's history co-occur. */

@@ -2,7 +2,7 @@ import { EVENT_TYPES, EVENT_WEIGHTS } from '../../events/event-types';
 import { engagementType, SEQUENCE_TYPES, SequenceScores, sequenceInput } from '../../features/sequence-scores';
 import { UserState } from '../../features/user-state';
 import { TrainingLog, UNKNOWN_VIDEO } from '../data/training-log';
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { SequenceEncoder, SequenceModel } from './sequence-model';
 import { SEQUENCE_DEFAULTS, trainSequenceModel } from './train-sequence-model';
 

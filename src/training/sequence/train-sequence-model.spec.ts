@@ -1,4 +1,4 @@
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { encodeUsers, itemEmbeddings, SequenceModel } from './sequence-model';
 import { createRng, denseViews } from './sequence-weights';
 import { defaultEpochs, SequenceTrainingOptions, trainSequenceModel } from './train-sequence-model';

@@ -1,4 +1,4 @@
-import { EventLoopYielder } from '../event-loop-yielder';
+import { EventLoopYielder } from '../../common/event-loop-yielder';
 import { checkSequences, SequenceModel } from './sequence-model';
 import { accumulateWeightGrad, backThroughWeights, matmul, SequencePass } from './sequence-pass';
 import { createRng, DenseWeights, denseSize, denseViews, initWeights, SequenceShape } from './sequence-weights';
