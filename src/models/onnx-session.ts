@@ -86,13 +86,14 @@ export class OnnxModelSession {
     return { scores: output.data as Float32Array, inferenceMs };
   }
 
-  /** rows x heads scores for a matrix of any size, run `chunkRows` rows at a time (offline scoring). */
-  async runChunked(matrix: Float32Array, rows: number, chunkRows: number): Promise<Float32Array> {
+  /** rows x heads scores for a matrix of any size, run `chunkRows` rows at a time (offline scoring), `betweenChunks` awaited after each but the last. */
+  async runChunked(matrix: Float32Array, rows: number, chunkRows: number, betweenChunks?: () => Promise<void>): Promise<Float32Array> {
     const out = new Float32Array(rows * this.heads);
     for (let start = 0; start < rows; start += chunkRows) {
       const n = Math.min(chunkRows, rows - start);
       const { scores } = await this.run(matrix.subarray(start * this.width, (start + n) * this.width), n);
       out.set(scores, start * this.heads);
+      if (start + n < rows) await betweenChunks?.();
     }
     return out;
   }

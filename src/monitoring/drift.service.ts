@@ -20,9 +20,9 @@ import { DriftMetrics } from './drift.metrics';
 import { ActiveModelForDrift, DriftRepository, LiveFeatureRow } from './drift.repository';
 import { ModelScorer } from './model-scorer';
 
-/** The check's comparisons run in slices of this many ms... */
+/** The check's work (reading the rows, scoring them, the comparisons) runs in slices of this many ms... */
 const CHECK_SLICE_MS = 10;
-/** ...at about this share of a core (a slice, then three times as long idle): ~0.7 s of work spread over ~3 s. */
+/** ...at about this share of a core (a slice, then three times as long idle): the comparisons' ~0.7 s of work spread over ~3 s. */
 const CHECK_CPU_SHARE = 0.25;
 
 type NewReport = Omit<DriftReportEntity, 'id'>;
@@ -237,7 +237,10 @@ export class DriftService {
   /** The model's impressions with features served since `since` (the most recent DRIFT_MAX_SAMPLES), scored by the model. */
   private async liveWindow(model: ActiveModelForDrift, spec: FeatureSpec, since: Date): Promise<LiveWindow> {
     const width = spec.features.length;
-    const rows = (await this.repository.liveFeatureRows(model.id, since, this.config.DRIFT_MAX_SAMPLES)).filter(
+    // Paced as the comparisons are: the read (Postgres, then decoding) and the scoring of up to DRIFT_MAX_SAMPLES rows.
+    const yielder = new EventLoopYielder(CHECK_SLICE_MS, CHECK_CPU_SHARE);
+    const pace = () => yielder.pauseIfDue();
+    const rows = (await this.repository.liveFeatureRows(model.id, since, this.config.DRIFT_MAX_SAMPLES, { betweenPages: pace })).filter(
       (r) => r.features.length === width,
     );
     const matrix = new Float32Array(rows.length * width);
@@ -253,7 +256,7 @@ export class DriftService {
     };
     if (rows.length < this.config.DRIFT_MIN_SAMPLES) return window;
     try {
-      const scores = await this.scorer.score(model, spec, matrix);
+      const scores = await this.scorer.score(model, spec, matrix, pace);
       return { ...window, scores: Object.fromEntries(spec.heads.filter((h) => scores[h]).map((h) => [h, scores[h]])) };
     } catch (err) {
       this.logger.warn(`drift check: cannot score with model ${model.id}, score PSI skipped: ${(err as Error).message}`);
