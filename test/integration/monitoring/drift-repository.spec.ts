@@ -4,13 +4,13 @@ import { createTestDataSource, truncateAllTables } from '../../support/database'
 
 const MODEL = 'm-drift-pages';
 
-/** `count` impressions of `model` (g = 1..count): video `v_<g>`, user `u_<g % 5>`, features [g, g / 2] (or none), served at the SQL expression `servedAt`. */
-async function insert(db: DataSource, model: string | null, count: number, servedAt: string, features = true): Promise<void> {
+/** `count` impressions of `model` (g = 1..count): video `v_<tag>_<g>`, user `u_<g % 5>`, features [g, g / 2] (or none), served at the SQL expression `servedAt`. */
+async function insert(db: DataSource, tag: string, model: string | null, count: number, servedAt: string, features = true): Promise<void> {
   await db.query(
     `INSERT INTO impressions (request_id, user_id, video_id, position, source, score, model_version, features, served_at)
-     SELECT gen_random_uuid()::text, 'u_' || (g % 5), 'v_' || g, 0, 'test', 0.5, $1, CASE WHEN $3 THEN ARRAY[g, g / 2.0]::real[] END, ${servedAt}
+     SELECT gen_random_uuid()::text, 'u_' || (g % 5), 'v_' || $4::text || '_' || g, 0, 'test', 0.5, $1, CASE WHEN $3 THEN ARRAY[g, g / 2.0]::real[] END, ${servedAt}
        FROM generate_series(1, $2::int) AS g`,
-    [model, count, features],
+    [model, count, features, tag],
   );
 }
 
@@ -31,36 +31,46 @@ describe('DriftRepository.liveFeatureRows', () => {
 
   beforeEach(async () => {
     await db.query('TRUNCATE impressions RESTART IDENTITY');
-    // Within one millisecond: seven distinct microseconds, each shared by several rows (ties broken by id).
-    await insert(db, MODEL, 40, `'2026-12-01 12:00:00.123456+00'::timestamptz - (g % 7) * interval '1 microsecond'`);
-    // Not this model's, without features, or before the window: never read.
-    await insert(db, 'm-other', 10, `'2026-12-01 12:30:00+00'::timestamptz`);
-    await insert(db, MODEL, 10, `'2026-12-01 12:30:00+00'::timestamptz`, false);
-    await insert(db, MODEL, 10, `'2026-12-01 10:59:59+00'::timestamptz`);
+    // Within one millisecond: seven distinct microseconds, each shared by several rows (ties broken by id),
+    // the model's rows among another model's and the model's own without features (never read).
+    const withinOneMs = `'2026-12-01 12:00:00.123456+00'::timestamptz - (g % 7) * interval '1 microsecond'`;
+    await insert(db, 'a', MODEL, 20, withinOneMs);
+    await insert(db, 'b', 'm-other', 10, withinOneMs);
+    await insert(db, 'c', MODEL, 10, withinOneMs, false);
+    await insert(db, 'd', MODEL, 20, `'2026-12-01 11:30:00+00'::timestamptz + g * interval '1 second'`);
+    await insert(db, 'e', 'm-other', 10, `'2026-12-01 12:30:00+00'::timestamptz`);
+    // Before the window: never read.
+    await insert(db, 'f', MODEL, 10, `'2026-12-01 10:59:59+00'::timestamptz`);
   });
 
-  /** The rows one query in (served_at, id) order gives: what paging must reproduce. */
-  async function expected(limit: number): Promise<string[]> {
-    const rows: { videoId: string }[] = await db.query(
-      `SELECT video_id AS "videoId" FROM impressions WHERE served_at >= $1 AND model_version = $2 AND features IS NOT NULL
-        ORDER BY served_at DESC, id DESC LIMIT $3`,
-      [since, MODEL, limit],
+  /** Every impression in the window in (served_at, id) order, and whether it is one the read returns. */
+  async function window(): Promise<{ videoId: string; wanted: boolean }[]> {
+    const rows: { videoId: string; wanted: boolean }[] = await db.query(
+      `SELECT video_id AS "videoId", (model_version = $2 AND features IS NOT NULL) AS wanted FROM impressions
+        WHERE served_at >= $1 ORDER BY served_at DESC, id DESC`,
+      [since, MODEL],
     );
-    return rows.map((r) => r.videoId);
+    return rows;
   }
 
   it.each([
-    { limit: 23, pageRows: 5, pauses: 4 },
-    { limit: 1000, pageRows: 6, pauses: 6 },
-    { limit: 40, pageRows: 40, pauses: 0 },
-  ])('reads the newest $limit rows in pages of $pageRows, as one query would order them', async ({ limit, pageRows, pauses }) => {
+    { limit: 23, pageRows: 5 },
+    { limit: 1000, pageRows: 6 },
+    { limit: 40, pageRows: 40 },
+    { limit: 40, pageRows: 1000 },
+  ])('reads the newest $limit of the model\'s rows in pages of $pageRows, in the order one query gives', async ({ limit, pageRows }) => {
     let paused = 0;
     const rows = await repository.liveFeatureRows(MODEL, since, limit, { pageRows, betweenPages: async () => void paused++ });
-    const want = await expected(limit);
-    expect(want.length).toBe(Math.min(limit, 40));
-    expect(rows.map((r) => r.videoId)).toEqual(want);
-    expect(paused).toBe(pauses);
-    const g = Number(rows[0].videoId.slice(2));
+    const all = await window();
+    const wanted = all.filter((r) => r.wanted).map((r) => r.videoId);
+    expect(wanted.length).toBe(40);
+    expect(rows.map((r) => r.videoId)).toEqual(wanted.slice(0, limit));
+    // A pause after each full page read before the last one it needed.
+    let needed = all.length;
+    for (let i = 0, found = 0; i < all.length; i++) if (all[i].wanted && ++found === limit) needed = i + 1;
+    const pages = needed === all.length ? Math.floor(all.length / pageRows) + 1 : Math.ceil(needed / pageRows);
+    expect(paused).toBe(pages - 1);
+    const g = Number(rows[0].videoId.split('_')[2]);
     expect(Array.from(rows[0].features)).toEqual([g, g / 2]);
     expect(rows[0].userId).toBe(`u_${g % 5}`);
   });
