@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DriftRepository } from '../../../src/monitoring/drift.repository';
 import { createTestDataSource, truncateAllTables } from '../../support/database';
 
@@ -65,13 +65,36 @@ describe('DriftRepository.liveFeatureRows', () => {
     const wanted = all.filter((r) => r.wanted).map((r) => r.videoId);
     expect(wanted.length).toBe(40);
     expect(rows.map((r) => r.videoId)).toEqual(wanted.slice(0, limit));
-    // A pause after each full page read before the last one it needed.
-    let needed = all.length;
-    for (let i = 0, found = 0; i < all.length; i++) if (all[i].wanted && ++found === limit) needed = i + 1;
-    const pages = needed === all.length ? Math.floor(all.length / pageRows) + 1 : Math.ceil(needed / pageRows);
+    // A pause after each full page but the last one needed.
+    const pages = limit <= wanted.length ? Math.ceil(limit / pageRows) : Math.floor(wanted.length / pageRows) + 1;
     expect(paused).toBe(pages - 1);
     const g = Number(rows[0].videoId.split('_')[2]);
     expect(Array.from(rows[0].features)).toEqual([g, g / 2]);
     expect(rows[0].userId).toBe(`u_${g % 5}`);
+  });
+
+  it('pages down the index, without sorting the window, when the statistics predate the model', async () => {
+    // Statistics that know the window only as the previous model's: the new model's rows are estimated at one.
+    await db.query('TRUNCATE impressions RESTART IDENTITY');
+    await insert(db, 'prev', 'm-prev', 30_000, `'2026-12-01 11:00:00+00'::timestamptz + g * interval '60 ms'`);
+    await db.query('ANALYZE impressions');
+    await insert(db, 'new', MODEL, 20_000, `'2026-12-01 11:40:00+00'::timestamptz - g * interval '1 ms'`);
+    const plans: string[] = [];
+    const query = EntityManager.prototype.query;
+    const spy = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(async function (this: EntityManager, sql: string, params?: unknown[]) {
+      if (sql.includes('FROM impressions')) plans.push(JSON.stringify(await query.call(this, `EXPLAIN (FORMAT JSON) ${sql}`, params)));
+      return query.call(this, sql, params);
+    });
+    try {
+      const rows = await repository.liveFeatureRows(MODEL, since, 12_000);
+      expect(rows).toHaveLength(12_000);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(plans).toHaveLength(3);
+    for (const plan of plans) {
+      expect(plan).toContain('"Index Name":"idx_impressions_time_id"');
+      expect(plan).not.toContain('Sort');
+    }
   });
 });
