@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { keysetPage } from '../database/keyset-page';
 import { CatalogVideo } from '../features/catalog-video';
 
 interface VideoRow {
@@ -37,14 +38,11 @@ export function toCatalogVideo(row: VideoRow): CatalogVideo {
 export class CatalogRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Streams the whole catalog in id order, `pageSize` rows at a time (keyset paging). */
+  /** Streams the whole catalog in id order, `pageSize` rows at a time (keyset paging down the primary key). */
   async *pages(pageSize = 20_000): AsyncGenerator<CatalogVideo[]> {
     let after = '';
     for (;;) {
-      const rows: VideoRow[] = await this.db.query(`SELECT ${COLUMNS} FROM videos WHERE id > $1 ORDER BY id LIMIT $2`, [
-        after,
-        pageSize,
-      ]);
+      const rows = await keysetPage<VideoRow>(this.db, `SELECT ${COLUMNS} FROM videos WHERE id > $1 ORDER BY id LIMIT $2`, [after, pageSize]);
       if (rows.length === 0) return;
       yield rows.map(toCatalogVideo);
       after = rows[rows.length - 1].id;

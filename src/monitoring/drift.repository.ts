@@ -3,9 +3,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DriftReferenceEntity, DriftReportEntity, ModelVersionEntity } from '../database/entities';
 import { decodeFloat4ArraySend } from '../database/float4-array';
+import { keysetPage } from '../database/keyset-page';
 
 export interface LiveFeatureRow {
   features: Float32Array;
+  userId: string;
+  videoId: string;
+}
+
+/** A row of the drift check's read, with its keyset. */
+interface LiveRow {
+  id: string;
+  servedAt: string;
+  features: Buffer;
   userId: string;
   videoId: string;
 }
@@ -30,12 +40,10 @@ export class DriftRepository {
   /**
    * Model inputs logged with the most recent impressions the model served since `since`,
    * with whom and what they were for, newest first, at most `limit`. Read in pages of
-   * `pageRows` down the (served_at, id) index, `betweenPages` awaited after each, each page
-   * planned without a sort. Postgres judges how many rows a time range and a model hold by
-   * its statistics, which know nothing of rows newer than the last ANALYZE; it then chose to
-   * read the whole window and sort it on disk (~0.3 s a page; as one query, a parallel seq
-   * scan of the table, ~0.5 s of CPU on every core at once, once a minute, beside the api).
-   * Down the index a page is a few ms.
+   * `pageRows` down the (served_at, id) index (keysetPage), `betweenPages` awaited after each.
+   * As one query, or as pages planned from the statistics, Postgres read the whole window or
+   * table and sorted it (~0.5 s of CPU on every core at once as one query, ~0.3 s a page),
+   * once a minute, beside the api; down the index a page is a few ms.
    */
   async liveFeatureRows(
     modelVersion: string,
@@ -48,19 +56,17 @@ export class DriftRepository {
     let after: { servedAt: string; id: string } | null = null;
     while (out.length < limit) {
       const take = Math.min(pageRows, limit - out.length);
-      const rows = await this.db.transaction(async (tx) => {
-        await tx.query('SET LOCAL enable_sort = off');
-        // The features in binary (see decodeFloat4ArraySend): a text real[] costs the worker more than twice the CPU to parse.
-        return (await tx.query(
-          `SELECT id, served_at::text AS "servedAt", array_send(features) AS features, user_id AS "userId", video_id AS "videoId"
-             FROM impressions
-            WHERE served_at >= $1 AND model_version = $2 AND features IS NOT NULL
-              ${after ? 'AND (served_at, id) < ($4::timestamptz, $5::bigint)' : ''}
-            ORDER BY served_at DESC, id DESC
-            LIMIT $3`,
-          after ? [since, modelVersion, take, after.servedAt, after.id] : [since, modelVersion, take],
-        )) as { id: string; servedAt: string; features: Buffer; userId: string; videoId: string }[];
-      });
+      // The features in binary (see decodeFloat4ArraySend): a text real[] costs the worker more than twice the CPU to parse.
+      const rows: LiveRow[] = await keysetPage<LiveRow>(
+        this.db,
+        `SELECT id, served_at::text AS "servedAt", array_send(features) AS features, user_id AS "userId", video_id AS "videoId"
+           FROM impressions
+          WHERE served_at >= $1 AND model_version = $2 AND features IS NOT NULL
+            ${after ? 'AND (served_at, id) < ($4::timestamptz, $5::bigint)' : ''}
+          ORDER BY served_at DESC, id DESC
+          LIMIT $3`,
+        after ? [since, modelVersion, take, after.servedAt, after.id] : [since, modelVersion, take],
+      );
       for (const r of rows) out.push({ features: decodeFloat4ArraySend(r.features), userId: r.userId, videoId: r.videoId });
       if (rows.length < take || out.length >= limit) break;
       const last = rows[rows.length - 1];

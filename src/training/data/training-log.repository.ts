@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { keysetPage } from '../../database/keyset-page';
 import { EventType } from '../../events/event-types';
 import { FollowsRepository } from '../../events/follows.repository';
 import { CatalogVideo } from '../../features/catalog-video';
@@ -76,7 +77,8 @@ export class TrainingLogRepository {
     const catalog: TrainingCatalog = { videos: [], index: new Map(), content: [], learned: [] };
     let after = '';
     for (;;) {
-      const rows: VideoRow[] = await this.db.query(
+      const rows = await keysetPage<VideoRow>(
+        this.db,
         `SELECT id, creator_id, title, category, tags, duration_ms, ${MS('created_at')} AS created_ms, status, embedding, learned_embedding
          FROM videos WHERE id > $1 ORDER BY id LIMIT $2`,
         [after, PAGE_SIZE],

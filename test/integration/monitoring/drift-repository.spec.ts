@@ -81,7 +81,7 @@ describe('DriftRepository.liveFeatureRows', () => {
     await insert(db, 'new', MODEL, 20_000, `'2026-12-01 11:40:00+00'::timestamptz - g * interval '1 ms'`);
     const plans: string[] = [];
     const query = EntityManager.prototype.query;
-    const spy = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(async function (this: EntityManager, sql: string, params?: unknown[]) {
+    const spy = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(async function (this: EntityManager, sql: string, params?: Parameters<EntityManager['query']>[1]) {
       if (sql.includes('FROM impressions')) plans.push(JSON.stringify(await query.call(this, `EXPLAIN (FORMAT JSON) ${sql}`, params)));
       return query.call(this, sql, params);
     });
