@@ -237,23 +237,27 @@ export class DriftService {
   /** The model's impressions with features served since `since` (the most recent DRIFT_MAX_SAMPLES), scored by the model. */
   private async liveWindow(model: ActiveModelForDrift, spec: FeatureSpec, since: Date): Promise<LiveWindow> {
     const width = spec.features.length;
-    // Paced as the comparisons are: the read (Postgres, then decoding) and the scoring of up to DRIFT_MAX_SAMPLES rows.
+    // Paced as the comparisons are: the read (Postgres, then decoding), the matrix and the scoring of up to DRIFT_MAX_SAMPLES rows.
     const yielder = new EventLoopYielder(CHECK_SLICE_MS, CHECK_CPU_SHARE);
     const pace = () => yielder.pauseIfDue();
     const rows = (await this.repository.liveFeatureRows(model.id, since, this.config.DRIFT_MAX_SAMPLES, { betweenPages: pace })).filter(
       (r) => r.features.length === width,
     );
+    // The matrix, and each row's user and video as a cluster number, in one paced pass.
     const matrix = new Float32Array(rows.length * width);
-    rows.forEach((row, i) => matrix.set(row.features, i * width));
-    const clusters: RowClusters = { user: clusterIds(rows.map((r) => r.userId)), video: clusterIds(rows.map((r) => r.videoId)) };
-    const window = {
-      rows,
-      matrix,
-      scores: {},
-      clusters,
-      users: new Set(rows.map((r) => r.userId)).size,
-      videos: new Set(rows.map((r) => r.videoId)).size,
-    };
+    const user = new Int32Array(rows.length);
+    const video = new Int32Array(rows.length);
+    const users = new Map<string, number>();
+    const videos = new Map<string, number>();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      matrix.set(row.features, i * width);
+      user[i] = clusterId(users, row.userId);
+      video[i] = clusterId(videos, row.videoId);
+      if (yielder.due()) await yielder.pause();
+    }
+    const clusters: RowClusters = { user, video };
+    const window = { rows, matrix, scores: {}, clusters, users: users.size, videos: videos.size };
     if (rows.length < this.config.DRIFT_MIN_SAMPLES) return window;
     try {
       const scores = await this.scorer.score(model, spec, matrix, pace);
@@ -318,13 +322,11 @@ function maxOf(values: DriftPsi): number | null {
 }
 
 /** Dense integer ids (from 0) for string keys, in order of first appearance. */
-function clusterIds(keys: string[]): Int32Array {
-  const ids = new Map<string, number>();
-  return Int32Array.from(keys, (key) => {
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, (id = ids.size));
-    return id;
-  });
+/** `key`'s number in `ids`, numbering keys 0, 1, ... as they are first seen. */
+function clusterId(ids: Map<string, number>, key: string): number {
+  let id = ids.get(key);
+  if (id === undefined) ids.set(key, (id = ids.size));
+  return id;
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
