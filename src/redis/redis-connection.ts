@@ -37,9 +37,60 @@ export function createRedisClient(
     const clusterLevel: ClusterOptions = {};
     if (overrides.enableAutoPipelining !== undefined) clusterLevel.enableAutoPipelining = overrides.enableAutoPipelining;
     if (overrides.enableOfflineQueue !== undefined) clusterLevel.enableOfflineQueue = overrides.enableOfflineQueue;
-    return new Cluster(nodes, { ...clusterLevel, ...clusterOverrides, redisOptions: shared });
+    return endsWhenDisconnected(new Cluster(nodes, { ...clusterLevel, ...clusterOverrides, redisOptions: shared }));
   }
   return new Redis(base);
+}
+
+/**
+ * ioredis' Cluster does not stay ended once disconnected: after `end` its connection
+ * pool drains and sets the status back to `close`, and one disconnected between two
+ * reconnect attempts (no node left in its pool) never reaches `end` at all. A command
+ * sent to it then (a retry ioredis had delayed while the cluster was down, such as
+ * BullMQ's blocking wait for a job) sits in the offline queue of a client that will
+ * never connect again. BullMQ's `Worker.close()` waits for that command, so a worker
+ * that had just seen a master go down and come back never finished closing, and
+ * shutdown stalled until the watchdog killed the process.
+ *
+ * Until `connect()` is called again, this keeps a disconnected cluster ended (status
+ * `end`, emitted once, no offline queue), so late commands fail at once as they would
+ * on a closed single-node client. Its duplicates are patched too: BullMQ's blocking
+ * connections are `duplicate()`s of the connection it is given.
+ */
+export function endsWhenDisconnected(cluster: Cluster): Cluster {
+  const { disconnect, connect } = { disconnect: cluster.disconnect.bind(cluster), connect: cluster.connect.bind(cluster) };
+  const queueing = cluster.options.enableOfflineQueue;
+  let closed = false;
+  let ended = false;
+  const holdEnded = () => {
+    if (!closed) return;
+    cluster.status = 'end';
+    // After ioredis' own `end`, when it sends one (its status events go out on the next tick).
+    setImmediate(() => {
+      if (closed && !ended) cluster.emit('end');
+    });
+  };
+  cluster.on('end', () => (ended = true));
+  cluster.on('close', holdEnded);
+  cluster.disconnect = (reconnect = false) => {
+    const poolEmpty = cluster.nodes().length === 0;
+    if (!reconnect) {
+      closed = true;
+      cluster.options.enableOfflineQueue = false;
+    }
+    disconnect(reconnect);
+    // With no node to drain, ioredis emits neither `close` nor `end`.
+    if (closed && poolEmpty) process.nextTick(holdEnded);
+  };
+  cluster.connect = () => {
+    closed = false;
+    ended = false;
+    cluster.options.enableOfflineQueue = queueing;
+    return connect();
+  };
+  const duplicate = cluster.duplicate.bind(cluster);
+  cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => endsWhenDisconnected(duplicate(...args));
+  return cluster;
 }
 
 /**

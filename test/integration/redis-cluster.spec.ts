@@ -1,7 +1,7 @@
 import { BullModule, InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { Job, Queue } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
@@ -321,5 +321,49 @@ describe('Redis Cluster', () => {
       expect(await unreadable()).toBe(0);
       expect(lists.current.popular).toEqual(byScore((id) => 60.5 - ids.indexOf(id)).filter((id) => !onDown.has(id)));
     }, 60_000);
+  });
+
+  describe('BullMQ workers on the cluster connection', () => {
+    it('close while a master is down, and just after it is back, instead of waiting forever', async () => {
+      const config = loadConfig();
+      const down = cluster.ports[2];
+      const within = (p: Promise<unknown>, ms: number) =>
+        Promise.race([p.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still closing'), ms).unref())]);
+      // Twelve queues on their own hash tags, so some live on the master that goes down.
+      const startWorkers = async (round: string) => {
+        const connection = createRedisClient(config, { maxRetriesPerRequest: null }) as Cluster;
+        connection.on('error', () => undefined);
+        const workers = Array.from({ length: 12 }, (_, i) => {
+          const worker = new Worker(`close-${round}`, async () => 'ok', { connection, prefix: `{${prefix}-${round}-${i}}` });
+          worker.on('error', () => undefined);
+          return worker;
+        });
+        await Promise.all(workers.map((w) => w.waitUntilReady()));
+        // Each is now blocked waiting for a job.
+        await new Promise((r) => setTimeout(r, 300));
+        return { connection, workers };
+      };
+      const closeAll = async ({ connection, workers }: Awaited<ReturnType<typeof startWorkers>>) => {
+        const outcomes = await Promise.all(workers.map((w) => within(w.close(), 10_000)));
+        connection.disconnect();
+        return outcomes;
+      };
+
+      const whileDown = await startWorkers('down');
+      await cluster.kill(down);
+      try {
+        // Their blocking waits on the missing master have failed over and are being retried.
+        await new Promise((r) => setTimeout(r, 2000));
+        expect(await closeAll(whileDown)).toEqual(Array(12).fill('closed'));
+      } finally {
+        await cluster.restart(down);
+      }
+
+      const afterRestart = await startWorkers('back');
+      await cluster.kill(down);
+      await new Promise((r) => setTimeout(r, 2000));
+      await cluster.restart(down);
+      expect(await closeAll(afterRestart)).toEqual(Array(12).fill('closed'));
+    }, 90_000);
   });
 });
