@@ -121,6 +121,11 @@ export function histogram(text: string, name: string): { le: number; count: numb
   return out;
 }
 
+/** The buckets of `after` less those of `before` (two scrapes of one histogram): what was observed between them. */
+export function bucketsBetween(before: { le: number; count: number }[], after: { le: number; count: number }[]): { le: number; count: number }[] {
+  return after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
+}
+
 /** Quantile from cumulative buckets (linear within a bucket, as Prometheus' histogram_quantile does). */
 export function bucketQuantile(buckets: { le: number; count: number }[], q: number): number {
   const total = buckets[buckets.length - 1]?.count ?? 0;

@@ -18,6 +18,7 @@ import {
   countLogged,
   cpuSeconds,
   deleteBenchInteractions,
+  bucketsBetween,
   histogram,
   log,
   startProcess,
@@ -162,11 +163,9 @@ async function main(): Promise<void> {
       await sampler;
       await new Promise((r) => setTimeout(r, 1000));
       const m1 = await scrape();
-      const minus = (a: { le: number; count: number }[], b: { le: number; count: number }[]) =>
-        a.map((x, i) => ({ le: x.le, count: x.count - (b[i]?.count ?? 0) }));
-      const delta = minus(histogram(m1, 'reelrank_event_freshness_seconds'), before);
-      const wait = minus(histogram(m1, 'reelrank_event_queue_wait_seconds'), waitBefore);
-      const job = minus(histogram(m1, 'reelrank_event_job_seconds'), jobBefore);
+      const delta = bucketsBetween(before, histogram(m1, 'reelrank_event_freshness_seconds'));
+      const wait = bucketsBetween(waitBefore, histogram(m1, 'reelrank_event_queue_wait_seconds'));
+      const job = bucketsBetween(jobBefore, histogram(m1, 'reelrank_event_job_seconds'));
       const count = delta[delta.length - 1].count;
       results.freshness = {
         targetEventsPerSec: rate,

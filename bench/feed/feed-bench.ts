@@ -36,6 +36,7 @@ import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { apiNodeArgs, benchApiEnv, benchConfig, DatabaseCpu, deleteAndVacuum, freePort, waitForReady, withDatabase } from '../bench-env';
+import { bucketQuantile, bucketsBetween, histogram } from '../events-common';
 import { openLoop, quantileMs } from '../open-loop';
 import { StallTimeline, timelineTable } from './stall-timeline';
 import { failoverProbe } from './failover-probe';
@@ -92,6 +93,8 @@ let BASE = '';
 const CLOCK_TICKS = 100;
 let api: ChildProcess | null = null;
 let worker: ChildProcess | null = null;
+/** The worker's /metrics port (its event freshness histogram), 0 while there is no worker. */
+let WORKER_METRICS_PORT = 0;
 
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -131,10 +134,11 @@ async function metricsText(): Promise<string> {
 }
 
 /** The worker, as `npm run start:worker` runs it, applying the background events. */
-function startWorker(): ChildProcess {
+async function startWorker(): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  WORKER_METRICS_PORT = await freePort();
   return spawn('node', [...nodeArgs, join(ROOT, 'dist/src/worker.js')], {
-    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, NODE_ENV: 'production', LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', RETRAIN_EVERY: 'off' },
+    env: { ...process.env, DATABASE_URL, REDIS_PREFIX: PREFIX, NODE_ENV: 'production', LOG_LEVEL: 'warn', WORKER_METRICS_PORT: String(WORKER_METRICS_PORT), RETRAIN_EVERY: 'off' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
@@ -347,12 +351,14 @@ async function paced(tokens: string[], rate: number, seconds: number, redis: Any
   // At the rate first, unmeasured: the backlog of what ran before (the saturated rounds' queued events, the worker catching up) is not this rate's.
   if (RATE_WARMUP_SECONDS > 0) await openLoop(PORT, rate, RATE_WARMUP_SECONDS, (i) => request(i + Math.floor(tokens.length / 2)));
   const timeline = new StallTimeline(`${BASE}/metrics`, { api: api?.pid, worker: worker?.pid }, redis, postgres);
+  const freshnessBefore = await eventFreshness();
   await timeline.start();
   const cpuBefore = api?.pid ? cpuMs(api.pid) : 0;
   const loopStarted = performance.now();
   const { sent, latencies, dueAt, non2xx } = await openLoop(PORT, rate, seconds, request);
   const cpuMsPerRequest = api?.pid ? (cpuMs(api.pid) - cpuBefore) / sent : NaN;
   await timeline.stop();
+  const freshnessAfter = await eventFreshness();
   const q = (p: number) => quantileMs(latencies, p);
   return {
     rate,
@@ -362,8 +368,27 @@ async function paced(tokens: string[], rate: number, seconds: number, redis: Any
     max: q(1),
     non2xx,
     cpuMsPerRequest,
+    freshness: freshnessAfter && freshnessBefore ? freshnessReport(freshnessBefore, freshnessAfter) : '',
     timeline: PROCESSES === 1 ? timelineTable(timeline.samples, dueAt.map((t) => t + loopStarted - timeline.started), latencies) : '',
   };
+}
+
+/** The worker's event freshness histogram (acceptance by the api to the user's online state updated), or null without a worker. */
+async function eventFreshness(): Promise<{ le: number; count: number }[] | null> {
+  if (!worker || WORKER_METRICS_PORT === 0) return null;
+  try {
+    return histogram(await (await fetch(`http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`)).text(), 'reelrank_event_freshness_seconds');
+  } catch {
+    return null;
+  }
+}
+
+/** How fresh the events applied between two scrapes were: count and bucket-estimated p50 / p99. */
+function freshnessReport(before: { le: number; count: number }[], after: { le: number; count: number }[]): string {
+  const delta = bucketsBetween(before, after);
+  const applied = delta[delta.length - 1]?.count ?? 0;
+  const ms = (q: number) => (bucketQuantile(delta, q) * 1000).toFixed(0);
+  return `events applied ${applied}, freshness ~p50 ${ms(0.5)} ms, ~p99 ${ms(0.99)} ms`;
 }
 
 /** Quartiles of the watched-set sizes of 200 users spread over the world: a user at the cap costs a feed more than the seed's typical user. */
@@ -420,7 +445,7 @@ async function main(): Promise<void> {
     }
     let events: ReturnType<typeof backgroundEvents> | null = null;
     if (EVENTS_PER_SECOND > 0) {
-      worker = startWorker();
+      worker = await startWorker();
       const popular = (await pool.query(`SELECT video_id FROM interactions GROUP BY video_id ORDER BY count(*) DESC LIMIT 5000`)).rows.map((r) => r.video_id as string);
       events = backgroundEvents(tokens, popular);
       log(`background: ${EVENTS_PER_SECOND} events/s on the ${popular.length} most engaged videos, applied by a worker process`);
@@ -463,7 +488,7 @@ async function main(): Promise<void> {
         const m1 = await metricsText();
         stagesAtRates.push(breakdown(parseHistogram(m0, 'reelrank_feed_stage_seconds', 'stage'), parseHistogram(m1, 'reelrank_feed_stage_seconds', 'stage')));
       }
-      log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
+      log(`fixed rate ${rate}/s: p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max} ms, non-2xx ${r.non2xx}, ${r.cpuMsPerRequest.toFixed(2)} CPU ms/request${r.freshness ? `; ${r.freshness}` : ''}`);
       if (r.timeline) log(`fixed rate ${rate}/s, second by second (CPU ms in each interval; machine = all cores, others = machine minus this stack):\n\n${r.timeline}\n`);
       atRates.push(r);
     }
