@@ -48,7 +48,7 @@ stop_all() {
 }
 
 start_processes() {
-  node --max-semi-space-size=64 dist/src/main.js &
+  node --max-semi-space-size=16 dist/src/main.js &
   PIDS+=($!)
   node dist/src/worker.js &
   PIDS+=($!)

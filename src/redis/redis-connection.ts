@@ -52,13 +52,15 @@ export function createRedisClient(
  * that had just seen a master go down and come back never finished closing, and
  * shutdown stalled until the watchdog killed the process.
  *
- * Until `connect()` is called again, this keeps a disconnected cluster ended (status
+ * Until `connect()` is called again, this keeps a disconnected (or quit) cluster ended (status
  * `end`, emitted once, no offline queue), so late commands fail at once as they would
  * on a closed single-node client. Its duplicates are patched too: BullMQ's blocking
  * connections are `duplicate()`s of the connection it is given.
  */
 export function endsWhenDisconnected(cluster: Cluster): Cluster {
-  const { disconnect, connect } = { disconnect: cluster.disconnect.bind(cluster), connect: cluster.connect.bind(cluster) };
+  const disconnect = cluster.disconnect.bind(cluster);
+  const quit = cluster.quit.bind(cluster);
+  const connect = cluster.connect.bind(cluster);
   const queueing = cluster.options.enableOfflineQueue;
   let closed = false;
   let ended = false;
@@ -72,16 +74,17 @@ export function endsWhenDisconnected(cluster: Cluster): Cluster {
   };
   cluster.on('end', () => (ended = true));
   cluster.on('close', holdEnded);
-  cluster.disconnect = (reconnect = false) => {
-    const poolEmpty = cluster.nodes().length === 0;
-    if (!reconnect) {
-      closed = true;
-      cluster.options.enableOfflineQueue = false;
-    }
-    disconnect(reconnect);
-    // With no node to drain, ioredis emits neither `close` nor `end`.
-    if (closed && poolEmpty) process.nextTick(holdEnded);
+  /** Runs a closing call; with no node to drain, ioredis emits neither `close` nor `end` after it. */
+  const closing = <T>(close: () => T): T => {
+    const poolEmpty = cluster.nodes().length === 0 && cluster.status !== 'wait';
+    closed = true;
+    cluster.options.enableOfflineQueue = false;
+    const result = close();
+    if (poolEmpty) process.nextTick(holdEnded);
+    return result;
   };
+  cluster.disconnect = (reconnect = false) => (reconnect ? disconnect(true) : closing(() => disconnect()));
+  cluster.quit = (callback?: Parameters<Cluster['quit']>[0]) => closing(() => quit(callback));
   cluster.connect = () => {
     closed = false;
     ended = false;
