@@ -321,8 +321,7 @@ function maxOf(values: DriftPsi): number | null {
   return all.length > 0 ? Math.max(...all) : null;
 }
 
-/** Dense integer ids (from 0) for string keys, in order of first appearance. */
-/** `key`'s number in `ids`, numbering keys 0, 1, ... as they are first seen. */
+/** `key`'s number in `ids`, numbering keys 0, 1, ... as they are first seen (dense cluster ids for the drift rows). */
 function clusterId(ids: Map<string, number>, key: string): number {
   let id = ids.get(key);
   if (id === undefined) ids.set(key, (id = ids.size));
