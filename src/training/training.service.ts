@@ -33,7 +33,7 @@ import { activationDecision } from './activation-decision';
 import { logLoss } from './model/metrics';
 import { computeBaseline, DEFAULT_BASELINE_BINS, DriftBaseline, RowClusters } from '../monitoring/drift-baseline';
 import { fitStandardizer, initMlp, MlpWeights, predict, predictAsync, Standardizer, trainMlpAsync } from './model/mlp';
-import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
+import { exportMlpToOnnx, exportParity, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './model/onnx-export';
 import { DEFAULT_LISTWISE, fitListwiseLinear, LISTWISE_HEAD, rowGroups } from './model/listwise';
 import { fitSequenceModels, pointInTimeScores, SequenceModels } from './sequence/fit-sequence-models';
 import { exportSequenceEncoderToOnnx } from './sequence/sequence-onnx-export';
@@ -83,7 +83,6 @@ const MIN_HELD_OUT_ROWS = 50;
 const RANKING_USERS = 2000;
 const RANKING_NEGATIVES = 100;
 const PARITY_ROWS = 2000;
-const PARITY_TOLERANCE = 1e-5;
 /** Rows per onnxruntime call when scoring offline (parity check, the active model on held-out data). */
 const ONNX_BATCH_ROWS = 8192;
 const MLP = { batchSize: 256, learningRate: 0.002, l2: 1e-5, seed: 17 };
@@ -595,10 +594,11 @@ export class TrainingService {
     try {
       const onnxScores = await scorer.runChunked(x, rows, ONNX_BATCH_ROWS);
       const tsScores = predict(w, x, rows, norm);
-      let maxAbsDiff = 0;
-      for (let i = 0; i < tsScores.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(tsScores[i] - onnxScores[i]));
-      if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
-        throw new Error(`ONNX export disagrees with the TypeScript model by ${maxAbsDiff} (tolerance ${PARITY_TOLERANCE})`);
+      const { maxAbsDiff, failure } = exportParity(tsScores, onnxScores);
+      if (failure) {
+        throw new Error(
+          `ONNX export disagrees with the TypeScript model by ${failure.diff} on held-out row ${failure.row} (score ${tsScores[failure.row]}, tolerance ${failure.allowed})`,
+        );
       }
       return { rows, maxAbsDiff };
     } finally {

@@ -1,7 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { fitStandardizer, initMlp, MlpWeights, predict, Standardizer, trainMlp } from './mlp';
-import { exportMlpToOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
+import { exportMlpToOnnx, exportParity, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export';
 import { makeSyntheticData } from './synthetic-data';
 
 const HEADS = ['like', 'complete', 'skip', 'share'];
@@ -103,5 +103,19 @@ describe('onnxruntime model loading', () => {
     await expect(InferenceSession.create(model.slice(0, Math.floor(model.length / 2)))).rejects.toThrow();
     const garbage = Uint8Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff);
     await expect(InferenceSession.create(garbage)).rejects.toThrow();
+  });
+});
+
+describe('exportParity', () => {
+  it('allows a large score float32 rounding, not the same difference on a small score', () => {
+    // 1.5e-5 off a logit of 20: float32 rounding of a sound export (a fixed 1e-5 bound once failed a run 1.15e-5 off).
+    expect(exportParity([20, -3], [20 + 1.5e-5, -3])).toEqual({ maxAbsDiff: expect.closeTo(1.5e-5, 10), failure: null });
+    const small = exportParity([0.1, 20, 0.2], [0.1, 20, 0.2 + 1.5e-5]);
+    expect(small.failure).toEqual({ row: 2, diff: expect.closeTo(1.5e-5, 10), allowed: expect.closeTo(1e-5 + 2e-6, 12) });
+  });
+
+  it('fails an export that is wrong, and one that gives NaN', () => {
+    expect(exportParity([20, 1], [20.01, 1]).failure?.row).toBe(0);
+    expect(exportParity([1, 2], [1, NaN])).toMatchObject({ failure: { row: 1 } });
   });
 });

@@ -118,3 +118,28 @@ export function exportMlpToOnnx(w: MlpWeights, norm: Standardizer, opts: OnnxExp
   if (err) throw new Error(`invalid ONNX model: ${err}`);
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** Parity of an exported model's scores with the TypeScript model's, as numpy's allclose: |onnx - ts| <= ATOL + RTOL * |ts|. */
+export const PARITY_ATOL = 1e-5;
+export const PARITY_RTOL = 1e-5;
+
+/**
+ * Compares onnxruntime's scores with the TypeScript model's. onnxruntime computes in
+ * float32, whose rounding grows with a score's size (a logit of 20 is only good to ~2e-6 a
+ * step), so a fixed absolute bound failed sound exports whose scores were large.
+ * Returns the largest absolute difference and the first score past its tolerance, if any.
+ */
+export function exportParity(
+  expected: ArrayLike<number>,
+  actual: ArrayLike<number>,
+): { maxAbsDiff: number; failure: { row: number; diff: number; allowed: number } | null } {
+  let maxAbsDiff = 0;
+  let failure: { row: number; diff: number; allowed: number } | null = null;
+  for (let i = 0; i < expected.length; i++) {
+    const diff = Math.abs(expected[i] - actual[i]);
+    const allowed = PARITY_ATOL + PARITY_RTOL * Math.abs(expected[i]);
+    if (!(diff <= maxAbsDiff)) maxAbsDiff = diff;
+    if (failure === null && !(diff <= allowed)) failure = { row: i, diff, allowed };
+  }
+  return { maxAbsDiff, failure };
+}
