@@ -22,8 +22,8 @@ interface LoadedSequenceModel {
   dim: number;
   maxLength: number;
   session: InferenceSession;
-  /** Video id -> model item (1-based). */
-  items: Map<string, number>;
+  /** Catalog ordinal -> model item (1-based; 0 for a video the model does not know). A typed array, not a Map of 100k id strings for the collector to mark. */
+  itemByOrdinal: Int32Array;
   /** Rows by catalog ordinal (zeros for videos the model did not learn). */
   table: Float32Array;
   /** Index label -> catalog ordinal. */
@@ -88,7 +88,12 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
   async forUser(user: UserState): Promise<SequenceScores | null> {
     const model = this.loaded.value;
     if (!model) return null;
-    const input = sequenceInput(user.recent, (id) => model.items.get(id) ?? 0, model.maxLength);
+    const { itemByOrdinal } = model;
+    const itemOf = (id: string) => {
+      const ordinal = this.catalog.findOrdinal(id);
+      return ordinal >= 0 && ordinal < itemByOrdinal.length ? itemByOrdinal[ordinal] : 0;
+    };
+    const input = sequenceInput(user.recent, itemOf, model.maxLength);
     if (input.items.length === 0) return SequenceScores.of(null, model.table, model.dim);
     const { items, types } = sequenceOnnxInputs(model.maxLength, [input.items], [input.types]);
     const out = await model.session.run(
@@ -118,16 +123,16 @@ export class SequenceIndexService implements OnApplicationBootstrap, OnApplicati
     for (const o of rowOrdinals) keys = Math.max(keys, o + 1);
     const table = new Float32Array(keys * dim);
     const learned: number[] = [];
-    const items = new Map<string, number>();
-    videoIds.forEach((id, i) => {
-      items.set(id, i + 1);
+    const itemByOrdinal = new Int32Array(keys);
+    videoIds.forEach((_id, i) => {
+      itemByOrdinal[rowOrdinals[i]] = i + 1;
       const row = itemVectors.subarray(i * dim, (i + 1) * dim);
       if (!row.some((x) => x !== 0)) return;
       table.set(row, rowOrdinals[i] * dim);
       learned.push(i);
     });
     const ordinals = Int32Array.from(learned, (i) => rowOrdinals[i]);
-    return { version: stored.version, dim, maxLength: stored.maxLength, session, items, table, ordinals, hnsw: await this.buildIndex(dim, learned, itemVectors), ef: 0 };
+    return { version: stored.version, dim, maxLength: stored.maxLength, session, itemByOrdinal, table, ordinals, hnsw: await this.buildIndex(dim, learned, itemVectors), ef: 0 };
   }
 
   /** An inner-product HNSW index over the learned rows (label = position in `learned`), built on a worker thread. */
