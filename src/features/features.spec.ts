@@ -2,7 +2,7 @@ import { CatalogVideo } from './catalog-video';
 import { DEFAULT_FEATURE_NAMES, DEFAULT_TRAIN_FEATURES, userContext } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures, validateFeatureSpec } from './feature-spec';
 import { applyUserEvent, decodeUserState, emptyUserState, encodeUserState, FeatureEvent } from './user-state';
-import { applyVideoStatDelta, decodeVideoStats, emptyVideoStats, encodeVideoStats, videoStatDelta } from './video-stats';
+import { applyVideoStatDelta, decodeVideoStats, decodeVideoStatsInto, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, videoStatDelta } from './video-stats';
 
 const video = (id: string, category: string, embedding: number[] | null): CatalogVideo => ({
   id,
@@ -120,6 +120,20 @@ describe('video stats', () => {
     const decoded = decodeVideoStats(encodeVideoStats(stats));
     expect(decoded).toMatchObject({ views: 1, likes: 1, watchMs: 1234, skips: 0 });
     expect(decodeVideoStats(encodeVideoStats(stats).subarray(0, 16))).toMatchObject({ impressions: 0, views: 1, likes: 0 });
+  });
+
+  it('decodes into a row of a table as into an object: short blobs and no blob read 0, the neighbours untouched', () => {
+    const stats = applyVideoStatDelta(applyVideoStatDelta(emptyVideoStats(), videoStatDelta('view', 1234)), videoStatDelta('share', null));
+    const width = VIDEO_STAT_FIELDS.length;
+    const table = new Float64Array(3 * width).fill(7);
+    const row = (r: number) => Object.fromEntries(VIDEO_STAT_FIELDS.map((f, i) => [f, table[r * width + i]]));
+    decodeVideoStatsInto(encodeVideoStats(stats), table, width);
+    expect(row(1)).toEqual(decodeVideoStats(encodeVideoStats(stats)));
+    decodeVideoStatsInto(encodeVideoStats(stats).subarray(0, 16), table, width);
+    expect(row(1)).toEqual(decodeVideoStats(encodeVideoStats(stats).subarray(0, 16)));
+    decodeVideoStatsInto(null, table, width);
+    expect(row(1)).toEqual(emptyVideoStats());
+    expect([...table.subarray(0, width), ...table.subarray(2 * width)].every((v) => v === 7)).toBe(true);
   });
 });
 

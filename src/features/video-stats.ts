@@ -70,6 +70,16 @@ export function decodeVideoStats(buf: Buffer | null | undefined): VideoStats {
   return stats;
 }
 
+/**
+ * Decodes a blob (as decodeVideoStats) into `out[at]..out[at + VIDEO_STAT_FIELDS.length - 1]`;
+ * null (no stats yet) and missing trailing fields read as 0.
+ */
+export function decodeVideoStatsInto(buf: Buffer | null, out: Float64Array, at: number): void {
+  const known = buf ? Math.min(VIDEO_STAT_FIELDS.length, Math.floor(buf.length / 8)) : 0;
+  for (let i = 0; i < known; i++) out[at + i] = buf!.readDoubleLE(i * 8);
+  out.fill(0, at + known, at + VIDEO_STAT_FIELDS.length);
+}
+
 /** Beta-smoothed rate: behaves for videos with few impressions. */
 export function smoothedRate(hits: number, trials: number, prior: number, strength = 20): number {
   return (hits + prior * strength) / (Math.max(0, trials) + strength);

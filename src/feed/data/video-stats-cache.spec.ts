@@ -265,8 +265,9 @@ describe(VideoStatsCache.name, () => {
     const requestB = await stats.hydrate(of(edited), 2);
     expect(views(requestB)).toEqual([2]);
     heldA.answer();
-    // A ranks with what it read; the cache keeps B's newer count and the edited video's row.
-    expect(views(await requestA)).toEqual([1]);
+    // A's older read does not overwrite B's newer count: A too ranks with it (the cache's
+    // stats are shared views, as the columns' rows are), and the edited video's row stays.
+    expect(views(await requestA)).toEqual([2]);
     const next = await stats.hydrate(of(edited), 3);
     expect(views(next)).toEqual([2]);
     expect(state.asked).toEqual([['a'], ['a']]);

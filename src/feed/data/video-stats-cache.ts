@@ -4,15 +4,59 @@ import { Counter, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { VideoColumns } from '../../features/video-columns';
-import { decodeVideoStats, emptyVideoStats, VideoStats } from '../../features/video-stats';
+import { decodeVideoStatsInto, VIDEO_STAT_FIELDS, VideoStats } from '../../features/video-stats';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
 import { PubSubService } from '../../redis/pubsub.service';
 import { RedisKeys } from '../../redis/redis-keys';
 import { FeedStateRepository } from './feed-state.repository';
 
-const EMPTY_STATS: VideoStats = Object.freeze(emptyVideoStats());
 const INITIAL_CAPACITY = 1024;
+const STAT_WIDTH = VIDEO_STAT_FIELDS.length;
+
+/** The cache's stats: STAT_WIDTH values per ordinal, in VIDEO_STAT_FIELDS (wire) order; replaced when it grows. */
+interface StatsTable {
+  values: Float64Array;
+}
+
+/**
+ * One ordinal's stats as the cache holds them now: read from its table, not copied (see
+ * VideoStatsCache). Getters in wire order.
+ */
+class CachedStats implements VideoStats {
+  constructor(
+    private readonly table: StatsTable,
+    private readonly at: number,
+  ) {}
+  get impressions(): number {
+    return this.table.values[this.at];
+  }
+  get views(): number {
+    return this.table.values[this.at + 1];
+  }
+  get likes(): number {
+    return this.table.values[this.at + 2];
+  }
+  get shares(): number {
+    return this.table.values[this.at + 3];
+  }
+  get comments(): number {
+    return this.table.values[this.at + 4];
+  }
+  get completes(): number {
+    return this.table.values[this.at + 5];
+  }
+  get skips(): number {
+    return this.table.values[this.at + 6];
+  }
+  get watchMs(): number {
+    return this.table.values[this.at + 7];
+  }
+  get follows(): number {
+    return this.table.values[this.at + 8];
+  }
+}
+
 /** The per-ordinal values of VideoStatsCache.entries; ENTRY 4, not 3, so that no entry straddles two cache lines. */
 const [VERSION, FETCHED_AT, INVALIDATED_AT, ENTRY] = [0, 1, 2, 4];
 
@@ -54,6 +98,13 @@ export interface HydratedStats {
  * If the fetch fails, stale entries are used where there are any and empty stats
  * elsewhere (on a cluster, only for the videos whose keys failed); the caller reports the degradation.
  *
+ * The stats themselves are numbers in one Float64Array, STAT_WIDTH per ordinal, overwritten
+ * in place by each fetch, and `hydrate` hands out one small view per ordinal over them
+ * (CachedStats), made once: decoded objects kept per video were 10 heap objects each (the
+ * object and its nine boxed doubles), replaced at the rate of the announcements and marked
+ * by every full collection (~1M objects at 100k videos). A view shows the latest fetch, as
+ * the video's row in the columns does.
+ *
  * Each video's ordinal is also its slot in dense VideoColumns, holding its embedding and
  * its video-only features (`computeVideoRow`), computed once when its stats arrive: the
  * feature matrix copies those instead of recomputing them through scattered objects.
@@ -73,7 +124,9 @@ export class VideoStatsCache implements OnModuleInit {
    */
   private entries = new Float64Array(0);
   private capacity = 0;
-  private stats: VideoStats[] = [];
+  private readonly table: StatsTable = { values: new Float64Array(0) };
+  /** Per ordinal, its view of `table` (undefined until the ordinal is first hydrated). */
+  private views: (CachedStats | undefined)[] = [];
   /** Entries fetched at or before this time are stale (a lost subscription, a replay). */
   private validAfter = -Infinity;
   private columns: VideoColumns;
@@ -135,7 +188,7 @@ export class VideoStatsCache implements OnModuleInit {
     let sum = 0;
     for (let i = 0; i < slots.length; i++) {
       const o = slots[i];
-      if (o < limit) sum += entries[o * ENTRY] + this.catalog.versionAt(o) + (this.stats[o] === undefined ? 0 : 1);
+      if (o < limit) sum += entries[o * ENTRY] + this.catalog.versionAt(o) + this.table.values[o * STAT_WIDTH];
     }
     keepTouched(sum);
   }
@@ -154,17 +207,18 @@ export class VideoStatsCache implements OnModuleInit {
       const entries = this.entries;
       const at = o * ENTRY;
       const version = this.catalog.versionAt(o);
+      const view = this.viewOf(o);
+      stats[i] = view;
       if (entries[at + VERSION] !== version) {
         // First sight of this video, or a new object for it: its columns and row, from the stats held so far.
         entries[at + VERSION] = version;
         columns.assign(o, videos[i]);
-        columns.setRow(o, videos[i], this.stats[o]);
+        columns.setRow(o, videos[i], view);
       }
       // fetchedAt is when the request that read it started: an announcement that arrived
       // while that read was in flight leaves the entry stale (the read may predate the change).
       const fetchedAt = entries[at + FETCHED_AT];
-      if (now - fetchedAt < maxAge && fetchedAt > this.validAfter && fetchedAt > entries[at + INVALIDATED_AT]) stats[i] = this.stats[o];
-      else missingAt.push(i);
+      if (!(now - fetchedAt < maxAge && fetchedAt > this.validAfter && fetchedAt > entries[at + INVALIDATED_AT])) missingAt.push(i);
     }
     this.hits.inc(n - missingAt.length);
     this.misses.inc(missingAt.length);
@@ -173,13 +227,10 @@ export class VideoStatsCache implements OnModuleInit {
     let unread = 0;
     let partial = false;
     // undefined where the stats could not be read: the entry keeps what it had (stale stats, or empty for a first sight).
-    const fetched = new Array<VideoStats | undefined>(missingAt.length);
+    let fetched: (Buffer | null | undefined)[] = [];
     try {
       const read = await this.state.readStatsEach(missingAt.map((i) => videos[i].id));
-      for (let k = 0; k < missingAt.length; k++) {
-        const blob = read.values[k];
-        if (blob !== undefined) fetched[k] = blob ? decodeVideoStats(blob) : EMPTY_STATS;
-      }
+      fetched = read.values;
       error = read.error;
       unread = read.failed;
       partial = read.perKey && read.failed > 0;
@@ -190,17 +241,16 @@ export class VideoStatsCache implements OnModuleInit {
     for (let k = 0; k < missingAt.length; k++) {
       const i = missingAt[k];
       const o = slots[i];
-      const value = fetched[k];
+      const blob = fetched[k];
       // Stats read by a request that started after this one are newer: keep those.
-      if (value && now >= this.entries[o * ENTRY + FETCHED_AT]) {
-        this.stats[o] = value;
+      if (blob !== undefined && now >= this.entries[o * ENTRY + FETCHED_AT]) {
+        decodeVideoStatsInto(blob, this.table.values, o * STAT_WIDTH);
         this.entries[o * ENTRY + FETCHED_AT] = now;
       }
-      stats[i] = value ?? this.stats[o];
       // The row is for the catalog's current object; if the video changed while Redis
       // answered and no request has seen the new object yet, the next one computes it.
       const video = this.catalog.videoAt(o);
-      if (video && this.entries[o * ENTRY + VERSION] === this.catalog.versionAt(o)) columns.setRow(o, video, this.stats[o]);
+      if (video && this.entries[o * ENTRY + VERSION] === this.catalog.versionAt(o)) columns.setRow(o, video, stats[i]);
     }
     if (unread > 0) this.unreadable.inc(unread);
     return { stats, slots, columns, error, unread, partial };
@@ -210,7 +260,8 @@ export class VideoStatsCache implements OnModuleInit {
   clear(): void {
     this.entries = new Float64Array(0);
     this.capacity = 0;
-    this.stats = [];
+    this.table.values = new Float64Array(0);
+    this.views = [];
     this.grow(INITIAL_CAPACITY);
     this.columns = new VideoColumns(this.config.EMBEDDING_DIM);
   }
@@ -227,7 +278,14 @@ export class VideoStatsCache implements OnModuleInit {
     }
     this.entries = entries;
     this.capacity = capacity;
+    const values = new Float64Array(capacity * STAT_WIDTH);
+    values.set(this.table.values);
+    this.table.values = values;
     // Pushed one by one: the array stays in V8's fast (non-dictionary) elements.
-    for (let o = from; o < capacity; o++) this.stats.push(EMPTY_STATS);
+    for (let o = from; o < capacity; o++) this.views.push(undefined);
+  }
+
+  private viewOf(ordinal: number): CachedStats {
+    return (this.views[ordinal] ??= new CachedStats(this.table, ordinal * STAT_WIDTH));
   }
 }
