@@ -9,6 +9,7 @@ import { retryDelay } from '../queue/retry-schedule';
 import { isStuck, STUCK_AFTER_MS, WorkerActivity } from '../queue/stuck-worker';
 import { EventApplierService } from './event-applier.service';
 import { ApplyEventsJob, isAppliedProgress } from './event-jobs';
+import { ClosableWorker, WorkersOnShutdown } from '../lifecycle/shutdown.service';
 import { eventRetryPolicy, EVENTS_BACKOFF } from './event-queues.repository';
 import { PipelineMetrics } from './events.metrics';
 
@@ -30,11 +31,13 @@ const WARN_EVERY_MS = 10_000;
  * an outage longer than the retry budget must not turn accepted events into dead letters.
  */
 @Injectable()
-export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown, WorkersOnShutdown {
   private readonly logger = new Logger(ApplyEventsProcessor.name);
   private readonly workers = new Map<number, { worker: Worker<ApplyEventsJob>; activity: WorkerActivity }>();
   private watchdog: NodeJS.Timeout | null = null;
   private lastDeferWarning = 0;
+  /** Set at shutdown: no worker is replaced after it. */
+  private stopping = false;
 
   constructor(
     private readonly shards: EventQueueShards,
@@ -95,7 +98,7 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
   private async replaceStuckWorkers(shards: number): Promise<void> {
     for (const [shard, { worker, activity }] of this.workers) {
       const waiting = await this.shards.queues[shard].getWaitingCount().catch(() => 0);
-      if (!isStuck(activity, waiting, Date.now())) continue;
+      if (this.stopping || !isStuck(activity, waiting, Date.now())) continue;
       this.logger.warn(`${this.shards.label(shard)}: ${waiting} job(s) waiting and none taken for ${STUCK_AFTER_MS / 1000} s: replacing the worker`);
       this.metrics.workersReplaced.inc({ queue: this.shards.label(shard) });
       void worker.close(true).catch(() => undefined);
@@ -157,9 +160,20 @@ export class ApplyEventsProcessor implements OnApplicationBootstrap, OnApplicati
     throw new DelayedError();
   }
 
-  /** Lets in-flight jobs finish, then stops. */
-  async onApplicationShutdown(): Promise<void> {
+  /** Shutdown's step 3 (ShutdownService): no more worker replacements; the workers, to close while every connection is open. */
+  stopWorkers(): ClosableWorker[] {
+    this.stopping = true;
     if (this.watchdog) clearInterval(this.watchdog);
-    await Promise.all([...this.workers.values()].map(({ worker }) => worker.close()));
+    this.watchdog = null;
+    return [...this.workers.values()].map(({ worker }) => worker);
+  }
+
+  /**
+   * The workers were closed at step 3, or were left closing there (they end as their
+   * connections close now): not waited for again, as that would hold up the closing of
+   * those connections by the modules after this one.
+   */
+  onApplicationShutdown(): void {
+    for (const worker of this.stopWorkers()) void worker.close().catch(() => undefined);
   }
 }

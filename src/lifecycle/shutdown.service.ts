@@ -18,6 +18,25 @@ function canFlush(instance: unknown): instance is FlushOnShutdown {
   return typeof (instance as Partial<FlushOnShutdown> | null)?.flushOnShutdown === 'function';
 }
 
+/** What shutdown needs of a BullMQ worker. */
+export interface ClosableWorker {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Implement on a provider that builds its own BullMQ workers (a @Processor's WorkerHost is
+ * found without it): `stopWorkers` is called once at step 3 and returns the workers to
+ * close with the others, before anything is flushed; from then on it starts no new ones.
+ */
+export interface WorkersOnShutdown {
+  stopWorkers(): ClosableWorker[];
+}
+
+function hasWorkers(instance: unknown): instance is WorkersOnShutdown {
+  return typeof (instance as Partial<WorkersOnShutdown> | null)?.stopWorkers === 'function';
+}
+
 /**
  * The shutdown order of both processes. Nest runs, on SIGTERM/SIGINT or app.close():
  * onModuleDestroy, then beforeApplicationShutdown (this service), then closes the
@@ -27,7 +46,11 @@ function canFlush(instance: unknown): instance is FlushOnShutdown {
  *  1. readiness turns 503 (`isDraining`) and, with SHUTDOWN_DRAIN_DELAY_MS, the api
  *     keeps serving that long so load balancers stop sending new requests;
  *  2. the HTTP server stops accepting connections and answers the requests in flight;
- *  3. BullMQ workers stop taking jobs and finish the ones they are running;
+ *  3. BullMQ workers (WorkerHosts, and those of WorkersOnShutdown providers) stop taking
+ *     jobs and finish the ones they are running, for at most half of SHUTDOWN_TIMEOUT_MS
+ *     from the signal: a worker still closing then (a long job, or a fetch waiting on a
+ *     Redis Cluster master that is down, on the connection the workers share) is left to
+ *     end when its connections close, and the shutdown goes on;
  *  4. every provider implementing FlushOnShutdown flushes its buffer.
  * A shutdown taking longer than SHUTDOWN_TIMEOUT_MS ends the process with code 1.
  * Do not close connections or flush in onModuleDestroy: requests are still running then.
@@ -52,6 +75,7 @@ export class ShutdownService implements BeforeApplicationShutdown {
     this.draining = true;
     if (signal) this.armWatchdog(signal);
     const started = Date.now();
+    const workersBy = started + Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS / 2);
     const http = this.adapterHost.httpAdapter;
     if (http?.getHttpServer()?.listening) {
       if (this.config.SHUTDOWN_DRAIN_DELAY_MS > 0) {
@@ -60,8 +84,11 @@ export class ShutdownService implements BeforeApplicationShutdown {
       }
       await http.close();
     }
-    const workers = this.workerHosts();
-    await Promise.all(workers.map((host) => host.worker.close()));
+    const workers = [...this.workerHosts().map((host) => host.worker), ...this.instances().filter(hasWorkers).flatMap((owner) => owner.stopWorkers())];
+    const open = await closeWithin(workers, workersBy - Date.now());
+    if (open.length > 0) {
+      this.logger.warn(`${open.length} queue worker(s) still closing after ${Date.now() - started} ms (${open.join(', ')}): going on, they end when their connections close`);
+    }
     const writers = this.instances().filter(canFlush);
     const results = await Promise.allSettled(writers.map((writer) => writer.flushOnShutdown()));
     for (const result of results) {
@@ -87,6 +114,24 @@ export class ShutdownService implements BeforeApplicationShutdown {
       process.exit(1);
     }, this.config.SHUTDOWN_TIMEOUT_MS).unref();
   }
+}
+
+/**
+ * Closes the workers, waiting at most `ms`; resolves with the names of those still
+ * closing then. A close that fails counts as done (the worker takes no more jobs).
+ */
+export async function closeWithin(workers: readonly ClosableWorker[], ms: number): Promise<string[]> {
+  const open = new Set(workers);
+  const closing = workers.map((worker) =>
+    worker.close().then(
+      () => open.delete(worker),
+      () => open.delete(worker),
+    ),
+  );
+  const timer = new AbortController();
+  await Promise.race([Promise.all(closing), sleep(Math.max(0, ms), undefined, { signal: timer.signal }).catch(() => undefined)]);
+  timer.abort();
+  return [...open].map((worker) => worker.name);
 }
 
 function hasWorker(host: WorkerHost): boolean {
