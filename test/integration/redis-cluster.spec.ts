@@ -267,7 +267,14 @@ describe('Redis Cluster', () => {
       ids.map((id, i) => [id, { id, creatorId: `c${i % 5}`, title: id, category: `cat${i % 3}`, tags: [], durationMs: 10_000, createdAt: i, embedding: null, active: true }]),
     );
     let onCatalog: (changed: 'all') => void = () => undefined;
-    const catalog = { values: () => videos.values(), get: (id: string) => videos.get(id), onRefresh: (l: typeof onCatalog) => (onCatalog = l) };
+    const catalog = {
+      values: () => videos.values(),
+      get: (id: string) => videos.get(id),
+      onRefresh: (l: typeof onCatalog) => (onCatalog = l),
+      ordinalOf: (id: string) => ids.indexOf(id),
+      findOrdinal: (id: string) => ids.indexOf(id),
+      size: videos.size,
+    };
     const registry = new Registry();
     let lists: CatalogListsService;
     const unreadable = async () => (await registry.getSingleMetric('reelrank_catalog_lists_unreadable_videos')!.get()).values[0].value;
@@ -275,9 +282,11 @@ describe('Redis Cluster', () => {
       Promise.all(which.map((id) => client.set(keys.videoStats(id), encodeVideoStats({ ...emptyVideoStats(), views: views(ids.indexOf(id)), impressions }))));
     const byScore = (score: (id: string) => number) => [...ids].sort((a, b) => score(b) - score(a));
 
-    beforeAll(() => {
-      lists = new CatalogListsService(catalog as unknown as CatalogSnapshotService, config, new FeedStateRepository(client, keys, config), new TrendingRepository(client, keys), registry);
-      lists.onModuleInit();
+    beforeAll(async () => {
+      // No announcements here: the test writes the stats itself and asks for refreshes of every video.
+      const pubsub = { subscribe: async () => undefined, onReconnect: () => undefined } as unknown as PubSubService;
+      lists = new CatalogListsService(catalog as unknown as CatalogSnapshotService, config, new FeedStateRepository(client, keys, config), new TrendingRepository(client, keys), registry, pubsub, keys);
+      await lists.onModuleInit();
     });
     afterAll(() => lists.onApplicationShutdown());
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Gauge, Registry } from 'prom-client';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
 import { AppConfig } from '../../config/app-config';
@@ -10,15 +10,29 @@ import { FeedStateRepository } from './feed-state.repository';
 import { topK, topKIndices } from '../../common/top-k';
 import { blendByShare, LabelledList, POPULAR_30D_SOURCE, POPULAR_SOURCE, popularityShares } from '../candidates/popularity-blend';
 import { TrendingRepository } from './trending.repository';
+import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
+import { PubSubService } from '../../redis/pubsub.service';
+import { RedisKeys } from '../../redis/redis-keys';
 
 export const FRESH_MAX = 2000;
 export const POPULAR_MAX = 5000;
 export const PER_CATEGORY_MAX = 1000;
 export const PER_CREATOR_MAX = 50;
-const STATS_CHUNK = 2000;
-/** The popularity refresh reads every video's stats in the background: a longer budget than a feed request's. */
+/** Stats read per MGET by the popularity refresh. */
+const STATS_CHUNK = 500;
+/**
+ * Pause between two chunks of a refresh that reads every video: at 100k videos, 200 chunks
+ * over ~4 s instead of back to back (one second in which the feed's Redis calls queued
+ * behind 2,000-key MGETs and its loop behind their decoding: p50 20-38 ms in that second).
+ */
+const FULL_CHUNK_PAUSE_MS = 20;
+/** The popularity refresh reads stats in the background: a longer budget than a feed request's. */
 const STATS_READ_BUDGET_MS = 5000;
 const STATS_REFRESH_MS = 30_000;
+/** Videos gone through between two yields to the event loop while ranking. */
+const RANK_SLICE = 10_000;
+/** Every this many refreshes, every video's stats are read, not only the announced ones (a lost announcement lasts ~5 min at most). */
+const FULL_REFRESH_EVERY = 10;
 
 /** Precomputed, read-only lists the candidate sources pick from without touching Redis. */
 export interface CatalogLists {
@@ -50,10 +64,11 @@ interface Engagement {
   popular: string[];
   popular30d: string[];
   bestByCategory: Map<string, string[]>;
-  impressions: Map<string, number>;
-  /** Popularity score of every video that has one (> 0): what a video whose stats cannot be read is ranked on. */
-  scores: Map<string, number>;
+  /** The video's impressions at its last read (0 if none). */
+  impressions: (id: string) => number;
 }
+
+const NO_IMPRESSIONS = (): number => 0;
 
 const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: [], popular30d: [], fallback: { ids: [], sources: [] }, byCategory: new Map(), exploration: [] };
 
@@ -63,13 +78,31 @@ const EMPTY_LISTS: CatalogLists = { fresh: [], byCreator: new Map(), popular: []
  * (uploads, takedowns); the engagement part is recomputed from the Redis video stats
  * and the 30-day trend scores every 30 s in the background. Every update swaps in a new object, so a request
  * always reads one consistent set.
+ *
+ * Each video's last read score and impressions are kept by catalog ordinal. A refresh
+ * reads the stats of the videos the worker announced on the video-stats channel since the
+ * last one (VideoStatsChangesPublisher), not all of them: at 1,000 events/s a few thousand
+ * keys every 30 s instead of the whole catalog. Every video is read at boot, after a whole
+ * catalog reload, after the subscription reconnects or an all-videos announcement (a
+ * replay), and every FULL_REFRESH_EVERY refreshes; but for the first, those reads are paced
+ * (FULL_CHUNK_PAUSE_MS).
  */
 @Injectable()
 export class CatalogListsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CatalogListsService.name);
   private lists: CatalogLists = EMPTY_LISTS;
   private structure: Structure = { fresh: [], byCreator: new Map(), newestByCategory: new Map() };
-  private engagement: Engagement = { popular: [], popular30d: [], bestByCategory: new Map(), impressions: new Map(), scores: new Map() };
+  private engagement: Engagement = { popular: [], popular30d: [], bestByCategory: new Map(), impressions: NO_IMPRESSIONS };
+  /** Per catalog ordinal: popularity score and impressions at the video's last read (0 before any). */
+  private scores = new Float64Array(0);
+  private impressions = new Float64Array(0);
+  /** Videos announced (or left unreadable) since the last refresh began: the next refresh reads these. */
+  private changed = new Set<string>();
+  /** The next refresh reads every video. */
+  private fullDue = true;
+  private refreshCount = 0;
+  /** A refresh has succeeded: lists are being served, so reads of every video are paced from now on (the first one is not). */
+  private ranked = false;
   private readonly popularityWeights: Map<string, number>;
   private readonly blendShares: { decayed: number; allTime: number };
   private timer: NodeJS.Timeout | null = null;
@@ -82,6 +115,8 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     private readonly state: FeedStateRepository,
     private readonly trending: TrendingRepository,
     registry: Registry,
+    private readonly pubsub: PubSubService,
+    private readonly keys: RedisKeys,
   ) {
     this.popularityWeights = parseHeadWeights(config.RANK_WEIGHTS);
     this.blendShares = popularityShares(config.FEED_SOURCES);
@@ -92,7 +127,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     });
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.catalog.onRefresh((changed) => {
       if (changed === 'all') {
         this.rebuildStructure();
@@ -101,8 +136,24 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
         this.patch(changed);
       }
     });
-    this.timer = setInterval(() => void this.refreshPopularity(), STATS_REFRESH_MS);
+    this.timer = setInterval(() => void this.refreshPopularity(++this.refreshCount % FULL_REFRESH_EVERY === 0 ? 'all' : 'announced'), STATS_REFRESH_MS);
     this.timer.unref();
+    await this.pubsub.subscribe(this.keys.videoStatsChannel, (message) => this.statsChanged(message));
+    this.pubsub.onReconnect(() => (this.fullDue = true));
+  }
+
+  /** A message of the video-stats channel: newline-separated ids, or ALL_VIDEOS. */
+  statsChanged(message: string): void {
+    if (message === ALL_VIDEOS) {
+      this.fullDue = true;
+      return;
+    }
+    for (const id of message.split('\n')) this.changed.add(id);
+    // Past half the catalog, a read of everything is as cheap and the set stops growing.
+    if (this.changed.size > Math.max(STATS_CHUNK, this.catalog.size / 2)) {
+      this.fullDue = true;
+      this.changed.clear();
+    }
   }
 
   onApplicationShutdown(): void {
@@ -119,19 +170,33 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   /**
-   * Re-reads every active video's stats and the 30-day scores from Redis and re-ranks popularity and exploration.
-   * On a cluster a video whose key cannot be read keeps its last known score and impressions;
-   * on a single Redis that fails, the previous lists stay.
+   * Re-reads the 30-day scores and the stats of every active video (`all`, the default) or
+   * of those announced since the last refresh (`announced`), and re-ranks popularity and
+   * exploration. A call made while one runs is served by it, with a read of every video
+   * after it if this call asked for one. A video whose stats cannot be read (its cluster
+   * master down) keeps its last known score and impressions and is read again next time;
+   * on a single Redis that fails, the previous lists stay and the next refresh reads everything.
    */
-  refreshPopularity(): Promise<void> {
-    this.refreshing ??= this.readEngagement(this.engagement)
-      .then((engagement) => {
-        this.engagement = engagement;
-        this.compose();
-      })
-      .catch((err: Error) => this.logger.warn(`popularity refresh failed, keeping the previous lists: ${err.message}`))
-      .finally(() => (this.refreshing = null));
+  refreshPopularity(scope: 'all' | 'announced' = 'all'): Promise<void> {
+    if (scope === 'all') this.fullDue = true;
+    this.refreshing ??= this.refreshUntilDone().finally(() => (this.refreshing = null));
     return this.refreshing;
+  }
+
+  private async refreshUntilDone(): Promise<void> {
+    do {
+      const full = this.fullDue;
+      this.fullDue = false;
+      try {
+        this.engagement = await this.readEngagement(full);
+        this.compose();
+        this.ranked = true;
+      } catch (err) {
+        this.fullDue = true;
+        this.logger.warn(`popularity refresh failed, keeping the previous lists: ${(err as Error).message}`);
+        return;
+      }
+    } while (this.fullDue);
   }
 
   private popularity(stats: ReturnType<typeof decodeVideoStats>): number {
@@ -139,62 +204,77 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     return 0.1 * stats.views + w('like') * stats.likes + w('complete') * stats.completes + w('share') * stats.shares + w('skip') * stats.skips;
   }
 
-  private async readEngagement(previous: Engagement): Promise<Engagement> {
+  private async readEngagement(full: boolean): Promise<Engagement> {
     // The 30-day set is one key (read past POPULAR_MAX: taken-down videos keep their scores
     // in it); while its master cannot be read, the last list stays.
     const popular30d = await this.trending.popular30d(2 * POPULAR_MAX, STATS_READ_BUDGET_MS).then(
       (month) => month.filter((id) => this.catalog.get(id)?.active === true).slice(0, POPULAR_MAX),
-      () => previous.popular30d,
+      () => this.engagement.popular30d,
     );
-    const videos: CatalogVideo[] = [];
-    for (const v of this.catalog.values()) if (v.active) videos.push(v);
+    const announced = this.changed;
+    this.changed = new Set();
     const ids: string[] = [];
-    const scores: number[] = [];
-    const categories: string[] = [];
-    const impressions = new Map<string, number>();
-    const known = new Map<string, number>();
+    if (full) {
+      for (const v of this.catalog.values()) if (v.active) ids.push(v.id);
+    } else {
+      for (const id of announced) if (this.catalog.get(id)?.active) ids.push(id);
+    }
+    try {
+      await this.readStats(ids, full && this.ranked);
+    } catch (err) {
+      for (const id of announced) this.changed.add(id);
+      throw err;
+    }
+    return this.rank(popular30d);
+  }
+
+  /** Reads the videos' stats into `scores` and `impressions`; the unreadable ones are left as they were and read again next time. */
+  private async readStats(ids: readonly string[], paced: boolean): Promise<void> {
     let unreadable = 0;
     let firstError: Error | null = null;
-    for (let start = 0; start < videos.length; start += STATS_CHUNK) {
-      const chunk = videos.slice(start, start + STATS_CHUNK);
-      const read = await this.state.readStatsEach(chunk.map((v) => v.id), STATS_READ_BUDGET_MS);
+    for (let start = 0; start < ids.length; start += STATS_CHUNK) {
+      if (start > 0) await (paced ? sleep(FULL_CHUNK_PAUSE_MS) : yieldToLoop());
+      const chunk = ids.slice(start, start + STATS_CHUNK);
+      const read = await this.state.readStatsEach(chunk, STATS_READ_BUDGET_MS);
       firstError ??= read.error;
       read.values.forEach((blob, i) => {
-        const { id, category } = chunk[i];
-        let score: number;
-        let seen: number;
         if (blob === undefined) {
           unreadable++;
-          score = previous.scores.get(id) ?? 0;
-          seen = previous.impressions.get(id) ?? 0;
-        } else if (blob === null) {
+          this.changed.add(chunk[i]);
           return;
-        } else {
-          const stats = decodeVideoStats(blob);
-          score = this.popularity(stats);
-          seen = stats.impressions;
         }
-        if (score > 0) {
-          ids.push(id);
-          scores.push(score);
-          categories.push(category);
-          known.set(id, score);
-        }
-        if (seen > 0) impressions.set(id, seen);
+        const ordinal = this.catalog.ordinalOf(chunk[i]);
+        this.ensureCapacity(ordinal + 1);
+        const stats = decodeVideoStats(blob);
+        this.scores[ordinal] = blob ? this.popularity(stats) : 0;
+        this.impressions[ordinal] = stats.impressions;
       });
-      await yieldToLoop();
     }
     this.unreadable.set(unreadable);
     if (unreadable > 0) {
-      this.logger.warn(`popularity refresh: ${unreadable} of ${videos.length} videos' stats unreadable (${firstError?.message}); ranked on their last known stats`);
+      this.logger.warn(`popularity refresh: ${unreadable} of ${ids.length} videos' stats unreadable (${firstError?.message}); ranked on their last known stats`);
     }
+  }
+
+  /** Popularity over every active video and per category, from the scores held. */
+  private async rank(popular30d: string[]): Promise<Engagement> {
+    const ids: string[] = [];
+    const scores: number[] = [];
     const byCategory = new Map<string, { ids: string[]; scores: number[] }>();
-    categories.forEach((c, i) => {
-      let group = byCategory.get(c);
-      if (!group) byCategory.set(c, (group = { ids: [], scores: [] }));
-      group.ids.push(ids[i]);
-      group.scores.push(scores[i]);
-    });
+    let visited = 0;
+    for (const v of this.catalog.values()) {
+      if (++visited % RANK_SLICE === 0) await yieldToLoop();
+      if (!v.active) continue;
+      const ordinal = this.catalog.findOrdinal(v.id);
+      const score = ordinal >= 0 && ordinal < this.scores.length ? this.scores[ordinal] : 0;
+      if (!(score > 0)) continue;
+      ids.push(v.id);
+      scores.push(score);
+      let group = byCategory.get(v.category);
+      if (!group) byCategory.set(v.category, (group = { ids: [], scores: [] }));
+      group.ids.push(v.id);
+      group.scores.push(score);
+    }
     const bestByCategory = new Map<string, string[]>();
     const best = (group: { ids: string[]; scores: number[] }, k: number) => topKIndices(Float64Array.from(group.scores), k).map((i) => group.ids[i]);
     // In one piece this held the loop for ~45 ms of CPU at 100k videos every 30 s (a feed stall); in slices, ~20 ms at most
@@ -204,7 +284,22 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
       bestByCategory.set(c, best(group, PER_CATEGORY_MAX));
     }
     await yieldToLoop();
-    return { popular: best({ ids, scores }, POPULAR_MAX), popular30d, bestByCategory, impressions, scores: known };
+    const impressions = (id: string) => {
+      const ordinal = this.catalog.findOrdinal(id);
+      return ordinal >= 0 && ordinal < this.impressions.length ? this.impressions[ordinal] : 0;
+    };
+    return { popular: best({ ids, scores }, POPULAR_MAX), popular30d, bestByCategory, impressions };
+  }
+
+  private ensureCapacity(size: number): void {
+    if (size <= this.scores.length) return;
+    const capacity = Math.max(size, 2 * this.scores.length, 1024);
+    const scores = new Float64Array(capacity);
+    scores.set(this.scores);
+    this.scores = scores;
+    const impressions = new Float64Array(capacity);
+    impressions.set(this.impressions);
+    this.impressions = impressions;
   }
 
   private rebuildStructure(): void {
@@ -268,7 +363,7 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
       byCategory.set(category, list);
     }
     const cap = this.config.FEED_EXPLORATION_IMPRESSION_CAP;
-    const seen = (id: string) => engagement.impressions.get(id) ?? 0;
+    const seen = engagement.impressions;
     const exploration = structure.fresh
       .filter((id) => seen(id) < cap)
       .map((id, i) => ({ id, i, n: seen(id) }))
