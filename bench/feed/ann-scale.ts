@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { benchConfig } from '../bench-env';
-import { CatalogRepository, toCatalogVideo } from '../../src/catalog/catalog.repository';
+import { CatalogRepository, SharedStrings, toCatalogVideo, toCatalogVideos } from '../../src/catalog/catalog.repository';
 import { CatalogSnapshotService } from '../../src/catalog/catalog-snapshot.service';
 import { PubSubService } from '../../src/redis/pubsub.service';
 import { RedisKeys } from '../../src/redis/redis-keys';
@@ -47,6 +47,7 @@ function settledBytes(): number {
 /** Loads the videos into a CatalogSnapshotService as the api does at boot; returns it (kept alive by the caller) and its heap cost. */
 async function loadCatalogSnapshot(videos: SeedVideo[]): Promise<{ snapshot: CatalogSnapshotService; bytes: number; seconds: number }> {
   async function* pages() {
+    const strings = new SharedStrings(); // one set per whole read, as CatalogRepository.pages does
     for (let start = 0; start < videos.length; start += PAGE) {
       // Through JSON, so every row has its own strings and number arrays, as rows from pg do.
       const rows = JSON.parse(
@@ -64,7 +65,7 @@ async function loadCatalogSnapshot(videos: SeedVideo[]): Promise<{ snapshot: Cat
           })),
         ),
       ) as (Parameters<typeof toCatalogVideo>[0] & { created_at: number })[];
-      yield rows.map((r) => toCatalogVideo({ ...r, created_at: new Date(r.created_at) }));
+      yield toCatalogVideos(rows.map((r) => ({ ...r, created_at: new Date(r.created_at) })), strings);
     }
   }
   const before = settledBytes();
