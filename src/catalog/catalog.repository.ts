@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { keysetPage } from '../database/keyset-page';
 import { CatalogVideo } from '../features/catalog-video';
+import { decodeFloat4ArraySendInto, float4ArraySendLength } from '../database/float4-array';
 
 interface VideoRow {
   id: string;
@@ -13,11 +14,18 @@ interface VideoRow {
   duration_ms: number;
   created_at: Date;
   status: string;
-  embedding: number[] | null;
+  /** From Postgres in the binary send format of real[] (`array_send`); a plain array from elsewhere (the benches). */
+  embedding: Buffer | readonly number[] | null;
 }
 
+// The embedding in binary (see decodeFloat4ArraySend): node-postgres parses a text real[]
+// character by character, ~0.9 s of CPU for 100k videos against ~0.25 s this way.
 const COLUMNS = `id, creator_id, title, category, tags, duration_ms, created_at, status,
-  COALESCE(embedding, learned_embedding) AS embedding`;
+  array_send(COALESCE(embedding, learned_embedding)) AS embedding`;
+
+function embeddingLength(embedding: Buffer | readonly number[]): number {
+  return Buffer.isBuffer(embedding) ? float4ArraySendLength(embedding) : embedding.length;
+}
 
 /**
  * One copy of each string many videos share (creator ids, categories, tags). Postgres
@@ -41,15 +49,17 @@ export class SharedStrings {
  */
 export function toCatalogVideos(rows: readonly VideoRow[], strings = new SharedStrings()): CatalogVideo[] {
   let floats = 0;
-  for (const row of rows) floats += row.embedding?.length ?? 0;
+  for (const row of rows) floats += row.embedding ? embeddingLength(row.embedding) : 0;
   const embeddings = new Float32Array(floats);
   let at = 0;
   return rows.map((row) => {
     let embedding: Float32Array | null = null;
     if (row.embedding) {
-      embedding = embeddings.subarray(at, at + row.embedding.length);
-      embedding.set(row.embedding);
-      at += row.embedding.length;
+      const length = embeddingLength(row.embedding);
+      embedding = embeddings.subarray(at, at + length);
+      if (Buffer.isBuffer(row.embedding)) decodeFloat4ArraySendInto(row.embedding, embeddings, at);
+      else embedding.set(row.embedding);
+      at += length;
     }
     const tags = row.tags ?? [];
     for (let i = 0; i < tags.length; i++) tags[i] = strings.get(tags[i]);
