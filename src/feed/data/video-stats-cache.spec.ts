@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
 import { CatalogVideo } from '../../features/catalog-video';
 import { computeVideoRow } from '../../features/feature-registry';
-import { emptyVideoStats, encodeVideoStats } from '../../features/video-stats';
+import { emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from '../../features/video-stats';
 import { FeedStateRepository, StatsReads } from './feed-state.repository';
 import { HydratedStats, VideoStatsCache } from './video-stats-cache';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
@@ -29,13 +29,15 @@ const video = (id: string): CatalogVideo => ({
  */
 class FakeState {
   views = new Map<string, number>();
+  /** Whole stats for an id (instead of views only). */
+  full = new Map<string, VideoStats>();
   asked: string[][] = [];
   failing = false;
   unreadable = new Set<string>();
   async readStats(ids: string[]): Promise<(Buffer | null)[]> {
     this.asked.push(ids);
     if (this.failing) throw new Error('redis is down');
-    return ids.map((id) => (this.views.has(id) ? encodeVideoStats({ ...emptyVideoStats(), views: this.views.get(id)! }) : null));
+    return ids.map((id) => (this.full.has(id) ? encodeVideoStats(this.full.get(id)!) : this.views.has(id) ? encodeVideoStats({ ...emptyVideoStats(), views: this.views.get(id)! }) : null));
   }
   async readStatsEach(ids: string[]): Promise<StatsReads> {
     const blobs = await this.readStats(ids);
@@ -100,6 +102,14 @@ describe(VideoStatsCache.name, () => {
     return { answer: () => answer(), restore: () => void (state.readStats = read) };
   };
   const rowOf = (r: HydratedStats, i: number) => r.columns.rows.slice(r.slots[i] * r.columns.rowWidth, (r.slots[i] + 1) * r.columns.rowWidth);
+
+  it('gives each field of the stats Redis holds, in wire order', async () => {
+    const stats = cache(1000);
+    const written = Object.fromEntries(VIDEO_STAT_FIELDS.map((f, i) => [f, 10 + i])) as VideoStats;
+    state.full.set('a', written);
+    const [read] = (await stats.hydrate(of(a), 0)).stats;
+    expect(Object.fromEntries(VIDEO_STAT_FIELDS.map((f) => [f, read[f]]))).toEqual(written);
+  });
 
   it('asks Redis only for what it has not fetched within the max age, and refetches after it', async () => {
     const stats = cache(1000);

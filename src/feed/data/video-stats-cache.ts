@@ -6,7 +6,7 @@ import { CatalogVideo } from '../../features/catalog-video';
 import { VideoColumns } from '../../features/video-columns';
 import { decodeVideoStatsInto, VIDEO_STAT_FIELDS, VideoStats } from '../../features/video-stats';
 import { CatalogSnapshotService } from '../../catalog/catalog-snapshot.service';
-import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
+import { parseVideoStatsChange } from '../../events/video-stats-changes.publisher';
 import { PubSubService } from '../../redis/pubsub.service';
 import { RedisKeys } from '../../redis/redis-keys';
 import { FeedStateRepository } from './feed-state.repository';
@@ -21,41 +21,22 @@ interface StatsTable {
 
 /**
  * One ordinal's stats as the cache holds them now: read from its table, not copied (see
- * VideoStatsCache). Getters in wire order.
+ * VideoStatsCache). One getter per field, at the field's place in the wire order.
  */
-class CachedStats implements VideoStats {
+class CachedStats {
   constructor(
-    private readonly table: StatsTable,
-    private readonly at: number,
+    readonly table: StatsTable,
+    readonly at: number,
   ) {}
-  get impressions(): number {
-    return this.table.values[this.at];
-  }
-  get views(): number {
-    return this.table.values[this.at + 1];
-  }
-  get likes(): number {
-    return this.table.values[this.at + 2];
-  }
-  get shares(): number {
-    return this.table.values[this.at + 3];
-  }
-  get comments(): number {
-    return this.table.values[this.at + 4];
-  }
-  get completes(): number {
-    return this.table.values[this.at + 5];
-  }
-  get skips(): number {
-    return this.table.values[this.at + 6];
-  }
-  get watchMs(): number {
-    return this.table.values[this.at + 7];
-  }
-  get follows(): number {
-    return this.table.values[this.at + 8];
-  }
 }
+interface CachedStats extends Readonly<VideoStats> {}
+VIDEO_STAT_FIELDS.forEach((field, i) =>
+  Object.defineProperty(CachedStats.prototype, field, {
+    get(this: CachedStats): number {
+      return this.table.values[this.at + i];
+    },
+  }),
+);
 
 /** The per-ordinal values of VideoStatsCache.entries; ENTRY 4, not 3, so that no entry straddles two cache lines. */
 const [VERSION, FETCHED_AT, INVALIDATED_AT, ENTRY] = [0, 1, 2, 4];
@@ -163,9 +144,10 @@ export class VideoStatsCache implements OnModuleInit {
 
   /** A message of the video-stats channel: newline-separated ids, or ALL_VIDEOS. */
   changed(message: string): void {
-    if (message === ALL_VIDEOS) return this.invalidateAll();
+    const changed = parseVideoStatsChange(message);
+    if (changed === 'all') return this.invalidateAll();
     const now = Date.now();
-    for (const id of message.split('\n')) {
+    for (const id of changed) {
       const ordinal = this.catalog.findOrdinal(id);
       if (ordinal >= 0 && ordinal < this.capacity) this.entries[ordinal * ENTRY + INVALIDATED_AT] = now;
     }
