@@ -6,6 +6,11 @@ import { FlushOnShutdown } from '../lifecycle/shutdown.service';
 /** The message meaning "every video": sent after a replay rebuilt the online state. */
 export const ALL_VIDEOS = '*';
 
+/** A message of the video-stats channel as its subscribers read it: the changed ids, or `all` (ALL_VIDEOS). */
+export function parseVideoStatsChange(message: string): string[] | 'all' {
+  return message === ALL_VIDEOS ? 'all' : message.split('\n');
+}
+
 /** Changes are gathered for this long and announced in one message. */
 export const VIDEO_STATS_CHANGES_FLUSH_MS = 10;
 

@@ -10,7 +10,7 @@ import { FeedStateRepository } from './feed-state.repository';
 import { topK, topKIndices } from '../../common/top-k';
 import { blendByShare, LabelledList, POPULAR_30D_SOURCE, POPULAR_SOURCE, popularityShares } from '../candidates/popularity-blend';
 import { TrendingRepository } from './trending.repository';
-import { ALL_VIDEOS } from '../../events/video-stats-changes.publisher';
+import { parseVideoStatsChange } from '../../events/video-stats-changes.publisher';
 import { PubSubService } from '../../redis/pubsub.service';
 import { RedisKeys } from '../../redis/redis-keys';
 
@@ -144,11 +144,12 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
 
   /** A message of the video-stats channel: newline-separated ids, or ALL_VIDEOS. */
   statsChanged(message: string): void {
-    if (message === ALL_VIDEOS) {
+    const changed = parseVideoStatsChange(message);
+    if (changed === 'all') {
       this.fullDue = true;
       return;
     }
-    for (const id of message.split('\n')) this.changed.add(id);
+    for (const id of changed) this.changed.add(id);
     // Past half the catalog, a read of everything is as cheap and the set stops growing.
     if (this.changed.size > Math.max(STATS_CHUNK, this.catalog.size / 2)) {
       this.fullDue = true;
