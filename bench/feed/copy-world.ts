@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       if (!args['reencode-states']) continue;
       const stateKeys = batch.filter((k) => STATE_KEY.test(k)).map((k) => to + k.slice(from.length));
       if (stateKeys.length === 0) continue;
-      const raws = await redis.mget(...stateKeys);
+      const raws = await redis.mgetBuffer(...stateKeys);
       const write = redis.pipeline();
       stateKeys.forEach((key, k) => {
         const raw = raws[k];

@@ -4,7 +4,7 @@
  * in 12 categories, so each state holds up to 64 creator affinities, as the worker builds
  * them), stored with encodeUserState, then each decoded once with decodeUserState, every
  * user in turn, as a feed decodes a state it has not seen in that form before. Prints the
- * median µs per decode over several passes, each on fresh copies of the stored strings;
+ * median µs per decode over several passes, each on fresh copies of the stored values;
  * the first pass is the one a live api sees for a state that changed since its last feed.
  *
  * `--checkout DIR` builds, stores and decodes with another built checkout's user-state
@@ -51,7 +51,8 @@ const videos: CatalogVideo[] = Array.from({ length: VIDEOS }, (_, i) => ({
 }));
 
 const types = EVENT_TYPES.filter((t) => t !== 'follow' && t !== 'unfollow');
-const stored: string[] = [];
+// A checkout from before the binary form stores strings (JSON).
+const stored: (string | Buffer)[] = [];
 for (let u = 0; u < USERS; u++) {
   const state = emptyUserState(DIM);
   for (let e = 0; e < EVENTS; e++) {
@@ -67,13 +68,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const perPass: number[] = [];
 let sink = 0;
 for (let pass = 0; pass < PASSES; pass++) {
-  // Fresh copies, as a string read from Redis is: nothing V8 cached about the previous ones.
-  const fresh = stored.map((s) => Buffer.from(s).toString());
+  // Fresh copies, as a value read from Redis is: nothing V8 cached about the previous ones.
+  const fresh = stored.map((s) => (typeof s === 'string' ? Buffer.from(s).toString() : Buffer.from(s)));
   const started = process.hrtime.bigint();
   for (const raw of fresh) sink += decodeUserState(raw, DIM).recent.length;
   perPass.push(Number(process.hrtime.bigint() - started) / 1000 / fresh.length);
 }
-const bytes = stored.reduce((sum, s) => sum + s.length, 0) / stored.length;
+const bytes = stored.reduce((sum, s) => sum + Buffer.byteLength(s), 0) / stored.length;
 process.stdout.write(
   `[user-state-decode] ${args.checkout}: ${USERS} users, ${bytes.toFixed(0)} bytes per stored state; µs per decode by pass: ${perPass.map((x) => x.toFixed(1)).join(' ')}; ` +
     `first ${perPass[0].toFixed(1)}, median ${median(perPass).toFixed(1)} (checksum ${sink})\n`,

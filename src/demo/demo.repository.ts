@@ -19,8 +19,8 @@ export class DemoRepository {
   ) {}
 
   /** The user's encoded online state, or null for a user with no events yet. */
-  userState(userId: string): Promise<string | null> {
-    return this.redis.get(this.keys.userFeatures(userId));
+  userState(userId: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(this.keys.userFeatures(userId));
   }
 
   /** Users created on the demo page (newest first), then seeded users in id order. */

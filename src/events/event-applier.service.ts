@@ -143,7 +143,7 @@ export class EventApplierService {
     for (let attempt = 1; ; attempt++) {
       const read = await this.state.readUser(job.userId, ids);
       const dim = this.config.EMBEDDING_DIM;
-      const state = read.raw
+      const state = read.raw.length > 0
         ? decodeUserState(read.raw, dim)
         : initialUserState(dim, await this.follows.followsOf(job.userId).catch(rethrowIfUnavailable));
       const seqs = read.appliedSeqs.slice();

@@ -1,11 +1,12 @@
-import { decodeUserState, emptyUserState, encodeUserState } from '../features/user-state';
+import { decodeUserState, emptyUserState } from '../features/user-state';
+import { legacyUserStateJson } from '../../test/support/legacy-user-state';
 import { videoStatDelta, VIDEO_STAT_FIELDS } from '../features/video-stats';
 import { trendIncrements } from './trending';
 import { EVENT_TYPE_TABLE, EVENT_TYPES } from './event-types';
 
 describe('event type table', () => {
   it.each(EVENT_TYPES)('decodes a stored state that lacks %s with zero counts that can be incremented', (type) => {
-    const stored = JSON.parse(encodeUserState(emptyUserState(4))) as Record<string, Record<string, number>>;
+    const stored = legacyUserStateJson(emptyUserState(4)) as Record<string, Record<string, number>>;
     for (const table of ['counts', 'recent1h', 'recent24h']) delete stored[table][type];
 
     const state = decodeUserState(JSON.stringify(stored), 4);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { encodeUserState, UserState } from '../features/user-state';
+import { encodeUserState, storedUserStateVersion, UserState } from '../features/user-state';
 import { encodeVideoStats, VIDEO_STAT_FIELDS, VideoStats } from '../features/video-stats';
 import { Cluster } from 'ioredis';
 import { RedisKeys } from '../redis/redis-keys';
@@ -11,14 +11,14 @@ import { decodeTrend, encodeTrend, TRENDING_WINDOWS, TrendingWindow, TrendScores
 export const USER_APPLIED_MAX = 10_000;
 
 export interface UserRead {
-  /** The state as stored ('' when the user has none yet): the compare-and-set expects it unchanged. */
-  raw: string;
+  /** The state as stored (empty when the user has none yet): the compare-and-set expects it unchanged. */
+  raw: Buffer;
   /** Per requested event id: the seq it was applied with, or null if not applied yet. */
   appliedSeqs: (number | null)[];
 }
 
 export interface UserCommit {
-  expectedRaw: string;
+  expectedRaw: Buffer;
   state: UserState;
   applied: { eventId: string; seq: number }[];
   seen: { videoId: string; at: number }[];
@@ -33,14 +33,16 @@ export interface VideoUpdate {
 }
 
 export interface UserFeaturesRead {
-  raw: string | null;
+  raw: Buffer | null;
   acceptedAt: number | null;
   appliedAt: number | null;
   seenCount: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * All Redis I/O of the online state the event pipeline owns: user state (JSON, with the
+ * All Redis I/O of the online state the event pipeline owns: user state (binary, with the
  * embedding inside), applied-event ids, seen set, video stats blobs, trending sets and
  * freshness markers. Multi-key writes are Lua scripts over one hash tag each.
  */
@@ -58,21 +60,21 @@ export class OnlineStateRepository {
 
   async readUser(userId: string, eventIds: string[]): Promise<UserRead> {
     const [raw, seqs] = await Promise.all([
-      this.redis.get(this.keys.userFeatures(userId)),
+      this.redis.getBuffer(this.keys.userFeatures(userId)),
       eventIds.length > 0 ? this.redis.zmscore(this.keys.userAppliedEvents(userId), ...eventIds) : Promise.resolve([]),
     ]);
-    return { raw: raw ?? '', appliedSeqs: seqs.map((s) => (s === null ? null : Number(s))) };
+    return { raw: raw ?? EMPTY, appliedSeqs: seqs.map((s) => (s === null ? null : Number(s))) };
   }
 
   /** Each user's applied-event count (its state's version; 0 without a state). */
   async readVersions(userIds: string[]): Promise<number[]> {
-    const raws = await Promise.all(userIds.map((u) => this.redis.get(this.keys.userFeatures(u))));
-    return raws.map((raw) => (raw ? Number((JSON.parse(raw) as { version?: number }).version ?? 0) : 0));
+    const raws = await Promise.all(userIds.map((u) => this.redis.getBuffer(this.keys.userFeatures(u))));
+    return raws.map((raw) => storedUserStateVersion(raw));
   }
 
   /** Writes the new state if nobody else did since `readUser`; false on conflict (read again and retry). */
   async commitUser(userId: string, c: UserCommit): Promise<boolean> {
-    const args: (string | number)[] = [
+    const args: (string | number | Buffer)[] = [
       c.expectedRaw,
       encodeUserState(c.state),
       USER_APPLIED_MAX,
@@ -160,7 +162,7 @@ export class OnlineStateRepository {
 
   async readUserFeatures(userId: string): Promise<UserFeaturesRead> {
     const [raw, meta, seenCount] = await Promise.all([
-      this.redis.get(this.keys.userFeatures(userId)),
+      this.redis.getBuffer(this.keys.userFeatures(userId)),
       this.redis.hmget(this.keys.userMeta(userId), 'acceptedAt', 'appliedAt'),
       this.redis.zcard(this.keys.userSeen(userId)),
     ]);

@@ -2,6 +2,7 @@ import { CatalogVideo } from './catalog-video';
 import { DEFAULT_FEATURE_NAMES, DEFAULT_TRAIN_FEATURES, userContext } from './feature-registry';
 import { buildFeatureMatrix, resolveFeatures, validateFeatureSpec } from './feature-spec';
 import { applyUserEvent, decodeUserState, emptyUserState, encodeUserState, FeatureEvent } from './user-state';
+import { legacyUserStateJson } from '../../test/support/legacy-user-state';
 import { applyVideoStatDelta, decodeVideoStats, decodeVideoStatsInto, emptyVideoStats, encodeVideoStats, VIDEO_STAT_FIELDS, videoStatDelta } from './video-stats';
 
 const video = (id: string, category: string, embedding: number[] | null): CatalogVideo => ({
@@ -62,7 +63,7 @@ describe('user state', () => {
   });
 
   it('decodes a state stored before recent engagements or a newer event type existed', () => {
-    const old = JSON.parse(encodeUserState(emptyUserState(4))) as Record<string, unknown>;
+    const old = legacyUserStateJson(emptyUserState(4));
     delete old.recent;
     delete (old.counts as Record<string, number>).comment;
     const s = decodeUserState(JSON.stringify(old), 4);
@@ -71,11 +72,13 @@ describe('user state', () => {
     expect(s.counts.comment).toBe(1);
   });
 
-  it('stores the affinity maps as flat key-value arrays and still reads the objects of states stored before', () => {
+  it('reads the JSON states stored before the binary form: affinity maps as flat key-value arrays, or as objects', () => {
     const s = emptyUserState(4);
     applyUserEvent(s, event('like', 1000), liked);
     applyUserEvent(s, event('skip', 2000, 1000), skipped);
-    const stored = JSON.parse(encodeUserState(s)) as Record<string, unknown>;
+    const stored = legacyUserStateJson(s);
+    expect([...decodeUserState(JSON.stringify(stored), 4).creatorAffinity]).toEqual([...s.creatorAffinity]);
+    expect(decodeUserState(Buffer.from(JSON.stringify(stored)), 4)).toEqual(s);
     expect(stored.categoryAffinity).toEqual(['dance', s.categoryAffinity.get('dance'), 'cooking', s.categoryAffinity.get('cooking')]);
     expect(stored.creatorAffinity).toEqual(['c-dance', s.creatorAffinity.get('c-dance'), 'c-cooking', s.creatorAffinity.get('c-cooking')]);
     const old = { ...stored, categoryAffinity: { dance: 1.5, cooking: -1 }, creatorAffinity: { 'c-dance': 2 } };

@@ -1,5 +1,6 @@
 import { COUNTS_WATCH_TIME, EMBEDDING_STEP, EVENT_TYPES, EVENT_WEIGHTS, EventType } from '../events/event-types';
 import { CatalogVideo } from './catalog-video';
+import { binaryUserStateVersion, isBinaryUserState, readUserStateBinary, writeUserStateBinary } from './user-state-binary';
 
 /** One event as the feature pipeline sees it. */
 export interface FeatureEvent {
@@ -186,17 +187,11 @@ export const USER_TIME_CONSTANTS = { HOUR, DAY };
 /** The stored form of an affinity map: keys and values alternating, `[key, value, key, value, ...]`. */
 type StoredAffinities = (string | number)[];
 
-/** The user state as stored in Redis (JSON): the affinity maps as flat key-value arrays. */
+/** The user state as stored in Redis before the binary form (JSON): the affinity maps as flat key-value arrays. */
 type StoredUserState = Omit<UserState, 'categoryAffinity' | 'creatorAffinity'> & {
   categoryAffinity: StoredAffinities | Record<string, number>;
   creatorAffinity: StoredAffinities | Record<string, number>;
 };
-
-function storeAffinities(map: Map<string, number>): StoredAffinities {
-  const out: StoredAffinities = [];
-  for (const [k, v] of map) out.push(k, v);
-  return out;
-}
 
 /** Reads either stored form: the flat array, or the object that states written before it hold. */
 function loadAffinities(stored: StoredAffinities | Record<string, number> | undefined): Map<string, number> {
@@ -212,21 +207,22 @@ function loadAffinities(stored: StoredAffinities | Record<string, number> | unde
   return map;
 }
 
-/**
- * JSON, with the affinity maps as flat `[key, value, ...]` arrays rather than objects:
- * JSON.parse gives an object with a set of keys it has not met a hidden class (map
- * transition) for, and a creator-affinity object's up to 64 keys are a different set for
- * nearly every user, so each feed's decode built new hidden classes in the old generation
- * (170–210 µs per decode of a state not seen before, against 60–85 µs with the arrays:
- * bench/feed/user-state-decode.ts).
- */
-export function encodeUserState(state: UserState): string {
-  const stored: StoredUserState = { ...state, categoryAffinity: storeAffinities(state.categoryAffinity), creatorAffinity: storeAffinities(state.creatorAffinity) };
-  return JSON.stringify(stored);
+/** The stored form: binary (see user-state-binary.ts). */
+export function encodeUserState(state: UserState): Buffer {
+  return writeUserStateBinary(state);
 }
 
-export function decodeUserState(raw: string | null | undefined, dim: number): UserState {
-  if (!raw) return emptyUserState(dim);
+/**
+ * Reads the binary form, or the JSON that states stored before it hold (as a string or
+ * its bytes): JSON with the affinity maps as flat `[key, value, ...]` arrays, or, older
+ * still, as objects. Throws on anything else.
+ */
+export function decodeUserState(raw: Buffer | string | null | undefined, dim: number): UserState {
+  if (!raw || raw.length === 0) return emptyUserState(dim);
+  if (typeof raw !== 'string') {
+    if (isBinaryUserState(raw)) return readUserStateBinary(raw, dim);
+    raw = raw.toString('utf8');
+  }
   const stored = JSON.parse(raw) as StoredUserState;
   const parsed = stored as unknown as UserState;
   parsed.categoryAffinity = loadAffinities(stored.categoryAffinity);
@@ -236,4 +232,11 @@ export function decodeUserState(raw: string | null | undefined, dim: number): Us
   parsed.recent ??= [];
   for (const counts of [parsed.counts, parsed.recent1h, parsed.recent24h]) for (const t of EVENT_TYPES) counts[t] ??= 0;
   return parsed;
+}
+
+/** The applied-event count of a stored state (0 for none), without decoding the rest of a binary one. */
+export function storedUserStateVersion(raw: Buffer | null): number {
+  if (!raw || raw.length === 0) return 0;
+  if (isBinaryUserState(raw)) return binaryUserStateVersion(raw);
+  return Number((JSON.parse(raw.toString('utf8')) as { version?: number }).version ?? 0);
 }

@@ -42,7 +42,7 @@ export async function snapshotOnlineState(app: INestApplicationContext, userIds:
   const out: OnlineSnapshot = { users: {}, videos: {}, trending: { '1h': [], '24h': [], '30d': [] } };
   for (const u of userIds) {
     out.users[u] = {
-      state: decodeUserState(await redis.get(keys.userFeatures(u)), 32),
+      state: decodeUserState(await redis.getBuffer(keys.userFeatures(u)), 32),
       seen: await redis.zrange(keys.userSeen(u), 0, -1, 'WITHSCORES'),
       applied: await redis.zrange(keys.userAppliedEvents(u), 0, -1, 'WITHSCORES'),
     };

@@ -11,7 +11,7 @@ export const SEEN_READ_MAX = 2000;
 
 export interface UserReads {
   /** Encoded UserState, or null for a user with no events yet. */
-  state: string | null;
+  state: Buffer | null;
   seen: string[];
   served: string[];
 }
@@ -47,7 +47,7 @@ export class FeedStateRepository {
    */
   readUser(userId: string, sessionId: string | null, carried: readonly string[] = []): Promise<UserReads> {
     return guardRedis(this.redis, this.budgetMs, async () => {
-      const pipeline = this.redis.pipeline().get(this.keys.userFeatures(userId)).zrange(this.keys.userSeen(userId), 0, SEEN_READ_MAX - 1, 'REV');
+      const pipeline = this.redis.pipeline().getBuffer(this.keys.userFeatures(userId)).zrange(this.keys.userSeen(userId), 0, SEEN_READ_MAX - 1, 'REV');
       if (sessionId) {
         const served = this.keys.userServed(userId, sessionId);
         if (carried.length > 0) pipeline.sadd(served, ...carried).expire(served, this.config.FEED_SESSION_TTL_S);
@@ -56,7 +56,7 @@ export class FeedStateRepository {
       const results = (await pipeline.exec()) ?? [];
       for (const [err] of results) if (err) throw err;
       return {
-        state: results[0][1] as string | null,
+        state: results[0][1] as Buffer | null,
         seen: results[1][1] as string[],
         served: sessionId ? (results[results.length - 1][1] as string[]) : [],
       };

@@ -101,7 +101,7 @@ export class UserReader {
 
   private readonly historyKey = (video: CatalogVideo): number => this.catalog.findOrdinal(video.id);
 
-  private decodeUser(raw: string | null): UserState {
+  private decodeUser(raw: Buffer | null): UserState {
     try {
       return decodeUserState(raw, this.config.EMBEDDING_DIM);
     } catch {

@@ -9,7 +9,9 @@ import { decodeTrend, logAddExp, trendIncrements } from '../../../src/events/tre
 import { AnyRedis } from '../../../src/redis/redis-connection';
 import { REDIS } from '../../../src/redis/redis.constants';
 import { RedisKeys } from '../../../src/redis/redis-keys';
-import { applyUserEvent, emptyUserState } from '../../../src/features/user-state';
+import { applyUserEvent, decodeUserState, emptyUserState } from '../../../src/features/user-state';
+import { USER_STATE_MAGIC } from '../../../src/features/user-state-binary';
+import { legacyUserStateJson } from '../../support/legacy-user-state';
 import { applyVideoStatDelta, emptyVideoStats, videoStatDelta } from '../../../src/features/video-stats';
 import { buildApplyJob, buildQueuedEvent, randomEvents } from '../../factories/event.factory';
 import { uniqueId } from '../../factories/sequence';
@@ -29,7 +31,7 @@ describe(EventApplierService.name, () => {
     db = await createTestDataSource();
     await truncateAllTables(db);
     await clearTestRedis();
-    videos = await createCatalog(db, 32);
+    videos = await createCatalog(db, 36);
     worker = await createTestWorker();
     applier = worker.get(EventApplierService);
     catalog = worker.get(CatalogSnapshotService);
@@ -70,6 +72,23 @@ describe(EventApplierService.name, () => {
     for (const v of videos.slice(0, 6)) expect(snap.videos[v].stats).toEqual(want.stats.get(v) ?? emptyVideoStats());
     const rows = await logged(userId);
     expect(rows.map((r) => Number(r.user_seq))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('goes on from a state stored as JSON (before the binary form) and stores it binary', async () => {
+    const userId = uniqueId('u');
+    const events = randomEvents(12, videos.slice(32, 36), 5).sort((a, b) => a.occurredAt - b.occurredAt);
+    const before = buildApplyJob(userId, events.slice(0, 6));
+    const after = buildApplyJob(userId, events.slice(6));
+    const redis = worker.get<AnyRedis>(REDIS);
+    const key = worker.get(RedisKeys).userFeatures(userId);
+    // What an earlier worker stored after the first six events (the log already holds them).
+    await applier.apply(before);
+    await redis.set(key, JSON.stringify(legacyUserStateJson(expected(userId, before.events).state)));
+
+    expect((await applier.apply(after)).applied).toBe(6);
+    const stored = await redis.getBuffer(key);
+    expect(stored![0]).toBe(USER_STATE_MAGIC);
+    expect(decodeUserState(stored, 32)).toEqual(expected(userId, events).state);
   });
 
   it('loses and duplicates nothing when runs die between steps', async () => {
