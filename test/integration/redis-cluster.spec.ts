@@ -273,6 +273,8 @@ describe('Redis Cluster', () => {
       onRefresh: (l: typeof onCatalog) => (onCatalog = l),
       ordinalOf: (id: string) => ids.indexOf(id),
       findOrdinal: (id: string) => ids.indexOf(id),
+      videoAt: (ordinal: number) => videos.get(ids[ordinal]),
+      isActive: (ordinal: number) => videos.get(ids[ordinal])?.active === true,
       size: videos.size,
     };
     const registry = new Registry();

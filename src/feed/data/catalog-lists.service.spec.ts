@@ -20,6 +20,8 @@ const catalog = {
   onRefresh: () => undefined,
   ordinalOf: (id: string) => ids.indexOf(id),
   findOrdinal: (id: string) => ids.indexOf(id),
+  videoAt: (ordinal: number) => videos.get(ids[ordinal]),
+  isActive: (ordinal: number) => videos.get(ids[ordinal])?.active === true,
   size: videos.size,
 };
 

@@ -262,13 +262,12 @@ export class CatalogListsService implements OnModuleInit, OnApplicationShutdown 
     const ids: string[] = [];
     const scores: number[] = [];
     const byCategory = new Map<string, { ids: string[]; scores: number[] }>();
-    let visited = 0;
-    for (const v of this.catalog.values()) {
-      if (++visited % RANK_SLICE === 0) await yieldToLoop();
-      if (!v.active) continue;
-      const ordinal = this.catalog.findOrdinal(v.id);
-      const score = ordinal >= 0 && ordinal < this.scores.length ? this.scores[ordinal] : 0;
-      if (!(score > 0)) continue;
+    // By ordinal: the scores are held by ordinal, and a video never read (score 0) costs no lookup.
+    for (let ordinal = 0; ordinal < this.scores.length; ordinal++) {
+      if (ordinal > 0 && ordinal % RANK_SLICE === 0) await yieldToLoop();
+      const score = this.scores[ordinal];
+      if (!(score > 0) || !this.catalog.isActive(ordinal)) continue;
+      const v = this.catalog.videoAt(ordinal)!;
       ids.push(v.id);
       scores.push(score);
       let group = byCategory.get(v.category);
