@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/queue/queue.types';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { ChildApp, freePort, startApi, startWorker } from '../support/child-process';
+import { ChildApp, freePort, startAll, startApi, startWorker } from '../support/child-process';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { eventsApplied, readLog, waitForLogged } from '../support/interaction-log';
@@ -54,7 +54,7 @@ describe('Postgres down while events and feeds flow', () => {
       FEED_REDIS_BUDGET_MS: '250',
     };
     workerMetricsPort = await freePort();
-    [api, worker] = await Promise.all([startApi(port, env), startWorker({ ...env, WORKER_METRICS_PORT: String(workerMetricsPort) })]);
+    [api, worker] = await startAll([startApi(port, env), startWorker({ ...env, WORKER_METRICS_PORT: String(workerMetricsPort) })]);
     queue = new Queue(QueueName.Events, {
       connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
       prefix: new RedisKeys(testRedisPrefix()).bullPrefix,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { QueueName } from '../../src/queue/queue.types';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { ChildApp, freePort, startApi, startWorker } from '../support/child-process';
+import { ChildApp, freePort, startAll, startApi, startWorker } from '../support/child-process';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { eventsApplied, readLog, waitForLogged } from '../support/interaction-log';
@@ -44,7 +44,7 @@ describe('Redis restarted while events flow', () => {
     port = await freePort();
     // WORKER_LOCK_MS: a job whose worker lost Redis mid-job is taken over within seconds.
     const env = { REDIS_URL: redis.url, WORKER_LOCK_MS: '4000', FEED_REDIS_BUDGET_MS: '250' };
-    [api, worker] = await Promise.all([startApi(port, env), startWorker(env)]);
+    [api, worker] = await startAll([startApi(port, env), startWorker(env)]);
     queue = new Queue(QueueName.Events, { connection: { url: redis.url }, prefix: new RedisKeys(testRedisPrefix()).bullPrefix });
     queue.on('error', () => undefined); // refused connections while Redis is down
   }, 90_000);

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ApplyEventsJob } from '../../src/events/event-jobs';
 import { QueueName } from '../../src/queue/queue.types';
 import { RedisKeys } from '../../src/redis/redis-keys';
-import { ChildApp, freePort, startApi, startWorker } from '../support/child-process';
+import { ChildApp, freePort, startAll, startApi, startWorker } from '../support/child-process';
 import { createTestDataSource, truncateAllTables } from '../support/database';
 import { createCatalog } from '../support/events';
 import { eventsApplied, readLog, waitForLogged } from '../support/interaction-log';
@@ -56,7 +56,7 @@ describe('SIGTERM with writes still buffered', () => {
     const proxy = new TcpProxy(Number(target.port || 5432), target.hostname);
     target.port = String(await proxy.start());
     const apiPort = await freePort();
-    const [api, worker] = await Promise.all([startApi(apiPort), startWorker({ DATABASE_URL: target.toString(), EVENTS_CONCURRENCY: '8' })]);
+    const [api, worker] = await startAll([startApi(apiPort), startWorker({ DATABASE_URL: target.toString(), EVENTS_CONCURRENCY: '8' })]);
     started.push(api, worker);
     proxy.delayMs = 300;
     try {

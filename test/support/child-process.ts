@@ -69,26 +69,63 @@ export function startChild(entry: 'main' | 'worker', env: Record<string, string>
 /** Starts the api on `port` and waits until it listens. */
 export async function startApi(port: number, env: Record<string, string> = {}): Promise<ChildApp> {
   const app = startChild('main', { PORT: String(port), HOST: '127.0.0.1', ...env });
-  await app.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening on'), 60_000);
-  return app;
+  return started(app, app.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening on'), 60_000));
 }
 
 /** Starts the worker and waits until its processors run. */
 export async function startWorker(env: Record<string, string> = {}): Promise<ChildApp> {
   const app = startChild('worker', env);
-  await app.waitForLog((l) => l.msg === 'processing queues', 60_000);
-  return app;
+  return started(app, app.waitForLog((l) => l.msg === 'processing queues', 60_000));
 }
 
-/** A TCP port nothing listens on right now (for a child api). */
+/** The child once `ready` resolves; one that never got ready is killed, not left running for later test files. */
+async function started(app: ChildApp, ready: Promise<unknown>): Promise<ChildApp> {
+  try {
+    await ready;
+    return app;
+  } catch (err) {
+    await app.stop('SIGKILL');
+    throw err;
+  }
+}
+
+/**
+ * Starts children together. If one fails, the others are killed before the error is
+ * rethrown: a worker left running would take the next test file's jobs from the same
+ * Redis prefix.
+ */
+export async function startAll<T extends readonly ChildApp[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? (s.value as ChildApp).stop('SIGKILL') : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<ChildApp>).value) as unknown as T;
+}
+
+/** Ports freePort has handed out in this test file: the OS can give a just-closed port again. */
+const givenPorts = new Set<number>();
+
+/**
+ * A TCP port nothing listens on right now, never one this test file was given before: two
+ * calls in a row (the api's port, the worker's metrics port) once got the same port, and
+ * the second process to bind it failed with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: picked } = server.address() as { port: number };
+        server.close(() => resolve(picked));
+      });
     });
-  });
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
 }
